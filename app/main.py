@@ -1,0 +1,99 @@
+"""Composition root: settings, logging, secrets, database, routers, pages and workers.
+
+Nothing runs at import. ``build()`` wires the NiceGUI/FastAPI app; ``serve()`` builds and runs it. NiceGUI's test
+harness executes ``tests/ui/main_app.py``, which calls ``build()`` again for every test, so everything here must be
+safe to repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from nicegui import app, ui
+
+from app.core.config import Settings, get_settings
+from app.core.db import db_lifespan
+from app.core.logging import configure_logging
+from app.core.security import install_secret_key
+
+log = logging.getLogger(__name__)
+
+
+def _import_pages() -> None:
+    # Importing the page modules records their pages; register_pages() then (re)creates the routes.
+    from app.pages import auth, home, permissions, system_init  # noqa: F401
+
+
+def _install_error_pages() -> None:
+    from app.components.frame import notify_error
+
+    def on_event_error(exc: Exception) -> None:
+        ref = uuid.uuid4().hex[:8]
+        log.error("unhandled error in an event handler (ref %s)", ref, exc_info=exc)
+        try:
+            notify_error(f"操作失败，请稍后重试；如持续出现请联系管理员（错误编号 {ref}）")
+        except Exception:  # no client context (background task): the log line is all we can do
+            pass
+
+    def on_page_error(exc: Exception) -> None:
+        ref = uuid.uuid4().hex[:8]
+        log.error("unhandled error while building a page (ref %s)", ref, exc_info=exc)
+        with ui.column().classes("absolute-center items-center"):
+            ui.icon("error_outline", size="48px").classes("text-grey-5")
+            ui.label("页面暂时无法显示").classes("text-h6")
+            ui.label(f"请稍后重试；如持续出现请联系管理员（错误编号 {ref}）").classes("text-grey-7")
+            ui.link("返回首页", "/")
+
+    app.on_exception(on_event_error)
+    app.on_page_exception(on_page_error)
+
+
+def build(settings: Settings | None = None, *, generate_schemas: bool = False) -> Settings:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    settings.ensure_secrets()
+    install_secret_key(settings.secret_key.get_secret_value())
+
+    from app.api import health
+    from app.components.frame import register_pages
+    from app.services import accounts
+
+    _import_pages()
+    register_pages()
+    app.include_router(health.router)
+    _install_error_pages()
+
+    async def on_ready() -> None:
+        if await accounts.ensure_bootstrap_admin():
+            log.info("created the initial account 'admin'; it must change its password at first login")
+
+    app.router.lifespan_context = db_lifespan(
+        app,
+        settings.effective_database_url,
+        migrate=not generate_schemas,
+        generate_schemas=generate_schemas,
+        on_ready=on_ready,
+    )
+    return settings
+
+
+def run_kwargs(settings: Settings) -> dict:
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "title": "蓝钉管理平台",
+        "language": "zh-CN",
+        "storage_secret": settings.session_secret.get_secret_value(),
+        "reload": False,
+        "show": False,
+        "fastapi_docs": True,
+        "show_welcome_message": False,
+        "uvicorn_logging_level": "warning",
+    }
+
+
+def serve(settings: Settings | None = None) -> None:
+    settings = build(settings)
+    log.info("LanDing Console listening on http://%s:%s", settings.host, settings.port)
+    ui.run(**run_kwargs(settings))

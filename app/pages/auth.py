@@ -1,0 +1,122 @@
+"""登录, 修改密码, 选择组织, 退出 (guide 3.2.1, 3.3.1)."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from fastapi.responses import RedirectResponse
+from nicegui import ui
+
+from app.components import session
+from app.components.frame import actor, notify_error, notify_ok, page
+from app.services import accounts
+from app.services.errors import LoginFailed, ValidationFailed
+from app.services.permissions import ROLE_NAMES
+
+
+def _safe_target(redirect_to: str | None) -> str:
+    # Only local paths: an open redirect would let a phishing link send admins elsewhere after login.
+    target = unquote(redirect_to or "/")
+    if not target.startswith("/") or target.startswith("//") or target.startswith("/login"):
+        return "/"
+    return target
+
+
+@page("/login", "登录", public=True)
+async def login_page(redirect_to: str = "/") -> None:
+    target = _safe_target(redirect_to)
+
+    async def submit() -> None:
+        error.set_text("")
+        try:
+            account = await accounts.authenticate(login.value, password.value, session.client_ip())
+        except LoginFailed as exc:
+            error.set_text(exc.message)
+            password.set_value("")
+            return
+        session.log_in(account.id)
+        ui.navigate.to(target)
+
+    with ui.column().classes("landing-login-bg w-full items-center justify-center"):
+        with ui.card().classes("q-pa-lg").style("width: 380px"):
+            ui.label("蓝钉管理平台").classes("text-h5 text-primary self-center")
+            ui.label("Landray 蓝凌").classes("text-grey-6 self-center q-mb-md")
+            login = ui.input("账号").props('outlined autofocus autocomplete="username"').classes("w-full").mark("login")
+            password = (
+                ui.input("密码", password=True, password_toggle_button=True)
+                .props('outlined autocomplete="current-password"')
+                .classes("w-full")
+                .mark("password")
+            )
+            password.on("keydown.enter", submit)
+            error = ui.label("").classes("text-negative").mark("login-error")
+            ui.button("登录", on_click=submit).props("unelevated color=primary").classes("w-full")
+
+
+@page("/logout", "退出", public=True)
+async def logout_page() -> RedirectResponse:
+    session.log_out()
+    return RedirectResponse("/login", status_code=303)
+
+
+@page("/change-password", "修改密码")
+async def change_password_page(redirect_to: str = "/") -> None:
+    target = _safe_target(redirect_to)
+    current = actor()
+    forced = await accounts.must_change_password(current.account_id)
+
+    async def submit() -> None:
+        for field in (old, new, confirm):
+            field.props(remove="error")
+        try:
+            await accounts.change_password(actor(), old.value, new.value, confirm.value)
+        except ValidationFailed as exc:
+            target_field = {"old": old, "new": new, "confirm": confirm}.get(exc.field or "", new)
+            target_field.props(f'error error-message="{exc.message}"')
+            notify_error(exc.message)
+            return
+        notify_ok("密码已修改")
+        ui.navigate.to(target if forced else "/")
+
+    with ui.card().classes("landing-card q-pa-lg").style("max-width: 480px"):
+        ui.label("修改密码").classes("text-h6")
+        if forced:
+            ui.label("首次登录或密码已被重置，请先修改初始密码后再继续使用。").classes("text-orange-9 q-mb-sm").mark(
+                "forced-change"
+            )
+        old = ui.input("原密码", password=True).props("outlined").classes("w-full").mark("old")
+        new = ui.input("新密码", password=True).props("outlined").classes("w-full").mark("new")
+        ui.label("至少 8 位，需同时包含字母和数字").classes("landing-hint")
+        confirm = ui.input("确认新密码", password=True).props("outlined").classes("w-full").mark("confirm")
+        confirm.on("keydown.enter", submit)
+        ui.button("保存", on_click=submit).props("unelevated color=primary")
+
+
+@page("/select-org", "选择组织")
+async def select_org_page(redirect_to: str = "/") -> None:
+    target = _safe_target(redirect_to)
+    choices = await accounts.org_choices(actor())
+
+    def choose(org_id: int) -> None:
+        session.set_org(org_id)
+        ui.navigate.to(target)
+
+    ui.label("选择组织").classes("text-h6")
+    ui.label("请选择要进入的组织").classes("text-grey-7 q-mb-md")
+    if not choices:
+        with ui.card().classes("landing-card"):
+            ui.label("当前账号还没有可进入的组织。").classes("text-grey-7")
+            if actor().is_super:
+                ui.link("前往 设置 > 公司信息 创建公司与主组织", "/settings/company")
+        return
+    with ui.row().classes("gap-4"):
+        for choice in choices:
+            with (
+                ui.card()
+                .classes("cursor-pointer q-pa-md")
+                .style("width: 260px")
+                .on("click", lambda _, oid=choice.id: choose(oid))
+                .mark(f"org-{choice.id}")
+            ):
+                ui.label(choice.name).classes("text-subtitle1 text-weight-medium")
+                ui.label(("主组织 · " if choice.is_main else "") + ROLE_NAMES[choice.role]).classes("text-grey-7")

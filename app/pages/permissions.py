@@ -1,0 +1,134 @@
+"""权限管理: the role/permission matrix, the admin accounts and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from nicegui import ui
+
+from app.components.frame import actor, empty_state, page, page_title
+from app.services import admin_directory, audit
+from app.services.permissions import PERMISSION_NAMES, ROLE_NAMES, ROLE_PERMISSIONS, Perm
+
+
+@page("/permissions/roles", "角色权限", section="permissions", perm=Perm.PERMISSION_VIEW)
+async def roles_page() -> None:
+    page_title("角色权限")
+    ui.label(
+        "权限大小：超级管理员 > 组织管理员 > 子管理员 > 部门管理员。部门管理员只能维护自己负责的部门及其下级。"
+    ).classes("text-grey-7 q-mb-md")
+    roles = list(ROLE_NAMES)
+    columns = [
+        {"name": "perm", "label": "权限", "field": "perm", "align": "left"},
+        {"name": "group", "label": "分组", "field": "group", "align": "left"},
+    ]
+    columns += [{"name": r.value, "label": ROLE_NAMES[r], "field": r.value, "align": "center"} for r in roles]
+    rows = []
+    for perm in Perm:
+        name, group = PERMISSION_NAMES[perm]
+        row = {"perm": name, "group": group}
+        row.update({r.value: "✓" if perm in ROLE_PERMISSIONS[r] else "—" for r in roles})
+        rows.append(row)
+    ui.table(columns=columns, rows=rows, row_key="perm").props("flat bordered dense").classes("landing-card")
+
+
+@page("/permissions/admins", "管理员", section="permissions", perm=Perm.PERMISSION_VIEW)
+async def admins_page() -> None:
+    page_title("管理员")
+    rows = await admin_directory.list_admins(actor())
+    if not rows:
+        empty_state("暂无管理员")
+        return
+    columns = [
+        {"name": "login", "label": "登录名", "field": "login", "align": "left", "sortable": True},
+        {"name": "name", "label": "姓名", "field": "name", "align": "left"},
+        {"name": "role", "label": "角色", "field": "role", "align": "left"},
+        {"name": "org", "label": "组织", "field": "org", "align": "left"},
+        {"name": "state", "label": "状态", "field": "state", "align": "left"},
+    ]
+    ui.table(columns=columns, rows=rows, row_key="key", pagination=20).props("flat bordered").classes("landing-card")
+
+
+@page("/permissions/audit", "审计日志", section="permissions", perm=Perm.AUDIT_VIEW)
+async def audit_page() -> None:
+    page_title("审计日志")
+    state = {"page": 1}
+    size = 20
+    with ui.row().classes("items-end gap-3"):
+        keyword = ui.input("关键字", placeholder="操作对象 / 账号 / 说明").props("outlined dense clearable")
+        action = (
+            ui.select(
+                {
+                    "": "全部操作",
+                    "login": "登录",
+                    "account": "账号",
+                    "system": "系统",
+                    "org": "组织",
+                    "contacts": "通讯录",
+                    "sync": "同步",
+                    "access": "接入系统",
+                },
+                value="",
+                label="操作类型",
+            )
+            .props("outlined dense")
+            .style("min-width: 140px")
+        )
+        days = (
+            ui.select({0: "全部时间", 1: "最近 1 天", 7: "最近 7 天", 30: "最近 30 天"}, value=0, label="时间")
+            .props("outlined dense")
+            .style("min-width: 120px")
+        )
+        ui.button("查询", on_click=lambda: reload(reset=True)).props("unelevated color=primary")
+    columns = [
+        {"name": "at", "label": "时间", "field": "at", "align": "left"},
+        {"name": "account", "label": "操作人", "field": "account", "align": "left"},
+        {"name": "org", "label": "组织", "field": "org", "align": "left"},
+        {"name": "action", "label": "操作", "field": "action", "align": "left"},
+        {"name": "object", "label": "对象", "field": "object", "align": "left"},
+        {"name": "ip", "label": "来源IP", "field": "ip", "align": "left"},
+        {"name": "detail", "label": "说明", "field": "detail", "align": "left"},
+    ]
+    table = (
+        ui.table(columns=columns, rows=[], row_key="id")
+        .props("flat bordered")
+        .mark("audit-table")
+        .classes("landing-card q-mt-md")
+    )
+    table.add_slot("no-data", '<div class="full-width text-center text-grey-6 q-pa-md">没有符合条件的记录</div>')
+    with ui.row().classes("items-center gap-2"):
+        prev_btn = ui.button("上一页", on_click=lambda: go(-1)).props("flat dense")
+        pager = ui.label("")
+        next_btn = ui.button("下一页", on_click=lambda: go(1)).props("flat dense")
+
+    async def reload(reset: bool = False) -> None:
+        if reset:
+            state["page"] = 1
+        since = datetime.now().astimezone() - timedelta(days=days.value) if days.value else None
+        result = await audit.search(
+            actor(), keyword=keyword.value or "", action=action.value or "", since=since, page=state["page"], size=size
+        )
+        table.rows = [
+            {
+                "id": r.id,
+                "at": f"{r.at.astimezone():%Y-%m-%d %H:%M:%S}",
+                "account": r.account_login,
+                "org": r.org_name,
+                "action": r.action,
+                "object": r.object_name or r.object_id,
+                "ip": r.ip,
+                "detail": r.detail[:120],
+            }
+            for r in result.rows
+        ]
+        table.update()
+        pages = max(1, (result.total + size - 1) // size)
+        pager.set_text(f"第 {state['page']} / {pages} 页，共 {result.total} 条")
+        prev_btn.set_enabled(state["page"] > 1)
+        next_btn.set_enabled(state["page"] < pages)
+
+    async def go(delta: int) -> None:
+        state["page"] += delta
+        await reload()
+
+    await reload()

@@ -1,0 +1,78 @@
+"""Shared fixtures: a fresh database per test (SQLite file, or PostgreSQL when LANDING_TEST_PG_DSN is set)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+PG_DSN = os.environ.get("LANDING_TEST_PG_DSN", "")  # e.g. postgres://app:app@127.0.0.1:55432/app
+
+
+async def _create_pg_database() -> tuple[str, str]:
+    import asyncpg
+
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    conn = await asyncpg.connect(PG_DSN.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return PG_DSN.rsplit("/", 1)[0] + "/" + name, name
+
+
+async def _drop_pg_database(name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_DSN.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def db_url(tmp_path: Path) -> AsyncIterator[str]:
+    if PG_DSN:
+        url, name = await _create_pg_database()
+        yield url
+        await _drop_pg_database(name)
+    else:
+        yield f"sqlite://{tmp_path / 'landing.sqlite3'}"
+
+
+@pytest.fixture
+def app_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Environment for building the app: its own data folder, database and (generated) secrets."""
+    from app.core.config import reset_settings_cache
+
+    monkeypatch.setenv("LANDING_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LANDING_DATABASE_URL", db_url)
+    monkeypatch.setenv("LANDING_LOG_JSON", "false")
+    monkeypatch.setenv("LANDING_PUBLIC_BASE_URL", "http://console.test")
+    for name in ("LANDING_SECRET_KEY", "LANDING_SESSION_SECRET", "LANDING_DEMO"):
+        monkeypatch.delenv(name, raising=False)
+    reset_settings_cache()
+    yield db_url
+    reset_settings_cache()
+
+
+@pytest.fixture
+async def orm(db_url: str) -> AsyncIterator[str]:
+    """Migrated database with the ORM initialised, for service-level tests."""
+    from tortoise import Tortoise
+
+    from app.core.db import build_config, run_migrations
+    from app.core.security import install_secret_key
+
+    install_secret_key(Fernet.generate_key().decode())
+    await run_migrations(db_url)
+    await Tortoise.init(config=build_config(db_url))
+    try:
+        yield db_url
+    finally:
+        await Tortoise.close_connections()

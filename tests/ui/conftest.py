@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from nicegui.testing import User
+from nicegui.testing.user_simulation import user_simulation
+
+MAIN = Path(__file__).with_name("main_app.py")
+
+
+@pytest.fixture
+async def user(app_env: str, caplog: pytest.LogCaptureFixture) -> AsyncIterator[User]:
+    """NiceGUI's simulated user against the whole app, on a fresh database."""
+    async with user_simulation(main_file=MAIN) as simulated:
+        yield simulated
+    errors = [r for r in caplog.get_records("call") if r.levelname == "ERROR"]
+    if errors:
+        pytest.fail(f"unexpected ERROR logs: {[r.getMessage() for r in errors]}", pytrace=False)

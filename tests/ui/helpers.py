@@ -1,0 +1,24 @@
+"""Steps that many UI tests share."""
+
+from __future__ import annotations
+
+from nicegui.testing import User
+
+STRONG = "Landing2026x"
+
+
+async def login(user: User, login: str, password: str, expect: str | None = None) -> None:
+    await user.open("/login")
+    user.find(marker="login").type(login)
+    user.find(marker="password").type(password)
+    user.find("登录").click()
+    if expect:
+        await user.should_see(expect)
+
+
+async def change_initial_password(user: User, old: str, new: str = STRONG) -> None:
+    await user.should_see("请先修改初始密码")
+    user.find(marker="old").type(old)
+    user.find(marker="new").type(new)
+    user.find(marker="confirm").type(new)
+    user.find("保存").click()
