@@ -1,0 +1,42 @@
+"""EKP-style timestamps for the simulator: naive server-local time (China, UTC+8) with millisecond precision.
+
+Times are kept as integer milliseconds so comparisons are exact; string conversion is integer arithmetic too, never
+floats, so a timestamp read back from a client maps to the same millisecond.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+_LOCAL_OFFSET_MS = 8 * 3600 * 1000
+_EPOCH = datetime(1970, 1, 1)
+_MS = timedelta(milliseconds=1)
+
+
+def ms_to_str(ms: int) -> str:
+    return (_EPOCH + timedelta(milliseconds=ms + _LOCAL_OFFSET_MS)).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def str_to_ms(value: str) -> int:
+    """Parse ``yyyy-MM-dd HH:mm:ss.SSS`` (or without ``.SSS``); raises ``ValueError`` on anything else."""
+    value = value.strip()
+    fmt = "%Y-%m-%d %H:%M:%S.%f" if "." in value else "%Y-%m-%d %H:%M:%S"
+    if fmt.endswith("%f") and len(value.rsplit(".", 1)[1]) != 3:
+        raise ValueError(f"expected milliseconds in {value!r}")
+    return (datetime.strptime(value, fmt) - _EPOCH) // _MS - _LOCAL_OFFSET_MS
+
+
+class Clock:
+    """Wall-clock milliseconds that never go backwards. Consecutive changes may share a millisecond, as in EKP."""
+
+    def __init__(self) -> None:
+        self._last = 0
+
+    def now(self) -> int:
+        self._last = max(self._last, time.time_ns() // 1_000_000)
+        return self._last
+
+    def observe(self, ms: int) -> None:
+        """Generated or forced timestamps count as issued, so later changes sort after them."""
+        self._last = max(self._last, ms)
