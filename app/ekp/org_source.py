@@ -253,15 +253,12 @@ class EkpOrgSource:
             return await self._soap(method, args)
         return await self._rest(f"{REST_SERVICE_PATH}/{method}", {k: v for k, v in args.items() if v is not None})
 
-    async def _request(
-        self, path: str, body: bytes, headers: dict[str, str], auth: aiohttp.BasicAuth | None
-    ) -> tuple[int, bytes]:
+    async def _request(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         url = self._base + path
         timeout = aiohttp.ClientTimeout(total=self._config.timeout_seconds)
-        ssl: bool | None = None if self._config.verify_tls else False
         try:
             async with self._session.post(
-                url, data=body, headers=headers, auth=auth, timeout=timeout, ssl=ssl
+                url, data=body, headers=headers, timeout=timeout, ssl=self._config.verify_tls
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
@@ -270,9 +267,11 @@ class EkpOrgSource:
             raise EkpConnectionError(f"cannot reach EKP at {url}: {exc.__class__.__name__}: {exc}") from exc
 
     async def _rest(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
-        auth = aiohttp.BasicAuth(self._config.user, self._config.password) if self._config.user else None
         headers = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
-        status, body = await self._request(path, json.dumps(payload).encode(), headers, auth)
+        if self._config.user:
+            # EKP's REST filter takes the plain password over Basic and hashes it server-side (reference 2.2).
+            headers["Authorization"] = aiohttp.encode_basic_auth(self._config.user, self._config.password)
+        status, body = await self._request(path, json.dumps(payload).encode(), headers)
         _raise_for_status(status, body, path)
         try:
             result = json.loads(body)
@@ -288,7 +287,7 @@ class EkpOrgSource:
             password = md5_hex(password)
         envelope = soap.build_envelope(method, args, self._config.user or None, password)
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
-        status, body = await self._request(SOAP_SERVICE_PATH, envelope, headers, None)
+        status, body = await self._request(SOAP_SERVICE_PATH, envelope, headers)
         if status in (401, 403) or (status != 200 and b"Fault" not in body):
             _raise_for_status(status, body, SOAP_SERVICE_PATH)
         try:

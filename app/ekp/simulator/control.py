@@ -229,6 +229,7 @@ class ControlApi:
             fault.message = str(body["message"])
         fault.status = int(body.get("status", fault.status))
         fault.seconds = float(body.get("seconds", fault.seconds))
+        fault.after = int(body.get("after", 0))
         self.sim.faults.append(fault)
         return web.json_response(asdict(fault), status=201)
 

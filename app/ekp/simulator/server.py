@@ -56,6 +56,7 @@ class Fault:
     message: str = "模拟的EKP服务异常"
     status: int = 500
     seconds: float = 0.0
+    after: int = 0  # let this many requests through first (fail page 3 of a run, say)
 
 
 class EkpSimulator:
@@ -102,6 +103,9 @@ class EkpSimulator:
         if not self.faults:
             return None
         fault = self.faults[0]
+        if fault.after > 0:
+            fault.after -= 1
+            return None
         fault.times -= 1
         if fault.times <= 0:
             self.faults.pop(0)
