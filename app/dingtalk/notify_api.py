@@ -232,7 +232,7 @@ class NotifyAPI:
             f"/v1.0/todo/users/{quote(union_id, safe='')}/tasks/{quote(task_id, safe='')}",
             json_body=_camel_body(fields),
             params={"operatorId": operator_id or union_id},
-            limit_key="/v1.0/todo/users/{unionId}/tasks/{taskId}:PUT",
+            limit_key="/v1.0/todo/users/{unionId}/tasks/{taskId}",
         )
         return _truthy(data.get("result", True))
 
@@ -242,7 +242,7 @@ class NotifyAPI:
             "DELETE",
             f"/v1.0/todo/users/{quote(union_id, safe='')}/tasks/{quote(task_id, safe='')}",
             params={"operatorId": operator_id or union_id},
-            limit_key="/v1.0/todo/users/{unionId}/tasks/{taskId}:DELETE",
+            limit_key="/v1.0/todo/users/{unionId}/tasks/{taskId}",
         )
         return _truthy(data.get("result", True))
 
