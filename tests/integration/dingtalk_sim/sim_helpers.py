@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,13 +67,15 @@ class Receiver:
     aes_key: str
     key_id: str
     url: str = ""
-    mode: str = "ok"  # ok | http500 | plain (answers "success" unencrypted) | wrong_key
+    mode: str = "ok"  # ok | http500 | slow | plain (answers "success" unencrypted) | wrong_key
     events: list[dict[str, Any]] = field(default_factory=list)
     requests: list[dict[str, str]] = field(default_factory=list)
 
     async def handle(self, request: web.Request) -> web.Response:
         query = dict(request.query)
         self.requests.append(query)
+        if self.mode == "slow":
+            await asyncio.sleep(0.5)
         if self.mode == "http500":
             return web.Response(status=500, text="boom")
         body = await request.json()
