@@ -21,6 +21,7 @@ from .directory import Directory
 from .errors import ApiError
 from .faults import LatencyFault, TransientFault
 from .messages import user_messages
+from .routing import dumps
 from .state import App, Corp
 from .users import render_v2 as render_user
 
@@ -79,12 +80,12 @@ def wrap(handler: ControlHandler) -> Callable[[web.Request], Awaitable[web.Strea
         try:
             result = await handler(request)
         except ControlError as exc:
-            return web.json_response({"error": exc.message}, status=exc.status)
+            return web.json_response({"error": exc.message}, status=exc.status, dumps=dumps)
         except ApiError as exc:
-            return web.json_response(exc.body(), status=400)
+            return web.json_response(exc.body(), status=400, dumps=dumps)
         if isinstance(result, web.StreamResponse):
             return result
-        return web.json_response(result if result is not None else {"ok": True})
+        return web.json_response(result if result is not None else {"ok": True}, dumps=dumps)
 
     return handle
 

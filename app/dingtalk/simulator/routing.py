@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 Handler = Callable[["Ctx"], Awaitable[Any]]
 
 
+def dumps(value: Any) -> str:
+    # DingTalk answers with raw UTF-8 Chinese rather than ASCII escapes.
+    return json.dumps(value, ensure_ascii=False)
+
+
 def request_id() -> str:
     return secrets.token_hex(6)
 
@@ -245,21 +250,21 @@ async def read_params(request: web.Request, flavour: str) -> dict[str, Any]:
 
 def envelope_ok(route: Route, result: dict[str, Any] | None) -> web.Response:
     if route.flavour == "v1":
-        return web.json_response(result or {})
+        return web.json_response(result or {}, dumps=dumps)
     body: dict[str, Any] = {"errcode": 0, "errmsg": "ok", **(result or {})}
     if route.flavour == "topapi":
         body["request_id"] = request_id()
-    return web.json_response(body)
+    return web.json_response(body, dumps=dumps)
 
 
 def envelope_error(route: Route, exc: ApiError | V1Error) -> web.Response:
     if isinstance(exc, V1Error):
         body = {"code": exc.code, "requestid": request_id().upper(), "message": exc.message, **exc.extra}
-        return web.json_response(body, status=exc.status)
+        return web.json_response(body, status=exc.status, dumps=dumps)
     body = exc.body()
     if route.flavour == "topapi":
         body["request_id"] = request_id()
-    return web.json_response(body)
+    return web.json_response(body, dumps=dumps)
 
 
 def fault_response(exc: UpstreamFault) -> web.Response:
@@ -302,6 +307,6 @@ def wrong_method_handler(route_method: str) -> Callable[[web.Request], Awaitable
         body: dict[str, Any] = ApiError(errcode).body()
         if request.path.startswith("/topapi/"):
             body["request_id"] = request_id()
-        return web.json_response(body)
+        return web.json_response(body, dumps=dumps)
 
     return handle

@@ -16,7 +16,7 @@ from . import auth, callbacks, control, departments, login_pages, messages, user
 from .delivery import CallbackDispatcher
 from .errors import ApiError
 from .faults import Counters, Faults, QpsLimiter
-from .routing import build_handler, request_id, wrong_method_handler
+from .routing import build_handler, dumps, request_id, wrong_method_handler
 from .seed import CorpSpec, build_corps
 from .state import Corp, SimState
 
@@ -124,13 +124,13 @@ async def not_found_middleware(request: web.Request, handler: Any) -> web.Stream
                 "errmsg": f"Invalid method[submsg=不合法ApiName，ApiName = {api_name}]",
                 "request_id": request_id(),
             }
-            return web.json_response(body)
+            return web.json_response(body, dumps=dumps)
         if path.startswith("/v1.0/"):
             body = {"code": "InvalidAction.NotFound", "requestid": request_id().upper(), "message": "接口不存在"}
-            return web.json_response(body, status=404)
+            return web.json_response(body, status=404, dumps=dumps)
         if path.startswith("/_sim/"):
             raise
-        return web.json_response(ApiError(404, "请求的URI地址不存在").body(), status=404)
+        return web.json_response(ApiError(404, "请求的URI地址不存在").body(), status=404, dumps=dumps)
 
 
 @dataclass
@@ -179,7 +179,6 @@ async def start_simulator(
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    sockets = site._server.sockets if site._server is not None else []  # type: ignore[union-attr]
-    actual_port = sockets[0].getsockname()[1] if sockets else port
+    actual_port = runner.addresses[0][1] if runner.addresses else port
     url_host = f"[{host}]" if ":" in host else host
     return SimulatorHandle(sim, runner, f"http://{url_host}:{actual_port}", host, actual_port)

@@ -49,7 +49,7 @@ async def receiver() -> AsyncIterator[Receiver]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]
     recv.url = f"http://127.0.0.1:{port}/api/ding_console/contacts/callback?corpid={CORPID}"
     try:
         yield recv

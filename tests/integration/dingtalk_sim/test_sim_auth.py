@@ -144,3 +144,18 @@ async def test_transient_faults(sim: SimulatorHandle, api: Api, http: aiohttp.Cl
     assert loop.time() - started >= 0.14
     await api.control("DELETE", "/faults")
     assert (await api.control("GET", "/faults"))["latency"] == []
+
+
+async def test_topapi_accepts_form_bodies(sim: SimulatorHandle, api: Api, http: aiohttp.ClientSession) -> None:
+    token = await api.token()
+    form = {"name": "表单部门", "parent_id": "1", "create_dept_group": "false"}
+    async with http.post(f"{sim.base_url}/topapi/v2/department/create", params={"access_token": token}, data=form) as r:
+        created = await r.json()
+    assert created["errcode"] == 0 and "表单部门" not in str(created)
+    async with http.post(
+        f"{sim.base_url}/topapi/v2/department/get", params={"access_token": token}, data={"dept_id": "1"}
+    ) as r:
+        raw = await r.text()
+    # Chinese comes back as UTF-8 text, not \u escapes, like DingTalk's own answers.
+    assert '"errcode": 0' in raw or '"errcode":0' in raw
+    assert "蓝钉" in raw
