@@ -85,7 +85,9 @@ def _gate(definition: PageDef) -> Callable:
             return RedirectResponse(f"/login?redirect_to={_redirect_target()}", status_code=303)
         if await accounts.must_change_password(current.account_id) and definition.path != "/change-password":
             return RedirectResponse(f"/change-password?redirect_to={_redirect_target()}", status_code=303)
-        if definition.needs_org and current.current_org_id is None:
+        # Guide 3.3.1: an org admin works inside one org; the super admin only needs one for org pages.
+        wants_org = definition.needs_org or not current.is_super
+        if wants_org and current.current_org_id is None and definition.path not in ("/select-org", "/change-password"):
             choices = await accounts.org_choices(current)
             if len(choices) == 1:
                 session.set_org(choices[0].id)
@@ -125,7 +127,13 @@ def _first_path(current: Actor, section: str) -> str | None:
 
 @contextmanager
 def frame(current: Actor, section: str, org_name: str) -> Iterator[None]:
+    items = menu_for(current, section) if section else []
+    drawer = None
     with ui.header(elevated=False).classes("landing-header items-center px-4 py-0 gap-0 no-wrap"):
+        if items:
+            ui.button(icon="menu", on_click=lambda: drawer.toggle()).props("flat dense round color=white").classes(
+                "landing-menu-toggle"
+            )
         ui.link("Landray 蓝凌", "/").classes("landing-brand")
         with ui.row().classes("gap-0 no-wrap landing-sections"):
             for code, label in SECTIONS:
@@ -141,16 +149,16 @@ def frame(current: Actor, section: str, org_name: str) -> Iterator[None]:
             if current.is_super or len(current.org_roles) > 1:
                 ui.link("切换组织", "/select-org").classes("landing-nav")
             role = current.current_role
-            ui.label(f"{current.display_name}").classes("landing-nav").tooltip(ROLE_NAMES[role] if role else "")
+            ui.label(f"{current.display_name}").classes("landing-nav landing-user-name").tooltip(
+                ROLE_NAMES[role] if role else ""
+            )
             ui.link("修改密码", "/change-password").classes("landing-nav")
             ui.link("退出", "/logout").classes("landing-nav")
-    items = menu_for(current, section) if section else []
     if items:
-        with (
-            ui.left_drawer(value=True, fixed=True, bordered=True)
-            .classes("landing-drawer")
-            .props("width=200 breakpoint=760")
-        ):
+        # value=None lets Quasar show the menu on wide windows and fold it behind the header button on narrow ones.
+        drawer = ui.left_drawer(value=None, fixed=True, bordered=True).classes("landing-drawer")
+        drawer.props("width=200 breakpoint=760")
+        with drawer:
             label = dict(SECTIONS).get(section, "")
             ui.label(label).classes("landing-drawer-title")
             request_path = context.client.request.url.path if context.client.request else ""

@@ -35,6 +35,9 @@ async def roles_page() -> None:
 @page("/permissions/admins", "管理员", section="permissions", perm=Perm.PERMISSION_VIEW)
 async def admins_page() -> None:
     page_title("管理员")
+    ui.label("各组织的管理员账号及其角色；新建的管理员以初始密码 123456 登录，首次登录须修改密码。").classes(
+        "text-grey-7 q-mb-md"
+    )
     rows = await admin_directory.list_admins(actor())
     if not rows:
         empty_state("暂无管理员")
@@ -46,7 +49,9 @@ async def admins_page() -> None:
         {"name": "org", "label": "组织", "field": "org", "align": "left"},
         {"name": "state", "label": "状态", "field": "state", "align": "left"},
     ]
-    ui.table(columns=columns, rows=rows, row_key="key", pagination=20).props("flat bordered").classes("landing-card")
+    ui.table(columns=columns, rows=rows, row_key="key", pagination=20).props("flat bordered").classes(
+        "landing-card"
+    ).mark("admins-table")
 
 
 @page("/permissions/audit", "审计日志", section="permissions", perm=Perm.AUDIT_VIEW)

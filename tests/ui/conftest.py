@@ -18,3 +18,15 @@ async def user(app_env: str, caplog: pytest.LogCaptureFixture) -> AsyncIterator[
     errors = [r for r in caplog.get_records("call") if r.levelname == "ERROR"]
     if errors:
         pytest.fail(f"unexpected ERROR logs: {[r.getMessage() for r in errors]}", pytrace=False)
+
+
+_original_should_see = User.should_see
+
+
+async def _patient_should_see(self, target=None, *, kind=None, marker=None, content=None, retries: int = 50):
+    # Pages that follow a login or a database write can take longer than NiceGUI's default 0.3 s on PostgreSQL
+    # and on a loaded CI machine; wait up to 5 s instead of failing on timing.
+    return await _original_should_see(self, target, kind=kind, marker=marker, content=content, retries=retries)
+
+
+User.should_see = _patient_should_see

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs and runs all of it: on SQLite, then again on a throwaway PostgreSQL,
+# unit + integration + UI + real-browser tests. Extra arguments go to both pytest runs (e.g. -x, -k name).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+
+need_apt=()
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_apt+=(fonts-noto-cjk)
+ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need_apt+=(postgresql)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing with apt-get: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[test]'
+
+echo "== lint and architecture"
+.venv/bin/ruff check app tests
+.venv/bin/lint-imports
+
+echo "== test suite on SQLite"
+.venv/bin/python -m pytest -q "$@"
+
+echo "== test suite on PostgreSQL"
+PG_DSN=$(bash scripts/pg.sh start)
+trap 'bash scripts/pg.sh stop' EXIT
+LANDING_TEST_PG_DSN="$PG_DSN" .venv/bin/python -m pytest -q "$@"
