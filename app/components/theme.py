@@ -1,4 +1,5 @@
 """The console's look: the guide's blue top bar, a quiet grey left menu and white content cards."""
+# ruff: noqa: E501  (CSS lines)
 
 from __future__ import annotations
 
