@@ -189,6 +189,8 @@ class EkpOrgSource:
         result = await self._call(method, args)
         items = _decode_message(result, _ELEMENTS)
         timestamp = result.get("timeStamp") or None
+        if isinstance(timestamp, str) and len(timestamp) == 19:
+            timestamp += ".000"  # same canonical form as element alterTimes, so string comparison holds
         return _RawPage(items=items, count=_to_int(result.get("count"), len(items)), timestamp=timestamp)
 
     # ---- base info / deletions --------------------------------------------------------------------------------

@@ -89,7 +89,8 @@ def run(state: OrgState, method: str, args: dict[str, Any], *, per_type_paging: 
         page = query(types, begin_ms, count, business)
     except ExportFailure as exc:
         return failure(str(exc))
-    rows = [element_json(e, state.elements) for e in page.items]
+    cache: dict[str, str] = {}
+    rows = [element_json(e, state.elements, cache) for e in page.items]
     # An empty page echoes the request's beginTimeStamp (possibly null), as EKP does.
     timestamp = ms_to_str(page.timestamp_ms) if page.items and page.timestamp_ms is not None else begin_raw or None
     return {"returnState": RETURN_SUCCESS, "message": rows, "count": len(rows), "timeStamp": timestamp}

@@ -11,16 +11,29 @@ from app.ekp.protocol import md5_hex
 from app.ekp.simulator.state import SimElement
 
 
-def hierarchy_id(element: SimElement, elements: Mapping[str, SimElement]) -> str:
-    chain = [element.id]
+def hierarchy_id(element: SimElement, elements: Mapping[str, SimElement], cache: dict[str, str] | None = None) -> str:
+    """``x<root>x...x<self>x``. ``cache`` memoises container paths within one response (thousands of persons
+    share a few departments)."""
     parent = element.parent
-    while parent and parent in elements and len(chain) < 64:
-        chain.append(parent)
-        parent = elements[parent].parent
-    return "x" + "x".join(reversed(chain)) + "x"
+    if not parent or parent not in elements:
+        return f"x{element.id}x"
+    if cache is not None and parent in cache:
+        prefix = cache[parent]
+    else:
+        chain: list[str] = []
+        walk: str | None = parent
+        while walk and walk in elements and len(chain) < 64:
+            chain.append(walk)
+            walk = elements[walk].parent
+        prefix = "x" + "x".join(reversed(chain)) + "x"
+        if cache is not None:
+            cache[parent] = prefix
+    return f"{prefix}{element.id}x"
 
 
-def element_json(element: SimElement, elements: Mapping[str, SimElement]) -> dict[str, Any]:
+def element_json(
+    element: SimElement, elements: Mapping[str, SimElement], cache: dict[str, str] | None = None
+) -> dict[str, Any]:
     data: dict[str, Any] = {"id": element.id, "lunid": element.id, "name": element.name, "type": element.type.value}
     _put(data, "no", element.no)
     _put(data, "order", None if element.order is None else str(element.order))
@@ -29,7 +42,7 @@ def element_json(element: SimElement, elements: Mapping[str, SimElement]) -> dic
     data["isAvailable"] = element.is_available
     data["isBusiness"] = element.is_business
     data["isExternal"] = False
-    data["hierarchyId"] = hierarchy_id(element, elements)
+    data["hierarchyId"] = hierarchy_id(element, elements, cache)
     data["alterTime"] = element.alter_time
     data["langProps"] = {"fdName": element.name, "fdNameCN": element.name}
     if element.type != ElementType.GROUP:
