@@ -63,15 +63,19 @@ def app_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str
 
 @pytest.fixture
 async def orm(db_url: str) -> AsyncIterator[str]:
-    """Migrated database with the ORM initialised, for service-level tests."""
+    """A fresh schema with the ORM initialised, for service-level tests.
+
+    The schema comes from the models (fast, and always current); tests/integration/test_migrations.py checks that
+    the committed migrations produce the same schema, and the browser tests run the real server with migrations.
+    """
     from tortoise import Tortoise
 
-    from app.core.db import build_config, run_migrations
+    from app.core.db import build_config
     from app.core.security import install_secret_key
 
     install_secret_key(Fernet.generate_key().decode())
-    await run_migrations(db_url)
     await Tortoise.init(config=build_config(db_url))
+    await Tortoise.generate_schemas()
     try:
         yield db_url
     finally:

@@ -6,5 +6,5 @@ from app.core.config import reset_settings_cache
 from app.main import build, run_kwargs
 
 reset_settings_cache()
-settings = build()
+settings = build(generate_schemas=True)  # throwaway test database; servers migrate
 ui.run(**run_kwargs(settings))
