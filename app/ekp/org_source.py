@@ -49,6 +49,23 @@ from app.ekp.protocol import (
     md5_hex,
 )
 
+__all__ = [
+    "CursorKind",
+    "EkpAuthError",
+    "EkpBaseInfo",
+    "EkpConnectionCheck",
+    "EkpConnectionError",
+    "EkpElement",
+    "EkpError",
+    "EkpForbiddenError",
+    "EkpOrgSource",
+    "EkpPage",
+    "EkpProtocolError",
+    "EkpServiceError",
+    "EkpSourceConfig",
+    "ElementType",
+]
+
 log = logging.getLogger("app.ekp")
 
 Transport = Literal["rest", "soap"]
