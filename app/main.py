@@ -55,6 +55,7 @@ def build(settings: Settings | None = None, *, generate_schemas: bool = False) -
     settings.ensure_secrets()
     install_secret_key(settings.secret_key.get_secret_value())
 
+    from app import runtime
     from app.api import health
     from app.components.frame import register_pages
     from app.services import accounts
@@ -67,6 +68,10 @@ def build(settings: Settings | None = None, *, generate_schemas: bool = False) -
     async def on_ready() -> None:
         if await accounts.ensure_bootstrap_admin():
             log.info("created the initial account 'admin'; it must change its password at first login")
+        await runtime.start(settings)
+
+    async def on_shutdown() -> None:
+        await runtime.stop()
 
     app.router.lifespan_context = db_lifespan(
         app,
@@ -74,6 +79,7 @@ def build(settings: Settings | None = None, *, generate_schemas: bool = False) -
         migrate=not generate_schemas,
         generate_schemas=generate_schemas,
         on_ready=on_ready,
+        on_shutdown=on_shutdown,
     )
     return settings
 
