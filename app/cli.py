@@ -24,7 +24,7 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     reset_settings_cache()
     from app.demo import run_demo
 
-    run_demo(port=args.port)
+    run_demo(port=args.port, dingtalk_port=args.dingtalk_port, ekp_port=args.ekp_port)
 
 
 def _cmd_migrate(args: argparse.Namespace) -> None:
@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("serve", help="run the console").set_defaults(func=_cmd_serve)
     demo = sub.add_parser("demo", help="run the console with DingTalk and EKP simulators and demo data")
     demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--dingtalk-port", type=int, default=18081)
+    demo.add_argument("--ekp-port", type=int, default=18082)
     demo.set_defaults(func=_cmd_demo)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_cmd_migrate)
     reset = sub.add_parser("reset-password", help="give an account a temporary password")

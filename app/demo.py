@@ -1,14 +1,78 @@
-"""``landing demo``: the console on loopback with demo settings, so a newcomer sees a working system at once."""
+"""``landing demo``: the console plus a DingTalk simulator and an EKP simulator on loopback, with a seeded company.
+
+A newcomer runs one command and sees the whole system working: a company with a configured main organisation,
+its callback registered with the (simulated) DingTalk, an EKP sync source, and a first sync that brings the EKP
+organisation into LanDing and pushes it to DingTalk. Nothing leaves the machine.
+"""
 
 from __future__ import annotations
 
-from app.core.config import get_settings
+import asyncio
+import logging
+import os
+
+from app import runtime
+from app.core.config import get_settings, reset_settings_cache
+
+log = logging.getLogger(__name__)
+
+DEMO_CORP = "dingdemo6f3a9c2e41b7"
+DEMO_APPKEY = "dingdemoappkey01"
+DEMO_APPSECRET = "DemoAppSecret-9b41f27ce0d34a5f8e6c1a2b3d4e5f60"
+DEMO_AGENT_ID = "100001"
+EKP_USER = "landing"
+EKP_PASSWORD = "ekp-demo-2026"
 
 
-def run_demo(port: int = 8080) -> None:
+def run_demo(port: int = 8080, dingtalk_port: int = 18081, ekp_port: int = 18082) -> None:
+    os.environ["LANDING_PORT"] = str(port)
+    os.environ.setdefault("LANDING_PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
+    os.environ["LANDING_DINGTALK_OAPI_BASE"] = f"http://127.0.0.1:{dingtalk_port}"
+    os.environ["LANDING_DINGTALK_API_BASE"] = f"http://127.0.0.1:{dingtalk_port}"
+    reset_settings_cache()
+    settings = get_settings()
+
+    @runtime.worker
+    async def simulators(rt: runtime.Runtime):
+        from app.dingtalk.simulator import start_simulator as start_dingtalk
+        from app.ekp.simulator import start_simulator as start_ekp
+
+        dingtalk = await start_dingtalk(
+            corps=[f"{DEMO_CORP}:{DEMO_APPKEY}:{DEMO_APPSECRET}:{DEMO_AGENT_ID}"], port=dingtalk_port, qps=20
+        )
+        ekp = await start_ekp(port=ekp_port, user=EKP_USER, password=EKP_PASSWORD, depts=24, persons=160, seed=7)
+        log.info("demo simulators: DingTalk %s, EKP %s", dingtalk.base_url, ekp.base_url)
+        seeding = asyncio.create_task(_seed(ekp.base_url))
+
+        async def stop() -> None:
+            seeding.cancel()
+            await dingtalk.close()
+            await ekp.close()
+
+        return stop
+
     from app.main import serve
 
-    settings = get_settings()
-    settings.port = port
-    print(f"蓝钉管理平台 demo: http://{settings.host}:{port}  (login: admin / 1, then change the password)")
+    print(f"蓝钉管理平台 demo: http://127.0.0.1:{port}")
+    print("Log in as admin / 1 (you will be asked to set a new password).")
     serve(settings)
+
+
+async def _seed(ekp_url: str) -> None:
+    """Create the demo company once; later starts keep what the user changed."""
+    try:
+        from app.services import demo_seed
+    except ImportError:  # the seeding service arrives with the organisations feature
+        return
+    try:
+        await demo_seed.seed(
+            corpid=DEMO_CORP,
+            appkey=DEMO_APPKEY,
+            appsecret=DEMO_APPSECRET,
+            agent_id=DEMO_AGENT_ID,
+            ekp_url=ekp_url,
+            ekp_user=EKP_USER,
+            ekp_password=EKP_PASSWORD,
+        )
+    except Exception:
+        log.exception("demo seeding failed; the console still runs, configure it by hand")
