@@ -40,6 +40,8 @@ class SyncSettings(Model):
     source_password = EncryptedTextField(default="")
     source_transport = fields.CharField(max_length=8, default="rest")
     cursors = fields.JSONField(default=dict)
+    # A run stopped by the delete threshold that an org admin approved: the next run performs its removals.
+    approved_run_id = fields.IntField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

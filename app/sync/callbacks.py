@@ -1,0 +1,217 @@
+"""Scenarios 4 and 5: DingTalk -> LanDing through callbacks.
+
+Callbacks are stored by the endpoint (``CallbackEvent`` rows) and applied here: read the user or department from
+DingTalk, then upsert, disable or remove it locally through ``app.sync.dingtalk_in``. At the start of every run the
+events DingTalk failed to deliver (``get_call_back_failed_result``) are fetched, stored and applied first.
+
+Conflict rule (LanDing wins): an object with a local change not yet pushed (``needs_push`` and its DingTalk view
+differs from ``pushed_hash``) keeps its local values; the next push overwrites DingTalk. A callback that merely
+echoes our own push (DingTalk's view hashes to ``pushed_hash``) changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from app.dingtalk.client import App, DingTalkClient
+from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.dingtalk.events import CallbackEvent as DingEvent
+from app.dingtalk.events import EventKind, parse_event
+from app.models.contacts import Department, Person
+from app.models.orgs import Org
+from app.models.sync import CallbackEvent
+from app.sync import dingtalk_in, hashing
+from app.sync.context import RunContext
+
+log = logging.getLogger(__name__)
+
+STAGE = "ding_in"
+GONE_USER = frozenset({60121, 60111, 33012, 50002})
+GONE_DEPT = frozenset({60003, 40009, 50004})
+MAX_ATTEMPTS = 5
+BATCH = 200
+
+
+class Outcome:
+    """What applying one id did, for counters and the detailed log."""
+
+    def __init__(self, kind: str, key: str, name: str, message: str, local_id: int | None, ding_id: Any) -> None:
+        self.kind, self.key, self.name, self.message = kind, key, name, message
+        self.local_id, self.ding_id = local_id, ding_id
+
+
+def app_of(org: Org) -> App:
+    return App(org.corpid, org.appkey, org.appsecret, org.agent_id or None)
+
+
+async def store_events(org_id: int, events: list[DingEvent]) -> int:
+    """Keep events in the inbox (deduplicated); returns how many were new."""
+    stored = 0
+    for event in events:
+        if event.kind.is_handshake:
+            continue
+        try:
+            await CallbackEvent.create(
+                org_id=org_id, event_type=event.event_type, payload=dict(event.raw), dedup_key=event.dedup_key
+            )
+            stored += 1
+        except IntegrityError:
+            continue
+    return stored
+
+
+async def apply_user(client: DingTalkClient, org: Org, userid: str) -> Outcome:
+    local = await Person.get_or_none(org_id=org.id, ding_userid=userid)
+    try:
+        user = await client.get_user(app_of(org), userid)
+    except DingTalkError as exc:
+        if exc.effective_code not in GONE_USER:
+            raise
+        if local is None or not local.is_active:
+            return Outcome("person", "skipped", userid, "钉钉与蓝钉均无此人员", None, userid)
+        if local.needs_push:
+            return Outcome("person", "skipped", local.name, "蓝钉有未同步的修改，以蓝钉为准", local.id, userid)
+        await dingtalk_in.disable_user(org, userid)
+        return Outcome("person", "disabled", local.name, "钉钉已删除，人员置为无效", local.id, userid)
+    view_hash = hashing.person_hash(hashing.person_view_from_ding(user))
+    if local is not None and local.pushed_hash == view_hash:
+        return Outcome("person", "skipped", user.name, "与蓝钉一致（本系统推送的回调）", local.id, userid)
+    if local is not None and local.needs_push and local.pushed_hash != view_hash:
+        return Outcome("person", "skipped", user.name, "蓝钉有未同步的修改，以蓝钉为准", local.id, userid)
+    await dingtalk_in.apply_user(org, user, force=True)
+    person = await Person.get_or_none(org_id=org.id, ding_userid=userid)
+    if person is not None:
+        # What we now hold equals DingTalk: nothing to push back.
+        await Person.filter(id=person.id).update(pushed_hash=view_hash, needs_push=False)
+    return Outcome(
+        "person",
+        "added" if local is None else "updated",
+        user.name,
+        "新增成功" if local is None else "更新成功",
+        getattr(person, "id", None),
+        userid,
+    )
+
+
+async def apply_department(client: DingTalkClient, org: Org, dept_id: int) -> Outcome:
+    local = await Department.get_or_none(org_id=org.id, ding_id=dept_id)
+    try:
+        dept = await client.get_department(app_of(org), dept_id)
+    except DingTalkError as exc:
+        if exc.effective_code not in GONE_DEPT:
+            raise
+        if local is None or local.is_deleted:
+            return Outcome("dept", "skipped", str(dept_id), "钉钉与蓝钉均无此部门", None, dept_id)
+        if local.needs_push:
+            return Outcome("dept", "skipped", local.name, "蓝钉有未同步的修改，以蓝钉为准", local.id, dept_id)
+        await dingtalk_in.remove_department(org, dept_id)
+        return Outcome("dept", "deleted", local.name, "钉钉已删除，部门已删除", local.id, dept_id)
+    main_hash = hashing.view_hash(hashing.dept_main_from_ding(dept))
+    full_hash = main_hash + hashing.view_hash(hashing.dept_rel_from_ding(dept))
+    if local is not None and local.pushed_hash == full_hash:
+        return Outcome("dept", "skipped", dept.name, "与蓝钉一致（本系统推送的回调）", local.id, dept_id)
+    if local is not None and local.needs_push:
+        return Outcome("dept", "skipped", dept.name, "蓝钉有未同步的修改，以蓝钉为准", local.id, dept_id)
+    await dingtalk_in.apply_department(org, dept, force=True)
+    row = await Department.get_or_none(org_id=org.id, ding_id=dept_id)
+    if row is not None:
+        await Department.filter(id=row.id).update(pushed_hash=full_hash, needs_push=False)
+    return Outcome(
+        "dept",
+        "added" if local is None else "updated",
+        dept.name,
+        "新增成功" if local is None else "更新成功",
+        getattr(row, "id", None),
+        dept_id,
+    )
+
+
+async def apply_event(client: DingTalkClient, org: Org, event: DingEvent) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    if event.kind.is_user_event:
+        for userid in event.user_ids:
+            outcomes.append(await apply_user(client, org, userid))
+    elif event.kind.is_dept_event:
+        for dept_id in event.dept_ids:
+            outcomes.append(await apply_department(client, org, dept_id))
+    elif event.kind in (EventKind.ORG_CHANGE, EventKind.UNKNOWN) or event.kind.is_handshake:
+        pass
+    return outcomes
+
+
+async def process_pending(client: DingTalkClient, org: Org, ctx: RunContext | None = None) -> int:
+    """Apply the org's stored, unprocessed events in arrival order; returns how many were processed."""
+    done = 0
+    while True:
+        rows = (
+            await CallbackEvent.filter(org_id=org.id, processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+            .order_by("id")
+            .limit(BATCH)
+        )
+        if not rows:
+            return done
+        for row in rows:
+            try:
+                outcomes = await apply_event(client, org, parse_event(row.payload))
+            except (DingTalkError, DingTalkTransportError) as exc:
+                row.attempts += 1
+                row.last_error = str(exc)[:2000]
+                await row.save(update_fields=["attempts", "last_error"])
+                if ctx is not None:
+                    ctx.entry(
+                        STAGE,
+                        "callback",
+                        "person",
+                        row.event_type,
+                        ok=False,
+                        code=getattr(exc, "errcode", ""),
+                        message=f"回调处理失败: {exc}",
+                    )
+                continue
+            except Exception as exc:  # a malformed payload must not block the queue behind it
+                log.exception("callback event %s of org %s cannot be applied", row.id, org.id)
+                row.attempts = MAX_ATTEMPTS
+                row.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+                await row.save(update_fields=["attempts", "last_error"])
+                continue
+            row.processed_at = datetime.now(UTC)
+            row.attempts += 1
+            await row.save(update_fields=["processed_at", "attempts"])
+            done += 1
+            if ctx is not None:
+                for outcome in outcomes:
+                    ctx.count(STAGE, outcome.kind, "fetched")
+                    if outcome.key != "skipped":
+                        ctx.count(STAGE, outcome.kind, outcome.key)
+                    ctx.entry(
+                        STAGE,
+                        outcome.key,
+                        outcome.kind,
+                        outcome.name,
+                        local_id=outcome.local_id,
+                        ding_id=outcome.ding_id,
+                        message=outcome.message,
+                    )
+                await ctx.tick()
+
+
+async def catch_up(ctx: RunContext) -> None:
+    """Scenario 5: the failed list first, then whatever is still waiting in the inbox."""
+    ctx.stage(STAGE, step="回调失败列表")
+    if ctx.client is None:
+        return
+    from app.sync.push import _raise_if_config
+
+    try:
+        failed = await ctx.client.get_callback_failed_events(ctx.app)
+    except (DingTalkError, DingTalkTransportError) as exc:
+        _raise_if_config(exc)
+        raise
+    # Stored before they are applied: DingTalk deleted them when it handed them over.
+    await store_events(ctx.org.id, [e for e in failed if e.corp_id in (None, ctx.org.corpid)])
+    await process_pending(ctx.client, ctx.org, ctx)
+    await ctx.flush(force=True)

@@ -1,0 +1,126 @@
+"""What one run carries through its stages: the org, the run row, counters, the per-object log and progress."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.dingtalk.client import App, DingTalkClient
+from app.models.orgs import Org
+from app.models.sync import SyncEntry, SyncRun, SyncSettings
+from app.sync import progress as live
+from app.sync.summary import empty_counters
+
+ENTRY_BATCH = 500
+SAVE_EVERY = 1.0  # seconds between progress writes to the run row
+
+
+class ConfigFailure(Exception):
+    """The run cannot go on: credentials, permissions, the source system. The message is for the admin."""
+
+
+class ThresholdBlocked(Exception):
+    """A stage would remove more than the delete threshold allows; nothing was removed."""
+
+
+@dataclass
+class RunContext:
+    org: Org
+    run: SyncRun
+    settings: SyncSettings
+    client: DingTalkClient | None = None
+    full: bool = False
+    approved: bool = False  # an admin approved removals above the threshold for this run
+    counters: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    warnings: int = 0
+    _entries: list[SyncEntry] = field(default_factory=list)
+    _last_save: float = 0.0
+    progress: live.Progress | None = None
+
+    @property
+    def app(self) -> App:
+        org = self.org
+        return App(org.corpid, org.appkey, org.appsecret, org.agent_id or None)
+
+    # -- counters and entries -----------------------------------------------------------------------------------
+
+    def stage(self, name: str, total: int = 0, step: str = "") -> None:
+        self.counters.setdefault(name, empty_counters())
+        self.run.stage = name
+        if self.progress is not None:
+            self.progress.stage = name
+            self.progress.step = step
+            self.progress.done = 0
+            self.progress.total = total
+            self.progress.counters = self.counters
+
+    def set_total(self, total: int, step: str = "") -> None:
+        if self.progress is not None:
+            self.progress.total = total
+            self.progress.done = 0
+            if step:
+                self.progress.step = step
+
+    def count(self, stage: str, kind: str, key: str, n: int = 1) -> None:
+        self.counters.setdefault(stage, empty_counters())[kind][key] += n
+
+    def entry(
+        self,
+        stage: str,
+        action: str,
+        kind: str,
+        name: str,
+        *,
+        local_id: int | None = None,
+        ding_id: Any = "",
+        source_id: str | None = "",
+        ok: bool = True,
+        code: Any = "",
+        message: str = "",
+    ) -> None:
+        if not ok:
+            self.warnings += 1
+        self._entries.append(
+            SyncEntry(
+                run_id=self.run.id,
+                stage=stage,
+                action=action,
+                object_type=kind,
+                object_name=(name or "")[:128],
+                local_id=local_id,
+                ding_id=str(ding_id or "")[:64],
+                source_id=(source_id or "")[:64],
+                ok=ok,
+                error_code=str(code or "")[:16],
+                message=message,
+            )
+        )
+
+    async def flush(self, force: bool = False) -> None:
+        if self._entries and (force or len(self._entries) >= ENTRY_BATCH):
+            batch, self._entries = self._entries, []
+            await SyncEntry.bulk_create(batch, batch_size=ENTRY_BATCH)
+        await self.save_progress(force)
+
+    def advance(self, n: int = 1) -> None:
+        if self.progress is not None:
+            self.progress.done += n
+
+    async def tick(self, n: int = 1) -> None:
+        """One more object done: update progress, and now and then the run row and the entry log."""
+        self.advance(n)
+        if len(self._entries) >= ENTRY_BATCH or time.monotonic() - self._last_save >= SAVE_EVERY:
+            await self.flush()
+
+    async def save_progress(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_save < SAVE_EVERY:
+            return
+        self._last_save = now
+        if self.progress is not None:
+            self.run.progress_done = self.progress.done
+            self.run.progress_total = self.progress.total
+        self.run.counters = self.counters
+        await self.run.save(update_fields=["stage", "progress_done", "progress_total", "counters"])

@@ -1,0 +1,628 @@
+"""Scenario 3: LanDing -> DingTalk.
+
+Order: departments parent-first (name, parent, order, group creation), then people, then the department relations
+that name people (managers, group owner, visibility lists), then removals child-first (people before departments).
+An object is sent only when the hash of its DingTalk view differs from the hash last pushed.
+
+Every DingTalk id is saved as soon as DingTalk returns it, so a run that is interrupted and started again neither
+loses nor duplicates anything; a create repeated after a crash is answered "already exists" (60008 department
+name, 60102/60104 user) and we look the object up and link it instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+from tortoise.expressions import Q
+
+from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.models.contacts import Department, HideMode, Person, RestrictMode
+from app.services.change_tracking import touch_feed
+from app.sync import hashing
+from app.sync.context import ConfigFailure, RunContext
+from app.sync.threshold import check_removals
+
+log = logging.getLogger(__name__)
+
+STAGE = "push"
+CONCURRENCY = 8  # in-flight calls per stage; the client's per-API limiter keeps us under DingTalk's QPS
+BATCH = 400
+# Errors that no retry of another object can fix: credentials, whitelist, missing API permission, quota.
+CONFIG_CODES = frozenset({33001, 40001, 40014, 40089, 43007, 60011, 60020, 90001, 90003, 90004, 90020})
+GONE_USER = frozenset({60121, 60111, 33012})
+GONE_DEPT = frozenset({60003, 40009})
+T = TypeVar("T")
+
+
+def _code(exc: DingTalkError) -> Any:
+    return exc.effective_code
+
+
+def _explain(exc: DingTalkError) -> str:
+    info = exc.info
+    return f"{_code(exc)} {info.zh if info else exc.errmsg}"
+
+
+def _raise_if_config(exc: BaseException) -> None:
+    if isinstance(exc, DingTalkError) and _code(exc) in CONFIG_CODES:
+        advice = f"；{exc.advice}" if exc.advice else ""
+        raise ConfigFailure(f"钉钉拒绝了请求：{_explain(exc)}{advice}") from exc
+    if isinstance(exc, DingTalkTransportError):
+        raise ConfigFailure(f"无法连接钉钉：{exc}") from exc
+
+
+async def _run_all(items: Iterable[T], work: Callable[[T], Awaitable[None]], ctx: RunContext) -> None:
+    """Run ``work`` over ``items`` with bounded concurrency, in batches so memory stays flat on big orgs."""
+    sem = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(item: T) -> None:
+        async with sem:
+            await work(item)
+
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= BATCH:
+            await _gather(batch, one, ctx)
+            batch = []
+    if batch:
+        await _gather(batch, one, ctx)
+
+
+async def _gather(batch: list[T], one: Callable[[T], Awaitable[None]], ctx: RunContext) -> None:
+    tasks = [asyncio.ensure_future(one(item)) for item in batch]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    await ctx.flush()
+
+
+# -- views -----------------------------------------------------------------------------------------------------------
+
+
+def dept_main_view(dept: Department, parent_ding: int | None) -> dict[str, Any]:
+    return {
+        "name": dept.name,
+        "parent_id": int(parent_ding or 0),
+        "order": int(dept.order or 0),
+        "create_dept_group": bool(dept.create_group),
+    }
+
+
+def dept_rel_view(dept: Department, person_ding: dict[int, str], dept_ding: dict[int, int]) -> dict[str, Any]:
+    def users(ids: Iterable[Any]) -> list[str]:
+        return [person_ding[int(i)] for i in ids or [] if int(i) in person_ding]
+
+    def depts(ids: Iterable[Any]) -> list[int]:
+        return sorted(dept_ding[int(i)] for i in ids or [] if int(i) in dept_ding)
+
+    hide = dept.hide_mode != HideMode.OFF
+    outer = dept.restrict_mode != RestrictMode.OFF
+    some_hidden = dept.hide_mode == HideMode.SOME
+    some_outer = dept.restrict_mode == RestrictMode.SOME
+    owner = person_ding.get(dept.group_owner_id or 0, "") if dept.create_group else ""
+    return {
+        "managers": users(dept.manager_ids),
+        "owner": owner,
+        "group_sub": bool(dept.group_include_sub) if dept.create_group else False,
+        "hide_dept": hide,
+        "dept_permits": depts(dept.hide_visible_dept_ids) if some_hidden else [],
+        "user_permits": sorted(users(dept.hide_visible_person_ids)) if some_hidden else [],
+        "outer_dept": outer,
+        "only_self": dept.restrict_mode == RestrictMode.SELF,
+        "outer_depts": depts(dept.restrict_dept_ids) if some_outer else [],
+        "outer_users": sorted(users(dept.restrict_person_ids)) if some_outer else [],
+    }
+
+
+DEFAULT_REL = {
+    "managers": [],
+    "owner": "",
+    "group_sub": False,
+    "hide_dept": False,
+    "dept_permits": [],
+    "user_permits": [],
+    "outer_dept": False,
+    "only_self": False,
+    "outer_depts": [],
+    "outer_users": [],
+}
+
+
+def rel_fields(view: dict[str, Any], create_group: bool) -> dict[str, Any]:
+    """The update body for a relations view (DingTalk field names; lists become CSV in the client)."""
+    fields: dict[str, Any] = {
+        "hide_dept": view["hide_dept"],
+        "dept_permits": view["dept_permits"] if view["hide_dept"] else None,
+        "user_permits": view["user_permits"] if view["hide_dept"] else None,
+        "outer_dept": view["outer_dept"],
+        "outer_dept_only_self": view["only_self"] if view["outer_dept"] else None,
+        "outer_permit_depts": view["outer_depts"] if view["outer_dept"] else None,
+        "outer_permit_users": view["outer_users"] if view["outer_dept"] else None,
+    }
+    if view["managers"]:
+        fields["dept_manager_userid_list"] = view["managers"]
+    else:
+        fields["force_update_fields"] = "dept_manager_userid_list"
+    if create_group:
+        fields["auto_add_user"] = True
+        fields["group_contain_sub_dept"] = view["group_sub"]
+        if view["owner"]:
+            fields["org_dept_owner"] = view["owner"]
+    return fields
+
+
+def person_view(person: Person, dept_ding: dict[int, int], other_ids: list[int]) -> dict[str, Any] | None:
+    main = dept_ding.get(person.main_dept_id)
+    if main is None:
+        return None
+    ids = [main] + [dept_ding[d] for d in other_ids if d in dept_ding and dept_ding[d] != main]
+    return {
+        "name": person.name,
+        "mobile": person.mobile or "",
+        "dept_id_list": list(dict.fromkeys(ids)),
+        "title": person.title or "",
+        "email": person.email or "",
+        "job_number": person.job_number or "",
+        "hide_mobile": bool(person.hide_mobile),
+        "senior_mode": bool(person.senior_mode),
+    }
+
+
+def _user_fields(view: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": view["name"],
+        "dept_id_list": view["dept_id_list"],
+        "title": view["title"],
+        "email": view["email"] or None,
+        "job_number": view["job_number"],
+        "hide_mobile": view["hide_mobile"],
+        "senior_mode": view["senior_mode"],
+    }
+
+
+# -- the stage --------------------------------------------------------------------------------------------------------
+
+
+class Pusher:
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.client = ctx.client
+        self.app = ctx.app
+        self.org_id = ctx.org.id
+        self.depts: dict[int, Department] = {}
+        self.failed_depts: set[int] = set()
+
+    def _ding_of_dept(self) -> dict[int, int]:
+        return {d.id: d.ding_id for d in self.depts.values() if d.ding_id is not None and not d.is_deleted}
+
+    def count(self, kind: str, key: str) -> None:
+        self.ctx.count(STAGE, kind, key)
+
+    # -- departments, pass 1 ------------------------------------------------------------------------------------
+
+    async def push_departments(self) -> None:
+        rows = await Department.filter(org_id=self.org_id).order_by("depth", "id")
+        self.depts = {d.id: d for d in rows}
+        live = [d for d in rows if not d.is_deleted and d.parent_id is not None]
+        todo: list[tuple[Department, dict[str, Any]]] = []
+        levels: dict[int, list[Department]] = {}
+        for dept in live:
+            levels.setdefault(dept.depth, []).append(dept)
+        self.ctx.set_total(len(live), "部门")
+        for depth in sorted(levels):
+            todo = []
+            for dept in levels[depth]:
+                parent = self.depts.get(dept.parent_id)
+                parent_ding = parent.ding_id if parent is not None else None
+                view = dept_main_view(dept, parent_ding)
+                if dept.ding_id is not None and hashing.main_half(dept.pushed_hash) == hashing.view_hash(view):
+                    self.ctx.advance()
+                    continue
+                if parent_ding is None:
+                    self.failed_depts.add(dept.id)
+                    self.count("dept", "add_failed")
+                    self.ctx.entry(
+                        STAGE,
+                        "add",
+                        "dept",
+                        dept.name,
+                        local_id=dept.id,
+                        source_id=dept.source_id,
+                        ok=False,
+                        message="上级部门尚未同步到钉钉，本部门暂不新增",
+                    )
+                    self.ctx.advance()
+                    continue
+                todo.append((dept, view))
+            await _run_all(todo, self._push_dept, self.ctx)
+
+    async def _push_dept(self, item: tuple[Department, dict[str, Any]]) -> None:
+        dept, view = item
+        self.count("dept", "fetched")
+        creating = dept.ding_id is None
+        action = "add" if creating else "update"
+        try:
+            if creating:
+                dept.ding_id = await self._create_dept(dept, view)
+                touch_feed(dept)
+            else:
+                await self.client.update_department(
+                    self.app,
+                    dept.ding_id,
+                    name=view["name"],
+                    parent_id=view["parent_id"],
+                    order=view["order"],
+                    create_dept_group=view["create_dept_group"] or None,
+                )
+        except DingTalkError as exc:
+            _raise_if_config(exc)
+            if not creating and _code(exc) in GONE_DEPT:
+                # Deleted in DingTalk behind our back: create it again (LanDing is the main source).
+                dept.ding_id = None
+                await dept.save(update_fields=["ding_id"])
+                return await self._push_dept(item)
+            self.failed_depts.add(dept.id)
+            self.count("dept", f"{action}_failed")
+            self.ctx.entry(
+                STAGE,
+                action,
+                "dept",
+                dept.name,
+                local_id=dept.id,
+                ding_id=dept.ding_id,
+                source_id=dept.source_id,
+                ok=False,
+                code=_code(exc),
+                message=f"{'新增' if creating else '更新'}失败: {_explain(exc)}",
+            )
+            await self.ctx.tick()
+            return
+        except DingTalkTransportError as exc:
+            _raise_if_config(exc)
+        dept.pushed_hash = hashing.view_hash(view) + (hashing.rel_half(dept.pushed_hash) if not creating else "")
+        dept.needs_push = False
+        await dept.save(update_fields=["ding_id", "pushed_hash", "needs_push", "feed_time"])
+        self.count("dept", "added" if creating else "updated")
+        self.ctx.entry(
+            STAGE,
+            action,
+            "dept",
+            dept.name,
+            local_id=dept.id,
+            ding_id=dept.ding_id,
+            source_id=dept.source_id,
+            message="新增成功" if creating else "更新成功",
+        )
+        await self.ctx.tick()
+
+    async def _create_dept(self, dept: Department, view: dict[str, Any]) -> int:
+        try:
+            return await self.client.create_department(
+                self.app,
+                view["name"],
+                view["parent_id"],
+                order=view["order"],
+                create_dept_group=view["create_dept_group"] or None,
+                source_identifier=dept.source_id or str(dept.id),
+            )
+        except DingTalkError as exc:
+            if _code(exc) != 60008:
+                raise
+            # Same name under the same parent: ours from an interrupted run, or one made in DingTalk. Link it.
+            for child in await self.client.list_sub_departments(self.app, view["parent_id"]):
+                if child.name == view["name"]:
+                    await self.client.update_department(self.app, child.dept_id, order=view["order"])
+                    return child.dept_id
+            raise
+
+    # -- people ----------------------------------------------------------------------------------------------------
+
+    async def push_people(self, full: bool) -> None:
+        dept_ding = self._ding_of_dept()
+        query = Person.filter(org_id=self.org_id, is_active=True)
+        if not full:
+            query = query.filter(Q(needs_push=True) | Q(ding_userid__isnull=True))
+        ids = await query.order_by("id").values_list("id", flat=True)
+        self.ctx.set_total(len(ids), "人员")
+        for start in range(0, len(ids), BATCH * 5):
+            chunk = ids[start : start + BATCH * 5]
+            people = await Person.filter(id__in=chunk).order_by("id")
+            others: dict[int, list[int]] = {}
+            for pid, did in await Person.filter(id__in=chunk, other_depts__id__isnull=False).values_list(
+                "id", "other_depts__id"
+            ):
+                others.setdefault(pid, []).append(did)
+            work = []
+            for person in people:
+                view = person_view(person, dept_ding, others.get(person.id, []))
+                if view is None:
+                    self.count("person", "add_failed" if not person.ding_userid else "update_failed")
+                    self.ctx.entry(
+                        STAGE,
+                        "add" if not person.ding_userid else "update",
+                        "person",
+                        person.name,
+                        local_id=person.id,
+                        ding_id=person.ding_userid,
+                        source_id=person.source_id,
+                        ok=False,
+                        message="所在部门尚未同步到钉钉",
+                    )
+                    self.ctx.advance()
+                    continue
+                digest = hashing.person_hash(view)
+                if person.ding_userid and person.pushed_hash == digest:
+                    if person.needs_push:
+                        person.needs_push = False
+                        await person.save(update_fields=["needs_push"])
+                    self.ctx.advance()
+                    continue
+                work.append((person, view, digest))
+            await _run_all(work, self._push_person, self.ctx)
+
+    async def _push_person(self, item: tuple[Person, dict[str, Any], str]) -> None:
+        person, view, digest = item
+        self.count("person", "fetched")
+        creating = not person.ding_userid
+        action = "add" if creating else "update"
+        try:
+            if creating:
+                await self._create_user(person, view)
+            else:
+                await self.client.update_user(self.app, person.ding_userid, **_user_fields(view))
+        except DingTalkError as exc:
+            _raise_if_config(exc)
+            if not creating and _code(exc) in GONE_USER:
+                person.ding_userid = None
+                await person.save(update_fields=["ding_userid"])
+                return await self._push_person(item)
+            self.count("person", f"{action}_failed")
+            self.ctx.entry(
+                STAGE,
+                action,
+                "person",
+                person.name,
+                local_id=person.id,
+                ding_id=person.ding_userid,
+                source_id=person.source_id,
+                ok=False,
+                code=_code(exc),
+                message=f"{'新增' if creating else '更新'}失败: {_explain(exc)}",
+            )
+            await self.ctx.tick()
+            return
+        except DingTalkTransportError as exc:
+            _raise_if_config(exc)
+        person.pushed_hash = digest
+        person.needs_push = False
+        await person.save(update_fields=["ding_userid", "unionid", "pushed_hash", "needs_push", "feed_time"])
+        self.count("person", "added" if creating else "updated")
+        self.ctx.entry(
+            STAGE,
+            action,
+            "person",
+            person.name,
+            local_id=person.id,
+            ding_id=person.ding_userid,
+            source_id=person.source_id,
+            message="新增成功" if creating else "更新成功",
+        )
+        await self.ctx.tick()
+
+    async def _create_user(self, person: Person, view: dict[str, Any]) -> None:
+        fields = _user_fields(view)
+        try:
+            created = await self.client.create_user(self.app, mobile=view["mobile"] or None, **fields)
+            person.ding_userid, person.unionid = created.userid, created.unionid
+        except DingTalkError as exc:
+            if _code(exc) not in (60102, 60104, 60107) or not view["mobile"]:
+                raise
+            # Already there (an interrupted run created it, or the person joined in DingTalk): link and update.
+            userid = await self.client.get_userid_by_mobile(self.app, view["mobile"])
+            await self.client.update_user(self.app, userid, **fields)
+            user = await self.client.get_user(self.app, userid)
+            person.ding_userid, person.unionid = userid, user.unionid
+        touch_feed(person)
+
+    # -- departments, pass 2: people-related settings --------------------------------------------------------------
+
+    async def push_relations(self) -> None:
+        dept_ding = self._ding_of_dept()
+        wanted: set[int] = set()
+        live = [d for d in self.depts.values() if not d.is_deleted and d.parent_id is not None and d.ding_id]
+        for d in live:
+            wanted.update(
+                int(i)
+                for i in (d.manager_ids or []) + (d.hide_visible_person_ids or []) + (d.restrict_person_ids or [])
+            )
+            if d.group_owner_id:
+                wanted.add(d.group_owner_id)
+        person_ding: dict[int, str] = {}
+        for start in range(0, len(wanted), 5000):
+            chunk = list(wanted)[start : start + 5000]
+            for pid, userid in await Person.filter(id__in=chunk, is_active=True, ding_userid__isnull=False).values_list(
+                "id", "ding_userid"
+            ):
+                person_ding[pid] = userid
+        todo = []
+        for dept in live:
+            view = dept_rel_view(dept, person_ding, dept_ding)
+            digest = hashing.view_hash(view)
+            if hashing.rel_half(dept.pushed_hash) == digest:
+                continue
+            if not hashing.rel_half(dept.pushed_hash) and view == DEFAULT_REL:
+                # A department DingTalk just created already has the default settings: nothing to send.
+                dept.pushed_hash = hashing.main_half(dept.pushed_hash) + digest
+                await dept.save(update_fields=["pushed_hash"])
+                continue
+            todo.append((dept, view, digest))
+        self.ctx.set_total(len(todo), "部门设置")
+        await _run_all(todo, self._push_rel, self.ctx)
+
+    async def _push_rel(self, item: tuple[Department, dict[str, Any], str]) -> None:
+        dept, view, digest = item
+        try:
+            await self.client.update_department(self.app, dept.ding_id, **rel_fields(view, dept.create_group))
+            if dept.create_group and not dept.group_chat_id:
+                detail = await self.client.get_department(self.app, dept.ding_id)
+                dept.group_chat_id = detail.dept_group_chat_id or ""
+        except DingTalkError as exc:
+            _raise_if_config(exc)
+            self.count("dept", "update_failed")
+            self.ctx.entry(
+                STAGE,
+                "update",
+                "dept",
+                dept.name,
+                local_id=dept.id,
+                ding_id=dept.ding_id,
+                source_id=dept.source_id,
+                ok=False,
+                code=_code(exc),
+                message=f"更新部门主管/可见性失败: {_explain(exc)}",
+            )
+            await self.ctx.tick()
+            return
+        except DingTalkTransportError as exc:
+            _raise_if_config(exc)
+        dept.pushed_hash = hashing.main_half(dept.pushed_hash).ljust(hashing.HALF, "0") + digest
+        await dept.save(update_fields=["pushed_hash", "group_chat_id"])
+        self.count("dept", "updated")
+        self.ctx.entry(
+            STAGE,
+            "update",
+            "dept",
+            dept.name,
+            local_id=dept.id,
+            ding_id=dept.ding_id,
+            source_id=dept.source_id,
+            message="更新部门主管/可见性成功",
+        )
+        await self.ctx.tick()
+
+    # -- removals --------------------------------------------------------------------------------------------------
+
+    async def push_removals(self) -> None:
+        people = await Person.filter(org_id=self.org_id, is_active=False, ding_userid__isnull=False).order_by("id")
+        depts = sorted(
+            (d for d in self.depts.values() if d.is_deleted and d.ding_id is not None and d.parent_id is not None),
+            key=lambda d: -d.depth,
+        )
+        if not people and not depts:
+            return
+        total_people = await Person.filter(org_id=self.org_id, ding_userid__isnull=False).count()
+        total_depts = sum(1 for d in self.depts.values() if d.ding_id is not None and d.parent_id is not None)
+        await check_removals(self.ctx, STAGE, len(depts), total_depts, len(people), total_people)
+        self.ctx.set_total(len(people) + len(depts), "删除")
+        await _run_all(people, self._delete_person, self.ctx)
+        for depth in sorted({d.depth for d in depts}, reverse=True):
+            await _run_all([d for d in depts if d.depth == depth], self._delete_dept, self.ctx)
+
+    async def _delete_person(self, person: Person) -> None:
+        self.count("person", "fetched")
+        try:
+            await self.client.delete_user(self.app, person.ding_userid)
+        except DingTalkError as exc:
+            _raise_if_config(exc)
+            if _code(exc) not in GONE_USER:
+                self.count("person", "delete_failed")
+                self.ctx.entry(
+                    STAGE,
+                    "delete",
+                    "person",
+                    person.name,
+                    local_id=person.id,
+                    ding_id=person.ding_userid,
+                    source_id=person.source_id,
+                    ok=False,
+                    code=_code(exc),
+                    message=f"删除失败: {_explain(exc)}",
+                )
+                await self.ctx.tick()
+                return
+        except DingTalkTransportError as exc:
+            _raise_if_config(exc)
+        old = person.ding_userid
+        person.ding_userid = None
+        person.pushed_hash = ""
+        person.needs_push = False
+        touch_feed(person)
+        await person.save(update_fields=["ding_userid", "pushed_hash", "needs_push", "feed_time"])
+        self.count("person", "deleted")
+        self.ctx.entry(
+            STAGE,
+            "delete",
+            "person",
+            person.name,
+            local_id=person.id,
+            ding_id=old,
+            source_id=person.source_id,
+            message="删除成功（人员已禁用）",
+        )
+        await self.ctx.tick()
+
+    async def _delete_dept(self, dept: Department) -> None:
+        self.count("dept", "fetched")
+        try:
+            await self.client.delete_department(self.app, dept.ding_id)
+        except DingTalkError as exc:
+            _raise_if_config(exc)
+            if _code(exc) not in GONE_DEPT:
+                self.count("dept", "delete_failed")
+                self.ctx.entry(
+                    STAGE,
+                    "delete",
+                    "dept",
+                    dept.name,
+                    local_id=dept.id,
+                    ding_id=dept.ding_id,
+                    source_id=dept.source_id,
+                    ok=False,
+                    code=_code(exc),
+                    message=f"删除失败: {_explain(exc)}",
+                )
+                await self.ctx.tick()
+                return
+        except DingTalkTransportError as exc:
+            _raise_if_config(exc)
+        old = dept.ding_id
+        dept.ding_id = None
+        dept.pushed_hash = ""
+        dept.needs_push = False
+        touch_feed(dept)
+        await dept.save(update_fields=["ding_id", "pushed_hash", "needs_push", "feed_time"])
+        self.count("dept", "deleted")
+        self.ctx.entry(
+            STAGE,
+            "delete",
+            "dept",
+            dept.name,
+            local_id=dept.id,
+            ding_id=old,
+            source_id=dept.source_id,
+            message="删除成功",
+        )
+        await self.ctx.tick()
+
+
+async def push(ctx: RunContext) -> None:
+    ctx.stage(STAGE)
+    if ctx.client is None:
+        raise ConfigFailure("钉钉客户端未启动")
+    pusher = Pusher(ctx)
+    await pusher.push_departments()
+    await pusher.push_people(ctx.full)
+    await pusher.push_relations()
+    await pusher.push_removals()
+    settled = [d.id for d in pusher.depts.values() if d.needs_push and d.ding_id and d.id not in pusher.failed_depts]
+    if settled:
+        await Department.filter(id__in=settled).update(needs_push=False)
+    await ctx.flush(force=True)

@@ -1,0 +1,178 @@
+"""One contacts sync run of one org, in the guide's order (3.3.6.4): failed callbacks -> source -> push.
+
+Only one run per org at a time: an in-process set plus a database lease (several replicas). A second request is told
+同步正在进行中. A run left "running" by a crash is closed as 失败 when the org's next run starts; since every write is
+an idempotent upsert keyed by ids and cursors move only after commits, that next run converges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+from app import runtime
+from app.models.orgs import Org
+from app.models.sync import RunKind, RunResult, RunTrigger, SyncRun, SyncSettings
+from app.sync import lease, summary
+from app.sync import progress as live
+from app.sync.context import ConfigFailure, RunContext, ThresholdBlocked
+
+log = logging.getLogger(__name__)
+
+BUSY_MESSAGE = "同步正在进行中"
+_running: set[int] = set()
+_tasks: dict[int, asyncio.Task[SyncRun]] = {}
+
+
+class SyncBusy(Exception):
+    def __init__(self) -> None:
+        super().__init__(BUSY_MESSAGE)
+
+
+async def settings_of(org_id: int) -> SyncSettings:
+    settings = await SyncSettings.get_or_none(org_id=org_id)
+    if settings is None:
+        settings, _ = await SyncSettings.get_or_create(org_id=org_id)
+    return settings
+
+
+def is_running(org_id: int) -> bool:
+    return org_id in _running
+
+
+def task_of(org_id: int) -> asyncio.Task[SyncRun] | None:
+    return _tasks.get(org_id)
+
+
+async def claim(org_id: int) -> None:
+    """Take the org for sync work (runs and callback processing); raises ``SyncBusy`` when someone else has it."""
+    if org_id in _running:
+        raise SyncBusy()
+    _running.add(org_id)
+    try:
+        if not await lease.acquire(lease.org_lease(org_id)):
+            raise SyncBusy()
+    except BaseException:
+        _running.discard(org_id)
+        raise
+
+
+async def unclaim(org_id: int) -> None:
+    try:
+        await lease.release(lease.org_lease(org_id))
+    finally:
+        _running.discard(org_id)
+
+
+async def start(org_id: int, trigger: RunTrigger, *, full: bool = False) -> SyncRun:
+    """Claim the org, create the run row and run it in the background; returns the row at once."""
+    await claim(org_id)
+    try:
+        run, ctx = await _prepare(org_id, trigger, full)
+    except BaseException:
+        await unclaim(org_id)
+        raise
+    task = asyncio.create_task(_execute(ctx), name=f"sync-org-{org_id}")
+    _tasks[org_id] = task
+    task.add_done_callback(lambda t, o=org_id: _tasks.pop(o, None) if _tasks.get(o) is t else None)
+    return run
+
+
+async def run(org_id: int, trigger: RunTrigger = RunTrigger.MANUAL, *, full: bool = False) -> SyncRun:
+    """Start a run and wait for its end (scheduler, CLI, tests)."""
+    started = await start(org_id, trigger, full=full)
+    task = _tasks.get(org_id)
+    if task is not None:
+        return await task
+    return await SyncRun.get(id=started.id)
+
+
+async def _close_stale(org_id: int) -> None:
+    # We hold the lease, so any "running" row of this org belongs to a run that died.
+    await SyncRun.filter(org_id=org_id, result=RunResult.RUNNING).update(
+        result=RunResult.FAILED, ended_at=datetime.now(UTC), error="同步被中断（进程退出或被取消），已在下次同步时关闭"
+    )
+
+
+async def _prepare(org_id: int, trigger: RunTrigger, full: bool) -> tuple[SyncRun, RunContext]:
+    org = await Org.get(id=org_id)
+    await _close_stale(org_id)
+    settings = await settings_of(org_id)
+    full = full or (settings.source_enabled and not settings.cursors)
+    run_row = await SyncRun.create(
+        org_id=org_id, trigger=trigger, kind=RunKind.FULL if full else RunKind.INCREMENTAL, stage=""
+    )
+    try:
+        client = runtime.get().dingtalk
+    except RuntimeError:
+        client = None
+    ctx = RunContext(org=org, run=run_row, settings=settings, client=client, full=full)
+    ctx.approved = settings.approved_run_id is not None
+    ctx.progress = live.begin(org_id, run_row.id)
+    return run_row, ctx
+
+
+async def _keep_lease(org_id: int) -> None:
+    while True:
+        await asyncio.sleep(lease.TTL.total_seconds() / 3)
+        with contextlib.suppress(Exception):
+            await lease.renew(lease.org_lease(org_id))
+
+
+async def _execute(ctx: RunContext) -> SyncRun:
+    from app.sync import callbacks, push, source  # stages import the runner's context only
+
+    org_id = ctx.org.id
+    run_row = ctx.run
+    keeper = asyncio.create_task(_keep_lease(org_id))
+    result = RunResult.SUCCESS
+    error = ""
+    try:
+        try:
+            await callbacks.catch_up(ctx)
+            if ctx.settings.source_enabled:
+                await source.run(ctx)
+            await push.push(ctx)
+            result = RunResult.WARNING if ctx.warnings else RunResult.SUCCESS
+            if ctx.approved:
+                await SyncSettings.filter(org_id=org_id).update(approved_run_id=None)
+        except ThresholdBlocked as exc:
+            result, error = RunResult.FAILED, str(exc)
+            run_row.threshold_blocked = True
+        except ConfigFailure as exc:
+            result, error = RunResult.FAILED, str(exc)
+        except asyncio.CancelledError:
+            result, error = RunResult.FAILED, "同步被中断（已取消），下次同步会从中断处继续"
+            raise
+        except Exception as exc:  # the run row must always be closed with a reason
+            log.exception("sync run %s of org %s failed", run_row.id, org_id)
+            result, error = RunResult.FAILED, f"同步异常：{exc.__class__.__name__}: {exc}"
+        finally:
+            await _finish(ctx, result, error)
+    finally:
+        keeper.cancel()
+        live.end(org_id, run_row.id)
+        await asyncio.shield(unclaim(org_id))
+    return run_row
+
+
+async def _finish(ctx: RunContext, result: RunResult, error: str) -> None:
+    async def close() -> None:
+        run_row = ctx.run
+        with contextlib.suppress(Exception):
+            await ctx.flush(force=True)
+        run_row.result = result
+        run_row.error = error
+        run_row.stage = "done"
+        run_row.ended_at = datetime.now(UTC)
+        notes = list(ctx.notes) + ([error] if error else [])
+        run_row.summary = summary.build(ctx.counters, ctx.settings.source_name or ctx.settings.source_type, notes)
+        run_row.counters = ctx.counters
+        if ctx.progress is not None:
+            run_row.progress_done, run_row.progress_total = ctx.progress.done, ctx.progress.total
+        await run_row.save()
+
+    # Closing the row must survive the cancellation that may have ended the run.
+    await asyncio.shield(close())
