@@ -59,6 +59,8 @@ class Department(Model):
     class Meta:
         table = "department"
         unique_together = (("org", "source_id"), ("org", "ding_id"))
+        # Children of one node (lazy tree) and subtree scans by path prefix within one org.
+        indexes = (("org_id", "parent_id", "is_deleted"), ("org_id", "path"))
 
 
 class Person(Model):
@@ -90,3 +92,6 @@ class Person(Model):
     class Meta:
         table = "person"
         unique_together = (("org", "mobile"), ("org", "login_name"), ("org", "source_id"), ("org", "ding_userid"))
+        # Members of one department (paged list, delete check) and per-department counts of one org in one
+        # covering index scan (the GROUP BY behind the tree's member counts).
+        indexes = (("main_dept_id", "is_active", "name"), ("org_id", "is_active", "main_dept_id"))

@@ -52,6 +52,19 @@ async def move_subtree(dept: Department, new_parent: Department) -> None:
         await Department.bulk_update(descendants, fields=["path", "depth"], batch_size=500)
 
 
+def subtree_range_q(path: str, field: str = "path") -> Q:
+    """Everything under ``path`` (itself included) as a range, which every database can answer from an index.
+
+    Paths are digits and slashes; "/" sorts just before "0", so the subtree of "/1/5/" is ["/1/5/", "/1/50").
+    LIKE 'prefix%' would need a case-sensitive collation (SQLite) or text_pattern_ops (PostgreSQL) to use one.
+    """
+    return Q(**{f"{field}__gte": path, f"{field}__lt": path[:-1] + "0"})
+
+
+def path_ids(path: str) -> list[int]:
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
 def subtree_q(paths: list[str]):
     """A Q matching every department under any of ``paths`` (themselves included)."""
     query = Q()
@@ -60,4 +73,13 @@ def subtree_q(paths: list[str]):
     return query
 
 
-__all__ = ["assign_path", "child_path", "create_department", "is_in_subtree", "move_subtree", "subtree_q"]
+__all__ = [
+    "assign_path",
+    "child_path",
+    "create_department",
+    "is_in_subtree",
+    "move_subtree",
+    "path_ids",
+    "subtree_q",
+    "subtree_range_q",
+]
