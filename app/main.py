@@ -63,6 +63,10 @@ def build(settings: Settings | None = None, *, generate_schemas: bool = False) -
     _import_pages()
     register_pages()
     app.include_router(health.router)
+    from app.api import ekp_feed, v1_access
+
+    app.include_router(v1_access.router)
+    app.include_router(ekp_feed.router)
     _install_error_pages()
 
     async def on_ready() -> None:

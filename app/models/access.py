@@ -19,8 +19,9 @@ class AccessSystem(Model):
     scan_appsecret = EncryptedTextField(default="")
     notify_url = fields.CharField(max_length=512, default="")  # 接收通知接口, written by the business system
     identifier_used = fields.BooleanField(default=False)
-    ip_allowlist = fields.TextField(default="")
+    ip_allowlist = fields.TextField(default="")  # comma/newline separated IPs or CIDRs; empty = any address
     bound_at = fields.DatetimeField(null=True)
+    bound_ip = fields.CharField(max_length=64, default="")
     last_pull_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -38,7 +39,25 @@ class Notification(Model):
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField(db_index=True)
     delivered_at = fields.DatetimeField(null=True)
+    failed_at = fields.DatetimeField(null=True)  # gave up after the last retry; 重新发送 re-arms it
+    last_attempt_at = fields.DatetimeField(null=True)
     last_error = fields.TextField(default="")
 
     class Meta:
         table = "access_notification"
+
+
+class FeedTombstone(Model):
+    """A person removed for good: the mapping feed keeps telling business systems to drop it (dingIsDel)."""
+
+    id = fields.IntField(primary_key=True)
+    org = fields.ForeignKeyField("models.Org", related_name="feed_tombstones", on_delete=fields.CASCADE)
+    kind = fields.CharField(max_length=8, default="person")  # person | dept
+    ding_id = fields.CharField(max_length=64)
+    business_id = fields.CharField(max_length=64)
+    login_name = fields.CharField(max_length=64, null=True)
+    mobile = fields.CharField(max_length=32, null=True)
+    feed_time = fields.BigIntField(db_index=True)
+
+    class Meta:
+        table = "access_feed_tombstone"

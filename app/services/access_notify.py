@@ -1,0 +1,220 @@
+"""Change notifications to bound business systems: a durable outbox and the worker that delivers it.
+
+When an org's contacts mapping or its configuration changes, every access system of the org with a 接收通知接口
+gets one signed JSON POST. The notification only says "something changed": the receiver then pulls the
+cursor-based feed (or ``GET /api/v1/access/org``), so a system that was down catches up with a single pull and
+coalescing is safe: at most one pending notification per system and event type.
+
+Signature: ``X-LanDing-Signature`` = lowercase hex HMAC-SHA256 of the raw request body, keyed with the system's
+认证密码 (UTF-8). The body carries ``time`` (ms) and a fresh ``nonce`` per attempt, so receivers can refuse replays;
+``X-LanDing-Timestamp`` and ``X-LanDing-Nonce`` repeat them.
+
+Delivery: first attempt ``mapping_feed.SETTLE_MS`` after the change (so the pull that follows sees it), then retries
+after ``BACKOFF`` seconds; after ``MAX_ATTEMPTS`` failures the notification is marked failed and shows on the
+access-system page until 重新发送. Only a 2xx answer counts as delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from app import runtime
+from app.models.access import AccessSystem, Notification
+from app.services import change_tracking, mapping_feed
+
+log = logging.getLogger(__name__)
+
+CONTACTS_CHANGED = "contacts.changed"
+ORG_CHANGED = "org.changed"
+BACKOFF = [10, 30, 120, 600, 1800, 3600, 3600]  # seconds before retry n (n = attempts made so far)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+POLL_SECONDS = 1.0
+SEND_TIMEOUT = 10.0
+SEND_CONCURRENCY = 8
+MAX_ERROR_CHARS = 500
+
+SIGNATURE_HEADER = "X-LanDing-Signature"
+TIMESTAMP_HEADER = "X-LanDing-Timestamp"
+NONCE_HEADER = "X-LanDing-Nonce"
+EVENT_HEADER = "X-LanDing-Event"
+ACCOUNT_HEADER = "X-LanDing-Account"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def sign(body: bytes, password: str) -> str:
+    """What receivers recompute: hex(HMAC-SHA256(key=认证密码, msg=raw body))."""
+    return hmac.new(password.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def verify(body: bytes, password: str, signature: str) -> bool:
+    return hmac.compare_digest(sign(body, password), (signature or "").strip().lower())
+
+
+def backoff_seconds(attempts: int) -> int:
+    return BACKOFF[min(max(attempts - 1, 0), len(BACKOFF) - 1)]
+
+
+async def enqueue(org_id: int, event_type: str, detail: dict[str, Any] | None = None) -> int:
+    """Queue ``event_type`` for every system of the org with a notify URL; coalesces with a pending one.
+
+    Returns how many systems got a new or refreshed notification.
+    """
+    systems = await AccessSystem.filter(org_id=org_id).exclude(notify_url="").only("id")
+    if not systems:
+        return 0
+    due = _now() + timedelta(milliseconds=mapping_feed.SETTLE_MS)
+    for system in systems:
+        pending = (
+            await Notification.filter(system_id=system.id, event_type=event_type, delivered_at=None, failed_at=None)
+            .order_by("id")
+            .first()
+        )
+        if pending is None:
+            await Notification.create(
+                system_id=system.id,
+                event_type=event_type,
+                payload={"detail": detail or {}, "changes": 1},
+                next_attempt_at=due,
+            )
+            continue
+        payload = dict(pending.payload or {})
+        payload["changes"] = int(payload.get("changes", 1)) + 1
+        if detail:
+            payload["detail"] = detail
+        # Never earlier than this change has settled in the feed; never earlier than a running backoff.
+        pending.next_attempt_at = max(pending.next_attempt_at, due)
+        pending.payload = payload
+        await pending.save(update_fields=["payload", "next_attempt_at"])
+    return len(systems)
+
+
+async def on_contacts_changed(org_id: int, event_type: str, detail: dict[str, Any]) -> None:
+    await enqueue(org_id, event_type or CONTACTS_CHANGED, detail)
+
+
+def install() -> None:
+    """Listen to contacts changes (idempotent): the outbox records them even where no worker runs."""
+    change_tracking.subscribe(on_contacts_changed)
+
+
+def body_for(event_type: str, corp_id: str, detail: dict[str, Any], *, time_ms: int, nonce: str) -> bytes:
+    message = {
+        "eventType": event_type,
+        "corpId": corp_id,
+        "time": time_ms,
+        "nonce": nonce,
+        "detail": detail,
+    }
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+async def _send_one(http: aiohttp.ClientSession, note: Notification) -> bool:
+    system = note.system
+    corp_id = system.org.corpid
+    time_ms = change_tracking.now_ms()
+    nonce = secrets.token_hex(12)
+    body = body_for(note.event_type, corp_id, (note.payload or {}).get("detail", {}), time_ms=time_ms, nonce=nonce)
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        SIGNATURE_HEADER: sign(body, system.auth_password),
+        TIMESTAMP_HEADER: str(time_ms),
+        NONCE_HEADER: nonce,
+        EVENT_HEADER: note.event_type,
+        ACCOUNT_HEADER: system.auth_account,
+    }
+    error = ""
+    try:
+        async with http.post(
+            system.notify_url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT)
+        ) as response:
+            if 200 <= response.status < 300:
+                await response.read()
+            else:
+                text = (await response.text(errors="replace"))[:200]
+                error = f"HTTP {response.status} {text}".strip()
+    except TimeoutError:
+        error = f"超时（{SEND_TIMEOUT:.0f} 秒无响应）"
+    except aiohttp.ClientError as exc:
+        error = f"连接失败：{type(exc).__name__} {exc}".strip()
+    except ValueError as exc:  # an unusable URL
+        error = f"接收通知接口地址无效：{exc}"
+    now = _now()
+    note.attempts += 1
+    note.last_attempt_at = now
+    if not error:
+        note.delivered_at = now
+        note.last_error = ""
+        await note.save(update_fields=["attempts", "last_attempt_at", "delivered_at", "last_error"])
+        return True
+    note.last_error = error[:MAX_ERROR_CHARS]
+    if note.attempts >= MAX_ATTEMPTS:
+        note.failed_at = now
+    else:
+        note.next_attempt_at = now + timedelta(seconds=backoff_seconds(note.attempts))
+    await note.save(update_fields=["attempts", "last_attempt_at", "last_error", "failed_at", "next_attempt_at"])
+    log.warning("notification %s to access system %s failed (attempt %s): %s", note.id, system.id, note.attempts, error)
+    return False
+
+
+async def deliver_due(http: aiohttp.ClientSession, now: datetime | None = None) -> tuple[int, int]:
+    """Send every due notification once. Returns (delivered, failed attempts)."""
+    now = now or _now()
+    due = (
+        await Notification.filter(delivered_at=None, failed_at=None, next_attempt_at__lte=now)
+        .exclude(system__notify_url="")
+        .prefetch_related("system__org")
+        .order_by("next_attempt_at")
+        .limit(200)
+    )
+    if not due:
+        return 0, 0
+    gate = asyncio.Semaphore(SEND_CONCURRENCY)
+
+    async def guarded(note: Notification) -> bool:
+        async with gate:
+            return await _send_one(http, note)
+
+    results = await asyncio.gather(*(guarded(n) for n in due))
+    ok = sum(1 for r in results if r)
+    return ok, len(results) - ok
+
+
+async def _loop(rt: runtime.Runtime) -> None:
+    while True:
+        try:
+            await deliver_due(rt.http)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # e.g. the database is briefly away: try again on the next tick
+            log.exception("notification delivery round failed")
+        await asyncio.sleep(POLL_SECONDS)
+
+
+@runtime.worker
+async def start_notifier(rt: runtime.Runtime):
+    install()
+    task = asyncio.create_task(_loop(rt), name="access-notifier")
+
+    async def stop() -> None:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+
+    return stop
+
+
+install()
