@@ -89,3 +89,17 @@ async def env(orm: str) -> AsyncIterator[SyncEnv]:
         yield e
     finally:
         await close_env(e)
+
+
+async def org_admin(org: Org) -> Any:
+    from app.models.accounts import Role
+    from app.services.permissions import Actor
+
+    account = await factories.account(f"admin{org.id}", Role.ORG_ADMIN, org)
+    return Actor(
+        account_id=account.id,
+        login=account.login,
+        display_name=account.login,
+        org_roles={org.id: Role.ORG_ADMIN},
+        current_org_id=org.id,
+    )

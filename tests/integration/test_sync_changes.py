@@ -1,0 +1,119 @@
+"""EKP changes arriving in LanDing and DingTalk; the delete threshold; per-object DingTalk failures; interruption."""
+
+from __future__ import annotations
+
+import asyncio
+
+from app.models.contacts import Department, Person
+from app.models.sync import RunResult, RunTrigger, SyncEntry, SyncRun, SyncSettings
+from app.services import sync_runs
+from app.sync import runner
+from tests.integration import sync_env
+from tests.integration.sync_env import SyncEnv
+
+env = sync_env.env
+
+
+def ekp_people(env: SyncEnv) -> list:
+    return [e for e in env.ekp.state.elements.values() if e.type.value == "person" and e.is_available]
+
+
+def ekp_depts(env: SyncEnv) -> list:
+    return [e for e in env.ekp.state.elements.values() if e.type.value == "dept" and e.is_available]
+
+
+async def test_renames_moves_disables_and_hard_deletes_reach_both(env: SyncEnv) -> None:
+    assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+    people = sorted(ekp_people(env), key=lambda e: e.id)
+    depts = sorted(ekp_depts(env), key=lambda e: e.id)
+    renamed, target = depts[0], depts[1]
+    mover, leaver, deleted = people[0], people[1], people[2]
+    await env.ekp_sim("PATCH", f"/elements/{renamed.id}", {"name": "改名后的部门"})
+    await env.ekp_sim("PATCH", f"/elements/{mover.id}", {"parent": target.id, "name": "调岗的人"})
+    await env.ekp_sim("POST", f"/elements/{leaver.id}/disable")
+    await env.ekp_sim("DELETE", f"/elements/{deleted.id}")
+
+    run = await runner.run(env.org.id, RunTrigger.AUTO)
+    assert run.result == RunResult.SUCCESS, run.error
+    dept = await Department.get(org_id=env.org.id, source_id=renamed.id)
+    assert env.ding_depts()[dept.ding_id].name == "改名后的部门"
+    moved = await Person.get(org_id=env.org.id, source_id=mover.id)
+    target_dept = await Department.get(org_id=env.org.id, source_id=target.id)
+    ding_user = env.ding_users()[moved.ding_userid]
+    assert ding_user.name == "调岗的人" and ding_user.dept_id_list[0] == target_dept.ding_id
+    gone = await Person.get(org_id=env.org.id, source_id=leaver.id)
+    assert not gone.is_active and gone.ding_userid is None
+    assert leaver.mobile_no not in {u.mobile for u in env.ding_users().values()}
+    # A hard delete never shows up in the incremental feed: it is found by the next full sync.
+    assert (await Person.get(org_id=env.org.id, source_id=deleted.id)).is_active
+    await SyncSettings.filter(org_id=env.org.id).update(cursors={})
+    full = await runner.run(env.org.id, RunTrigger.MANUAL)
+    assert full.result == RunResult.SUCCESS, full.error
+    assert full.kind == "full"
+    assert not (await Person.get(org_id=env.org.id, source_id=deleted.id)).is_active
+    assert deleted.mobile_no not in {u.mobile for u in env.ding_users().values()}
+    assert await SyncEntry.filter(run_id=full.id, stage="source", action="disable", ok=True).count() == 1
+    # Identity continuity: the full sync kept every DingTalk id.
+    assert len(env.ding_users()) == len(ekp_people(env)) + 1  # + the simulator's own admin
+    details = await SyncEntry.filter(run_id=full.id, stage="push", action="add").count()
+    assert details == 0
+
+
+async def test_threshold_stops_removals_until_approved(env: SyncEnv) -> None:
+    assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+    await SyncSettings.filter(org_id=env.org.id).update(delete_threshold=10)
+    result = await env.ekp_sim("POST", "/bulk/change", {"type": "person", "count": 8, "field": "disable", "seed": 3})
+    blocked = await runner.run(env.org.id, RunTrigger.AUTO)
+    assert blocked.result == RunResult.FAILED and blocked.threshold_blocked
+    assert "超过删除记录阈值10%" in blocked.error and "人员8条" in blocked.error
+    assert await Person.filter(org_id=env.org.id, source_id__in=result["ids"], is_active=True).count() == 8
+    ding_before = len(env.ding_users())
+
+    # Still blocked on the next run: nothing was consumed.
+    again = await runner.run(env.org.id, RunTrigger.AUTO)
+    assert again.threshold_blocked
+    admin = await sync_env.org_admin(env.org)
+    await sync_runs.approve_removals(admin, again.id)
+    done = await runner.run(env.org.id, RunTrigger.AUTO)
+    assert done.result == RunResult.SUCCESS, done.error
+    assert await Person.filter(org_id=env.org.id, source_id__in=result["ids"], is_active=True).count() == 0
+    assert len(env.ding_users()) == ding_before - 8
+    assert (await SyncSettings.get(org_id=env.org.id)).approved_run_id is None
+
+
+async def test_dingtalk_refusals_are_reported_as_warnings(env: SyncEnv) -> None:
+    people = sorted(ekp_people(env), key=lambda e: e.id)
+    await env.sim("POST", "/_sim/faults/mobile", {"mobile": people[0].mobile_no, "errcode": 40103})
+    await env.sim("POST", "/_sim/faults/mobile", {"mobile": people[1].mobile_no, "errcode": 40019})
+    run = await runner.run(env.org.id)
+    assert run.result == RunResult.WARNING
+    assert "新增异常2条" in run.summary
+    errors = await SyncEntry.filter(run_id=run.id, ok=False).order_by("error_code")
+    assert [e.error_code for e in errors] == ["40019", "40103"]
+    assert all(e.object_name in {people[0].name, people[1].name} for e in errors)
+    assert "该手机号码对应的用户最多可以加入5个非认证企业" in errors[0].message or "40019" in errors[0].message
+    text = await sync_runs.error_log_text(await sync_env.org_admin(env.org), run.id)
+    assert "40103" in text and people[0].name in text
+
+
+async def test_interrupted_push_converges_without_duplicates(env: SyncEnv) -> None:
+    await env.sim("POST", "/_sim/faults/latency", {"apis": ["/topapi/v2/user/create"], "ms": 60})
+    started = await runner.start(env.org.id, RunTrigger.MANUAL)
+    task = runner.task_of(env.org.id)
+    for _ in range(500):  # until DingTalk holds some of the people
+        if len(env.ding_users()) >= 10:
+            break
+        await asyncio.sleep(0.02)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    first = await SyncRun.get(id=started.id)
+    assert first.result == RunResult.FAILED and "中断" in first.error
+    await env.sim("DELETE", "/_sim/faults")
+    second = await runner.run(env.org.id)
+    assert second.result == RunResult.SUCCESS, second.error
+    active = await Person.filter(org_id=env.org.id, is_active=True)
+    assert all(p.ding_userid for p in active)
+    assert len({p.ding_userid for p in active}) == len(active) == len(ekp_people(env))
+    assert len(env.ding_users()) == len(active) + 1
+    # and the tree is in DingTalk exactly once
+    assert len(env.ding_depts()) == len(ekp_depts(env)) + 1
