@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def _import_pages() -> None:
     # Importing the page modules records their pages; register_pages() then (re)creates the routes.
-    from app.pages import auth, home, permissions, system_init  # noqa: F401
+    from app.pages import auth, home, permissions, settings_access, system_init  # noqa: F401
 
 
 def _install_error_pages() -> None:
