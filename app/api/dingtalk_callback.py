@@ -3,11 +3,16 @@
 Verify the signature, decrypt, answer the ``check_url`` handshake, and store every other event in the inbox
 (``CallbackEvent``, de-duplicated by ``dedup_key``) before answering the encrypted ``success``: DingTalk gives us
 1.5 s, so events are applied afterwards by the callback processor, never here.
+
+Refused and logged: an unknown corpid, a body over 64 KB, a timestamp more than an hour away from our clock (a
+replayed request), a bad signature or a payload that does not decrypt.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -17,10 +22,23 @@ from app.dingtalk.crypto import CallbackCryptoError, DingTalkCrypto, KeyIdMismat
 from app.dingtalk.events import EventParseError, parse_event
 from app.models.orgs import Org
 from app.models.sync import CallbackEvent
+from app.sync import scheduler
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["钉钉回调"])
+
+MAX_BODY = 64 * 1024
+MAX_SKEW_MS = 3600 * 1000
+
+
+def _stale(timestamp: str) -> bool:
+    try:
+        value = int(float(timestamp))
+    except ValueError:
+        return True
+    millis = value * 1000 if value < 100_000_000_000 else value  # DingTalk sends ms; accept seconds too
+    return abs(time.time() * 1000 - millis) > MAX_SKEW_MS
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -45,16 +63,28 @@ async def contacts_callback(request: Request) -> JSONResponse:
     signature = query.get("msg_signature") or query.get("signature") or ""
     timestamp = query.get("timeStamp") or query.get("timestamp") or ""
     nonce = query.get("nonce") or ""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        log.warning("callback refused: body of %s bytes is over %s (corpid=%s)", declared, MAX_BODY, corpid[:64])
+        return _error(413, "body too large")
     org = await Org.get_or_none(corpid=corpid) if corpid else None
     if org is None:
+        log.warning("callback refused: unknown corpid %r", corpid[:64])
         return _error(404, "unknown corpid")
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        log.warning("callback for org %s refused: body of %s bytes is over %s", org.id, len(raw), MAX_BODY)
+        return _error(413, "body too large")
     try:
-        body = await request.json()
+        body = json.loads(raw)
         encrypt = str(body.get("encrypt") or "")
     except (ValueError, AttributeError):
         return _error(400, "body must be JSON with 'encrypt'")
     if not (signature and timestamp and nonce and encrypt):
         return _error(400, "signature, timestamp, nonce and encrypt are required")
+    if _stale(timestamp):
+        log.warning("callback for org %s refused: timestamp %s is more than an hour off", org.id, timestamp[:20])
+        return _error(403, "stale timestamp")
     try:
         crypto, plaintext = _decrypt(org, signature, timestamp, nonce, encrypt)
         event = parse_event(plaintext)
@@ -70,4 +100,6 @@ async def contacts_callback(request: Request) -> JSONResponse:
             )
         except IntegrityError:
             pass  # a retried delivery of an event we already hold
+        else:
+            scheduler.wake()
     return JSONResponse(crypto.encrypted_reply("success"))

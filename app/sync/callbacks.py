@@ -20,7 +20,7 @@ from tortoise.exceptions import IntegrityError
 from app.dingtalk.client import App, DingTalkClient
 from app.dingtalk.errors import DingTalkError, DingTalkTransportError
 from app.dingtalk.events import CallbackEvent as DingEvent
-from app.dingtalk.events import EventKind, parse_event
+from app.dingtalk.events import EventKind, parse_event, parse_failed_item
 from app.models.contacts import Department, Person
 from app.models.orgs import Org
 from app.models.sync import CallbackEvent
@@ -48,7 +48,17 @@ def app_of(org: Org) -> App:
     return App(org.corpid, org.appkey, org.appsecret, org.agent_id or None)
 
 
-async def store_events(org_id: int, events: list[DingEvent]) -> int:
+FAILED_ITEM = "_failed_list_item"
+
+
+def event_of(payload: dict[str, Any]) -> DingEvent:
+    """Stored payloads are callback plaintexts, or failed-list items wrapped under ``FAILED_ITEM``."""
+    if isinstance(payload, dict) and FAILED_ITEM in payload:
+        return parse_failed_item(payload[FAILED_ITEM])
+    return parse_event(payload)
+
+
+async def store_events(org_id: int, events: list[DingEvent], *, failed_list: bool = False) -> int:
     """Keep events in the inbox (deduplicated); returns how many were new."""
     stored = 0
     for event in events:
@@ -56,7 +66,10 @@ async def store_events(org_id: int, events: list[DingEvent]) -> int:
             continue
         try:
             await CallbackEvent.create(
-                org_id=org_id, event_type=event.event_type, payload=dict(event.raw), dedup_key=event.dedup_key
+                org_id=org_id,
+                event_type=event.event_type[:64],
+                payload={FAILED_ITEM: dict(event.raw)} if failed_list else dict(event.raw),
+                dedup_key=event.dedup_key,
             )
             stored += 1
         except IntegrityError:
@@ -156,7 +169,7 @@ async def process_pending(client: DingTalkClient, org: Org, ctx: RunContext | No
             return done
         for row in rows:
             try:
-                outcomes = await apply_event(client, org, parse_event(row.payload))
+                outcomes = await apply_event(client, org, event_of(row.payload))
             except (DingTalkError, DingTalkTransportError) as exc:
                 row.attempts += 1
                 row.last_error = str(exc)[:2000]
@@ -212,6 +225,6 @@ async def catch_up(ctx: RunContext) -> None:
         _raise_if_config(exc)
         raise
     # Stored before they are applied: DingTalk deleted them when it handed them over.
-    await store_events(ctx.org.id, [e for e in failed if e.corp_id in (None, ctx.org.corpid)])
+    await store_events(ctx.org.id, [e for e in failed if e.corp_id in (None, ctx.org.corpid)], failed_list=True)
     await process_pending(ctx.client, ctx.org, ctx)
     await ctx.flush(force=True)

@@ -22,6 +22,7 @@ from app.sync.context import ConfigFailure, RunContext, ThresholdBlocked
 log = logging.getLogger(__name__)
 
 BUSY_MESSAGE = "同步正在进行中"
+FULL_MARK = "full"
 _running: set[int] = set()
 _tasks: dict[int, asyncio.Task[SyncRun]] = {}
 
@@ -100,7 +101,9 @@ async def _prepare(org_id: int, trigger: RunTrigger, full: bool) -> tuple[SyncRu
     org = await Org.get(id=org_id)
     await _close_stale(org_id)
     settings = await settings_of(org_id)
-    full = full or (settings.source_enabled and not settings.cursors)
+    # No cursor at all (first run, or 清空同步时间戳) means a full run: the source is read whole and every local
+    # object is compared with DingTalk.
+    full = full or not settings.cursors or FULL_MARK in settings.cursors
     run_row = await SyncRun.create(
         org_id=org_id, trigger=trigger, kind=RunKind.FULL if full else RunKind.INCREMENTAL, stage=""
     )
@@ -138,6 +141,7 @@ async def _execute(ctx: RunContext) -> SyncRun:
             result = RunResult.WARNING if ctx.warnings else RunResult.SUCCESS
             if ctx.approved:
                 await SyncSettings.filter(org_id=org_id).update(approved_run_id=None)
+            await _settle_cursors(ctx)
         except ThresholdBlocked as exc:
             result, error = RunResult.FAILED, str(exc)
             run_row.threshold_blocked = True
@@ -156,6 +160,15 @@ async def _execute(ctx: RunContext) -> SyncRun:
         live.end(org_id, run_row.id)
         await asyncio.shield(unclaim(org_id))
     return run_row
+
+
+async def _settle_cursors(ctx: RunContext) -> None:
+    """A finished run is the new baseline: drop the full-run mark; without a source, remember when it ran."""
+    settings = await SyncSettings.get(id=ctx.settings.id)
+    cursors = {str(k): v for k, v in (settings.cursors or {}).items() if k != FULL_MARK}
+    if not settings.source_enabled:
+        cursors["push"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    await SyncSettings.filter(id=settings.id).update(cursors=cursors)
 
 
 async def _finish(ctx: RunContext, result: RunResult, error: str) -> None:

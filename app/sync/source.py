@@ -18,6 +18,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app import runtime
+from app.ekp.models import shift_timestamp
 from app.ekp.org_source import (
     CursorKind,
     EkpAuthError,
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 
 STAGE = "source"
 WRITE_BATCH = 500
+SEEN_SUFFIX = "_seen"
+MAX_SEEN = 5000
 PERSON_FIELDS = ("name", "login_name", "mobile", "email", "job_number", "main_dept_id", "is_active")
 
 
@@ -82,7 +85,7 @@ class SourceStage:
         self.ctx = ctx
         self.source = source
         self.org_id = ctx.org.id
-        self.cursors: dict[str, str] = dict(ctx.settings.cursors or {})
+        self.cursors: dict[str, Any] = dict(ctx.settings.cursors or {})
         if ctx.full:
             self.cursors = {}
         self.new_cursors: dict[str, str] = {}
@@ -92,14 +95,31 @@ class SourceStage:
         self.dept_removals: dict[int, str] = {}  # local id -> why
         self.person_removals: dict[int, str] = {}
         self.stamp = now_ms()
+        self.recent: dict[str, dict[str, str]] = {}
 
     def count(self, kind: str, key: str, n: int = 1) -> None:
         self.ctx.count(STAGE, kind, key, n)
+
+    def known(self, kind: str) -> dict[str, str] | None:
+        """Elements inside the overlap window that an earlier run already applied (id -> alterTime)."""
+        seen = self.cursors.get(f"{kind}{SEEN_SUFFIX}")
+        return dict(seen) if isinstance(seen, dict) else None
+
+    def remember(self, kind: str, elements: list[EkpElement]) -> None:
+        seen = self.recent.setdefault(str(kind), {})
+        for e in elements:
+            seen[e.id] = e.alter_time
 
     async def save_cursor(self, kind: str, value: str | None) -> None:
         if not value:
             return
         self.cursors[str(kind)] = value
+        # Keep what was applied inside the overlap window, so the next run's re-read of it costs nothing.
+        floor = shift_timestamp(value, -self.source.config.overlap_seconds)
+        recent = {i: t for i, t in self.recent.get(str(kind), {}).items() if t >= floor}
+        previous = self.known(kind) or {}
+        recent.update({i: t for i, t in previous.items() if t >= floor and i not in recent})
+        self.cursors[f"{kind}{SEEN_SUFFIX}"] = dict(list(recent.items())[-MAX_SEEN:])
         settings = self.ctx.settings
         settings.cursors = {str(k): v for k, v in self.cursors.items()}
         await SyncSettings.filter(id=settings.id).update(cursors=settings.cursors)
@@ -120,7 +140,8 @@ class SourceStage:
         cursor = self.cursors.get(CursorKind.DEPT)
         elements: dict[str, EkpElement] = {}
         last = cursor
-        async for page in self.source.iter_changes(CursorKind.DEPT, cursor):
+        async for page in self.source.iter_changes(CursorKind.DEPT, cursor, known=self.known(CursorKind.DEPT)):
+            self.remember(CursorKind.DEPT, page.elements)
             for e in page.elements:
                 elements[e.id] = e  # the later change of one element wins
             last = page.cursor or last
@@ -261,7 +282,8 @@ class SourceStage:
         dept_ids = {sid: d.id for sid, d in self.by_source.items() if not d.is_deleted}
         last = cursor
         saved_until = cursor
-        async for page in self.source.iter_changes(CursorKind.PERSON, cursor):
+        async for page in self.source.iter_changes(CursorKind.PERSON, cursor, known=self.known(CursorKind.PERSON)):
+            self.remember(CursorKind.PERSON, page.elements)
             self.count("person", "fetched", len(page.elements))
             if self.ctx.progress is not None:
                 self.ctx.progress.total += len(page.elements)

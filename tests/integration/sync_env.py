@@ -103,3 +103,9 @@ async def org_admin(org: Org) -> Any:
         org_roles={org.id: Role.ORG_ADMIN},
         current_org_id=org.id,
     )
+
+
+def app_of(org: Org) -> Any:
+    from app.dingtalk.client import App
+
+    return App(org.corpid, org.appkey, org.appsecret, org.agent_id)

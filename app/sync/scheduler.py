@@ -1,0 +1,147 @@
+"""Background workers of the sync engine: the per-org cron runs and the callback processor.
+
+Cron: every org's ``SyncSettings.cron`` (default every two hours) is read again on every tick, so a changed setting
+takes effect without a restart. When several replicas share one database, the org lease lets exactly one of them
+run a due job, and a run that another replica already started for the same fire time is not repeated.
+
+Callbacks: the endpoint stores events and calls ``wake()``; the processor applies them shortly after, holding the
+org's lease so it never races a sync run of the same org (a run applies pending events itself at its start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+from cronsim import CronSim, CronSimError
+
+from app import runtime
+from app.models.orgs import Org
+from app.models.sync import CallbackEvent, RunTrigger, SyncRun, SyncSettings
+from app.sync import callbacks, runner
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CRON = "0 */2 * * *"
+TICK_SECONDS = 20.0
+CALLBACK_POLL_SECONDS = 5.0
+_wake = asyncio.Event()
+
+
+def validate_cron(expression: str) -> str | None:
+    """None when ``expression`` is a valid five-field cron expression, else the reason."""
+    text = (expression or "").strip()
+    if len(text.split()) != 5:
+        return "Cron表达式应为5段：分 时 日 月 周，例如 0 */2 * * *"
+    try:
+        CronSim(text, datetime.now())
+    except (CronSimError, ValueError) as exc:
+        return f"Cron表达式无效：{exc}"
+    return None
+
+
+def next_runs(expression: str, count: int = 5, start: datetime | None = None) -> list[datetime]:
+    it = CronSim(expression.strip(), (start or datetime.now()).replace(second=0, microsecond=0))
+    return [next(it) for _ in range(count)]
+
+
+def due_since(expression: str, last: datetime, now: datetime) -> datetime | None:
+    """The latest fire time in (last, now], if any (local time, as admins write cron expressions)."""
+    try:
+        it = CronSim(expression.strip(), last)
+    except (CronSimError, ValueError):
+        return None
+    fire = None
+    for candidate in it:
+        if candidate > now:
+            break
+        fire = candidate
+    return fire
+
+
+async def _tick(last: datetime, now: datetime) -> None:
+    for settings in await SyncSettings.all():
+        fire = due_since(settings.cron or DEFAULT_CRON, last, now)
+        if fire is None:
+            continue
+        fire_utc = fire.astimezone(UTC)
+        if await SyncRun.filter(org_id=settings.org_id, trigger=RunTrigger.AUTO, started_at__gte=fire_utc).exists():
+            continue  # another replica already ran this fire time
+        try:
+            await runner.start(settings.org_id, RunTrigger.AUTO)
+        except runner.SyncBusy:
+            log.info("scheduled sync of org %s skipped: a sync is already running", settings.org_id)
+        except Exception:
+            log.exception("scheduled sync of org %s could not start", settings.org_id)
+
+
+async def cron_loop() -> None:
+    last = datetime.now().astimezone()
+    while True:
+        await asyncio.sleep(TICK_SECONDS)
+        now = datetime.now().astimezone()
+        try:
+            await _tick(last.replace(tzinfo=None), now.replace(tzinfo=None))
+        except Exception:
+            log.exception("sync scheduler tick failed")
+        last = now
+
+
+def wake() -> None:
+    """New callback events are stored: process them now rather than at the next poll."""
+    _wake.set()
+
+
+async def process_callbacks_once() -> int:
+    client = runtime.get().dingtalk
+    done = 0
+    org_ids = (
+        await CallbackEvent.filter(processed_at__isnull=True, attempts__lt=callbacks.MAX_ATTEMPTS)
+        .distinct()
+        .values_list("org_id", flat=True)
+    )
+    for org_id in set(org_ids):
+        try:
+            await runner.claim(org_id)
+        except runner.SyncBusy:
+            continue  # the running sync applies them, or the next poll does
+        try:
+            org = await Org.get(id=org_id)
+            done += await callbacks.process_pending(client, org)
+        except Exception:
+            log.exception("callback processing of org %s failed", org_id)
+        finally:
+            await runner.unclaim(org_id)
+    return done
+
+
+async def callback_loop() -> None:
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(_wake.wait(), timeout=CALLBACK_POLL_SECONDS)
+        _wake.clear()
+        try:
+            await process_callbacks_once()
+        except Exception:
+            log.exception("callback processor failed")
+
+
+@runtime.worker
+async def start_sync_workers(rt: runtime.Runtime):
+    global _wake
+    _wake = asyncio.Event()  # bound to this loop (tests start the app on fresh loops)
+    tasks = [
+        asyncio.create_task(cron_loop(), name="sync-cron"),
+        asyncio.create_task(callback_loop(), name="sync-callbacks"),
+    ]
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for task in list(runner._tasks.values()):
+            task.cancel()
+
+    return stop
