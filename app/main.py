@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 def _import_pages() -> None:
     # Importing the page modules records their pages; register_pages() then (re)creates the routes.
     from app.pages import auth, home, permissions, settings_access, system_init  # noqa: F401
+    from app.pages import contacts, contacts_dept, contacts_person  # noqa: F401
+    from app.pages import settings_company, settings_login_auth, settings_org, settings_sub_admins  # noqa: F401
 
 
 def _install_error_pages() -> None:
@@ -63,6 +65,10 @@ def build(settings: Settings | None = None, *, generate_schemas: bool = False) -
     _import_pages()
     register_pages()
     app.include_router(health.router)
+    from app.api import dingtalk_callback, oidc
+
+    app.include_router(dingtalk_callback.router)
+    app.include_router(oidc.router)
     from app.api import ekp_feed, v1_access
 
     app.include_router(v1_access.router)
