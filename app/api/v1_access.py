@@ -78,7 +78,9 @@ class _LenientBasic(HTTPBasic):
         return HTTPBasicCredentials(username=username, password=password) if separator else None
 
 
-basic = _LenientBasic(realm=REALM, auto_error=False, description="接入系统的认证账号和认证密码")
+basic = _LenientBasic(
+    scheme_name="LanDingBasic", realm=REALM, auto_error=False, description="接入系统的认证账号和认证密码"
+)
 
 
 def client_ip(request: Request) -> str:

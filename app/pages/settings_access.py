@@ -58,8 +58,8 @@ def _health(row: SystemRow) -> tuple[str, str]:
     return (f"正常（最近送达 {_when(row.last_delivered_at)}）" if row.last_delivered_at else "正常"), "text-positive"
 
 
-def _field(label: str, value: str, marker: str = "") -> None:
-    with ui.column().classes("gap-0").style("min-width: 220px; max-width: 420px"):
+def _field(label: str, value: str, marker: str = "", wide: bool = False) -> None:
+    with ui.column().classes("gap-0").style("grid-column: 1 / -1" if wide else ""):
         ui.label(label).classes("landing-hint")
         text = ui.label(value or "—").classes("text-body2").style("word-break: break-all")
         if marker:
@@ -90,7 +90,7 @@ async def access_list_page() -> None:
 
 def _system_card(row: SystemRow, refresh) -> None:
     with ui.card().classes("landing-card q-pa-md").mark(f"system-{row.identifier}"):
-        with ui.row().classes("w-full items-center no-wrap gap-2"):
+        with ui.row().classes("w-full items-center gap-2"):
             ui.label(row.name).classes("text-subtitle1 text-weight-medium")
             if row.bound_at:
                 ui.badge("已绑定", color="positive").mark("bind-state").tooltip(
@@ -100,32 +100,21 @@ def _system_card(row: SystemRow, refresh) -> None:
             else:
                 ui.badge("未绑定", color="grey-6").mark("bind-state")
             ui.space()
-            ui.button("编辑", on_click=lambda: ui.navigate.to(f"{FORM_PATH}?id={row.id}")).props(
-                "flat dense color=primary"
-            ).mark("edit")
-            rearm = ui.button("重新启用接入标识", on_click=lambda: _rearm(row, refresh)).props(
-                "flat dense color=primary"
-            )
-            rearm.mark("rearm")
-            if not row.identifier_used:
-                rearm.disable()
-                rearm.tooltip("接入标识尚未使用，无需重新启用")
-            if row.notify_url:
-                ui.button("重新发送", on_click=lambda: _replay(row, refresh)).props("flat dense color=primary").mark(
-                    "replay"
-                )
-            ui.button("删除", on_click=lambda: _confirm_delete(row, refresh)).props("flat dense color=negative").mark(
-                "delete"
-            )
-        with ui.row().classes("w-full gap-x-8 gap-y-3 q-mt-sm"):
+            with ui.row().classes("items-center gap-1"):
+                _actions(row, refresh)
+        with (
+            ui.element("div")
+            .classes("w-full q-mt-sm")
+            .style("display: grid; gap: 12px 32px; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr))")
+        ):
             _field("接入标识", f"{row.identifier}（{'已使用' if row.identifier_used else '可使用一次'}）", "identifier")
             _field("认证账号", row.auth_account, "auth-account")
             _field("认证密码", row.auth_password_masked, "auth-password")
             _field("扫码登录appid", row.scan_appid)
             _field("扫码登录appsecret", row.scan_appsecret_masked, "scan-secret")
-            _field("接收通知接口", row.notify_url or "未登记（业务系统绑定时写入）", "notify-url")
             _field("IP白名单", row.ip_allowlist.replace("\n", "，") if row.ip_allowlist else "不限制")
             _field("最近拉取通讯录映射", _when(row.last_pull_at, "从未拉取"), "last-pull")
+            _field("接收通知接口", row.notify_url or "未登记（业务系统绑定时写入）", "notify-url", wide=True)
         text, colour = _health(row)
         with ui.row().classes("items-center gap-2 q-mt-sm"):
             ui.label("通知状态：").classes("landing-hint")
@@ -134,6 +123,20 @@ def _system_card(row: SystemRow, refresh) -> None:
             ui.label(f"最近错误：{row.last_error}").classes("text-caption text-negative").style(
                 "word-break: break-all"
             ).mark("notify-error")
+
+
+def _actions(row: SystemRow, refresh) -> None:
+    ui.button("编辑", on_click=lambda: ui.navigate.to(f"{FORM_PATH}?id={row.id}")).props(
+        "flat dense color=primary"
+    ).mark("edit")
+    rearm = ui.button("重新启用接入标识", on_click=lambda: _rearm(row, refresh)).props("flat dense color=primary")
+    rearm.mark("rearm")
+    if not row.identifier_used:
+        rearm.disable()
+        rearm.tooltip("接入标识尚未使用，无需重新启用")
+    if row.notify_url:
+        ui.button("重新发送", on_click=lambda: _replay(row, refresh)).props("flat dense color=primary").mark("replay")
+    ui.button("删除", on_click=lambda: _confirm_delete(row, refresh)).props("flat dense color=negative").mark("delete")
 
 
 async def _rearm(row: SystemRow, refresh) -> None:
@@ -200,12 +203,14 @@ async def access_form_page(id: int | None = None) -> None:  # noqa: A002 - the q
     inputs: dict[str, ui.input | ui.textarea] = {}
 
     def row(key: str, label: str, element, hint: str = "") -> None:
-        with ui.column().classes("landing-form-row gap-0 q-mb-sm"):
+        # The element was created by the caller (in the card); move it into its row above its hint.
+        with ui.column().classes("landing-form-row gap-0 q-mb-sm") as column:
+            element.move(column)
             inputs[key] = element.props(f'outlined dense label="{label}"').classes("w-full").mark(key)
             if hint:
                 ui.label(hint).classes("landing-hint")
 
-    with ui.card().classes("landing-card q-pa-lg"):
+    with ui.card().classes("landing-card q-pa-lg").style("max-width: 820px"):
         row("name", "* 系统名称", ui.input(value=current.name if current else ""), HELP["name"])
         row("identifier", "* 接入标识", ui.input(value=current.identifier if current else ""), HELP["identifier"])
         row("auth_account", "* 认证账号", ui.input(value=current.auth_account if current else ""), HELP["auth_account"])
@@ -218,10 +223,10 @@ async def access_form_page(id: int | None = None) -> None:  # noqa: A002 - the q
             ui.input(password=True, password_toggle_button=True),
             password_hint,
         )
-        row("scan_appid", "扫码登录appid", ui.input(value=current.scan_appid if current else ""))
-        secret_hint = HELP["scan"]
+        row("scan_appid", "扫码登录appid", ui.input(value=current.scan_appid if current else ""), HELP["scan"])
+        secret_hint = ""
         if current and current.scan_appsecret_masked:
-            secret_hint = f"当前：{current.scan_appsecret_masked}。不修改请留空。" + HELP["scan"]
+            secret_hint = f"当前：{current.scan_appsecret_masked}。不修改请留空；清空扫码登录appid时一并清除。"
         row("scan_appsecret", "扫码登录appsecret", ui.input(password=True, password_toggle_button=True), secret_hint)
         with ui.column().classes("landing-form-row gap-0 q-mb-sm"):
             ui.input("接收通知接口", value=current.notify_url if current else "").props(
