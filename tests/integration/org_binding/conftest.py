@@ -40,7 +40,7 @@ class Env:
 
 @pytest.fixture
 async def env(orm: str, tmp_path) -> AsyncIterator[Env]:
-    sim = await start_simulator(corps=[CORP_A, CORP_B], demo=True)
+    sim = await start_simulator(corps=[CORP_A, CORP_B], demo=True, qps=200)
     settings = Settings(
         data_dir=tmp_path / "data",
         dingtalk_oapi_base=sim.base_url,

@@ -1,0 +1,270 @@
+"""设置 > 公司信息 (guide 3.2.2.2-3.2.5): the company, its organisations, 新建组织, 编辑组织, 解散组织."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
+from app.pages.org_form import (
+    HELP_COMPANY_DOMAIN,
+    BaselinePanel,
+    OrgFormFields,
+    PersonPicker,
+    field_row,
+    help_text,
+    org_detail,
+    run_save,
+    show_result_dialog,
+)
+from app.services import company, orgs
+from app.services.errors import ServiceError
+from app.services.permissions import Perm
+
+
+@page("/settings/company", "公司信息", section="settings", perm=Perm.COMPANY_MANAGE)
+async def company_page() -> None:
+    info = await company.get_company(actor())
+    if info is None:
+        page_title("公司信息")
+        with ui.card().classes("landing-card q-pa-md").props("flat bordered").mark("no-company"):
+            ui.label("还没有公司信息").classes("text-subtitle1 text-weight-medium")
+            ui.label("提交公司信息后，系统会创建一个公司和一个主组织，并自动拉取钉钉端的主管理员和通讯录。").classes(
+                "text-grey-7"
+            )
+            ui.button("创建公司", on_click=lambda: ui.navigate.to("/settings/company/edit")).props(
+                "unelevated color=primary"
+            ).mark("create-company")
+        return
+    page_title("公司设置", ("编辑", lambda: ui.navigate.to("/settings/company/edit")))
+    with ui.card().classes("landing-card w-full q-pa-md").props("flat bordered").mark("company-info"):
+        ui.label("公司信息").classes("text-subtitle1 text-weight-medium")
+        for label, value in (("公司名称", info.name), ("公司标识", info.domain)):
+            with ui.row().classes("q-py-xs"):
+                ui.label(label).classes("text-grey-7").style("width: 100px")
+                ui.label(value).mark(f"company-{label}")
+    await _org_list()
+
+
+async def _org_list() -> None:
+    rows = [
+        {
+            "id": o.id,
+            "idx": i + 1,
+            "name": o.name,
+            "admin": o.main_admin_name,
+            "main": "是" if o.is_main else "否",
+            "corpid": o.corpid,
+            "callback": o.callback_status_name,
+            "baseline": o.baseline_status_name,
+        }
+        for i, o in enumerate(await orgs.list_orgs(actor()))
+    ]
+    columns = [
+        {"name": "idx", "label": "序号", "field": "idx", "align": "left"},
+        {"name": "name", "label": "组织名称", "field": "name", "align": "left"},
+        {"name": "admin", "label": "管理员", "field": "admin", "align": "left"},
+        {"name": "main", "label": "是否主组织", "field": "main", "align": "left"},
+        {"name": "corpid", "label": "corpid", "field": "corpid", "align": "left"},
+        {"name": "callback", "label": "回调状态", "field": "callback", "align": "left"},
+        {"name": "baseline", "label": "通讯录拉取", "field": "baseline", "align": "left"},
+    ]
+    with ui.card().classes("landing-card w-full q-pa-md q-mt-md").props("flat bordered"):
+        with ui.row().classes("w-full items-center"):
+            ui.label("公司组织").classes("text-subtitle1 text-weight-medium")
+            ui.space()
+            ui.button("新建组织", on_click=lambda: ui.navigate.to("/settings/company/org/new")).props(
+                "unelevated color=primary"
+            ).mark("new-org")
+            dissolve_button = ui.button("解散组织").props("outline color=negative").mark("dissolve")
+        table = (
+            ui.table(columns=columns, rows=rows, row_key="id", selection="multiple")
+            .classes("w-full")
+            .props("flat")
+            .mark("org-table")
+        )
+        table.add_slot(
+            "body-cell-callback",
+            """<q-td :props="props"><q-badge outline
+                 :color="props.value === '成功' ? 'positive' : (props.value === '失败' ? 'negative' : 'grey')">
+                 {{ props.value }}</q-badge></q-td>""",
+        )
+        table.on("row-click", lambda e: ui.navigate.to(f"/settings/company/org/{e.args[1]['id']}"))
+        ui.label("点击组织一行可查看和编辑组织信息；勾选后可解散组织（主组织不可解散）。").classes(
+            "text-caption text-grey-7"
+        )
+
+    async def dissolve() -> None:
+        selected = table.selected
+        if not selected:
+            notify_error("请先勾选要解散的组织")
+            return
+        names = "、".join(r["name"] for r in selected)
+        with ui.dialog() as dialog, ui.card().classes("q-pa-md").style("max-width: 520px").mark("dissolve-confirm"):
+            ui.label(f"确认解散 {len(selected)} 个组织？").classes("text-h6")
+            ui.label(f"将解散：{names}")
+            ui.label(
+                "解散只删除蓝钉管理平台中这些组织的数据（通讯录、设置、日志、管理员、接入系统、回调事件），"
+                "不会解散钉钉端的企业组织；如需解散钉钉端组织，请登录钉钉管理后台操作。"
+            ).classes("text-grey-7")
+            with ui.row().classes("w-full justify-end"):
+                ui.button("取消", on_click=dialog.close).props("flat")
+
+                async def confirm() -> None:
+                    try:
+                        done = await orgs.dissolve_orgs(actor(), [r["id"] for r in selected])
+                    except ServiceError as exc:
+                        dialog.close()
+                        notify_error(exc.message)
+                        return
+                    dialog.close()
+                    notify_ok(f"已解散：{'、'.join(done)}")
+                    ui.navigate.reload()
+
+                ui.button("确认解散", on_click=confirm).props("unelevated color=negative").mark("confirm-dissolve")
+        dialog.open()
+
+    dissolve_button.on_click(dissolve)
+
+
+@page("/settings/company/edit", "填写公司信息", section="settings", perm=Perm.COMPANY_MANAGE)
+async def company_edit_page() -> None:
+    info = await company.get_company(actor())
+    page_title("填写公司信息" if info is None else "编辑公司信息")
+    error_box = ui.column().classes("w-full")
+    name = _company_input("公司名称", info.name if info else "", "company_name")
+    domain = _company_input("公司标识", info.domain if info else "", "domain", HELP_COMPANY_DOMAIN)
+    fields = OrgFormFields(info.main_org if info else None, await orgs.default_callback_domain(), with_name=False)
+
+    async def save() -> None:
+        button.disable()
+        try:
+            await run_save(
+                fields,
+                error_box,
+                lambda: company.save_company(
+                    actor(), company.CompanyForm(name=name.value or "", domain=domain.value or "", org=fields.form())
+                ),
+                lambda result: show_result_dialog(result, lambda: ui.navigate.to("/settings/company")),
+                {"company_name": name, "domain": domain},
+            )
+        finally:
+            button.enable()
+
+    with ui.row().classes("q-mt-md").style("margin-left: 138px"):
+        button = ui.button("保存", on_click=save).props("unelevated color=primary").mark("save")
+        if info:
+            ui.button("返回", on_click=lambda: ui.navigate.to("/settings/company")).props("flat")
+    ui.label("保存前会用 appkey/appsecret 向钉钉校验，校验失败不会保存。").classes("text-caption text-grey-7").style(
+        "margin-left: 138px"
+    )
+
+
+def _company_input(label: str, value: str, marker: str, help: str = "") -> ui.input:
+    with field_row(label, required=True):
+        with ui.column().classes("gap-0 col"):
+            inp = ui.input(value=value).props("outlined dense").classes("w-full").style("max-width: 640px")
+            inp.mark(marker)
+            if help:
+                help_text("注：" + help)
+    return inp
+
+
+@page("/settings/company/org/new", "创建组织", section="settings", perm=Perm.ORG_MANAGE)
+async def org_new_page() -> None:
+    page_title("组织信息")
+    ui.label("多个组织不能重复填写相同的 corpid、appkey、appsecret、AgentId。").classes("text-grey-7")
+    error_box = ui.column().classes("w-full")
+    fields = OrgFormFields(None, await orgs.default_callback_domain())
+
+    async def save() -> None:
+        button.disable()
+        try:
+            await run_save(
+                fields,
+                error_box,
+                lambda: orgs.create_org(actor(), fields.form()),
+                lambda result: show_result_dialog(
+                    result, lambda: ui.navigate.to(f"/settings/company/org/{result.org_id}")
+                ),
+            )
+        finally:
+            button.enable()
+
+    with ui.row().classes("q-mt-md").style("margin-left: 138px"):
+        button = ui.button("保存", on_click=save).props("unelevated color=primary").mark("save")
+        ui.button("返回", on_click=lambda: ui.navigate.to("/settings/company")).props("flat")
+
+
+@page("/settings/company/org/{org_id}", "组织信息", section="settings", perm=Perm.COMPANY_MANAGE)
+async def org_detail_page(org_id: int) -> None:
+    await org_view_or_edit(org_id, back="/settings/company")
+
+
+async def org_view_or_edit(org_id: int, *, back: str | None) -> None:
+    """View an org with 编辑 (same page switches to the form) and the main-admin change (3.2.4 / 3.3.2)."""
+    current = actor()
+    try:
+        view = await orgs.get_org(current, org_id)
+    except ServiceError as exc:
+        empty_state(exc.message, "error_outline")
+        return
+    editable = current.can(Perm.ORG_EDIT, org_id)
+    content = ui.column().classes("w-full")
+
+    def show() -> None:
+        content.clear()
+        with content:
+            page_title("组织信息")
+            if back:
+                ui.link("< 返回公司信息", back).classes("text-primary")
+            org_detail(view, editable=editable, on_edit=edit, on_refresh=ui.navigate.reload)
+            if editable:
+                _main_admin_box(org_id)
+            BaselinePanel(org_id)
+
+    def edit() -> None:
+        content.clear()
+        with content:
+            page_title("编辑组织")
+            error_box = ui.column().classes("w-full")
+            fields = OrgFormFields(view, view.callback_domain)
+
+            async def save() -> None:
+                await run_save(
+                    fields,
+                    error_box,
+                    lambda: orgs.update_org(actor(), org_id, fields.form()),
+                    lambda result: show_result_dialog(result, ui.navigate.reload),
+                )
+
+            with ui.row().classes("q-mt-md").style("margin-left: 138px"):
+                ui.button("保存", on_click=save).props("unelevated color=primary").mark("save")
+                ui.button("取消", on_click=show).props("flat")
+
+    show()
+
+
+def _main_admin_box(org_id: int) -> None:
+    with ui.card().classes("landing-card w-full q-pa-md q-mt-md").props("flat bordered").mark("main-admin-box"):
+        ui.label("修改主管理员").classes("text-subtitle1 text-weight-medium")
+        ui.label("主管理员选自本组织通讯录；新主管理员的登录名为其登录名或手机号，初始密码 123456。").classes(
+            "text-caption text-grey-7"
+        )
+        with ui.row().classes("w-full items-center no-wrap"):
+            with ui.element("div").style("width: 420px"):
+                picker = PersonPicker(org_id, "搜索姓名或手机号")
+
+            async def change() -> None:
+                if picker.value is None:
+                    notify_error("请先选择人员")
+                    return
+                try:
+                    login = await orgs.set_main_admin(actor(), org_id, int(picker.value))
+                except ServiceError as exc:
+                    notify_error(exc.message)
+                    return
+                notify_ok(f"已修改主管理员（登录名 {login}）")
+                ui.navigate.reload()
+
+            ui.button("设为主管理员", on_click=change).props("unelevated color=primary").mark("set-main-admin")
+        ui.timer(0.1, picker.load, once=True)

@@ -1,0 +1,89 @@
+"""设置 > 子管理员 (guide 3.3.3): appoint and remove sub-admins chosen from the current org's contacts."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
+from app.pages.org_form import PersonPicker
+from app.services import sub_admins
+from app.services.errors import ServiceError
+from app.services.permissions import Perm
+
+
+@page("/settings/sub-admins", "子管理员", section="settings", perm=Perm.SUBADMIN_MANAGE, needs_org=True)
+async def sub_admins_page() -> None:
+    page_title("子管理员", ("添加子管理员", lambda: add_dialog()))
+    ui.label("子管理员选自当前组织的通讯录，账号初始密码为 123456（首次登录需修改）。子管理员拥有组织管理员的所有权限，"
+             "编辑组织信息和设置子管理员除外。").classes("text-grey-7")  # fmt: skip
+    holder = ui.column().classes("w-full")
+
+    async def refresh() -> None:
+        rows = await sub_admins.list_sub_admins(actor())
+        holder.clear()
+        with holder:
+            if not rows:
+                empty_state("还没有子管理员，点击右上角“添加子管理员”从通讯录中选择", "person_add")
+                return
+            columns = [
+                {"name": "name", "label": "姓名", "field": "name", "align": "left"},
+                {"name": "login", "label": "登录名", "field": "login", "align": "left"},
+                {"name": "dept", "label": "所在部门", "field": "dept", "align": "left"},
+                {"name": "state", "label": "状态", "field": "state", "align": "left"},
+                {"name": "action", "label": "操作", "field": "action", "align": "left"},
+            ]
+            data = [r.__dict__ for r in rows]
+            table = ui.table(columns=columns, rows=data, row_key="account_id").classes("w-full landing-card")
+            table.props("flat bordered").mark("sub-admin-table")
+            table.add_slot(
+                "body-cell-action",
+                '<q-td :props="props"><q-btn flat dense color="negative" label="移除" '
+                "@click=\"$parent.$emit('remove', props.row)\" /></q-td>",
+            )
+            table.on("remove", lambda e: confirm_remove(e.args))
+
+    def confirm_remove(row: dict) -> None:
+        with ui.dialog() as dialog, ui.card().classes("q-pa-md").mark("remove-confirm"):
+            ui.label(f"确认移除子管理员 {row['name']}（{row['login']}）？").classes("text-subtitle1")
+            ui.label("移除后该账号不能再管理本组织。").classes("text-grey-7")
+            with ui.row().classes("w-full justify-end"):
+                ui.button("取消", on_click=dialog.close).props("flat")
+
+                async def remove() -> None:
+                    dialog.close()
+                    try:
+                        login = await sub_admins.remove_sub_admin(actor(), int(row["account_id"]))
+                    except ServiceError as exc:
+                        notify_error(exc.message)
+                        return
+                    notify_ok(f"已移除子管理员 {login}")
+                    await refresh()
+
+                ui.button("移除", on_click=remove).props("unelevated color=negative").mark("confirm-remove")
+        dialog.open()
+
+    def add_dialog() -> None:
+        with ui.dialog() as dialog, ui.card().classes("q-pa-md").style("min-width: 480px").mark("add-dialog"):
+            ui.label("添加子管理员").classes("text-h6")
+            picker = PersonPicker(actor().current_org_id, "从通讯录选择人员（搜索姓名或手机号）")
+            with ui.row().classes("w-full justify-end"):
+                ui.button("取消", on_click=dialog.close).props("flat")
+
+                async def add() -> None:
+                    if picker.value is None:
+                        picker.select.props('error error-message="请选择人员"')
+                        return
+                    try:
+                        logins = await sub_admins.add_sub_admins(actor(), [int(picker.value)])
+                    except ServiceError as exc:
+                        picker.select.props(f'error error-message="{exc.message}"')
+                        return
+                    dialog.close()
+                    notify_ok(f"已添加子管理员，登录名 {'、'.join(logins)}，初始密码 123456")
+                    await refresh()
+
+                ui.button("确定", on_click=add).props("unelevated color=primary").mark("confirm-add")
+        dialog.open()
+        ui.timer(0.05, picker.load, once=True)
+
+    await refresh()
