@@ -15,6 +15,7 @@ from app.services import audit
 from app.services.errors import NotFound, ValidationFailed
 from app.services.permissions import Actor, Perm, require
 from app.sync import progress as live
+from app.sync import runner
 from app.sync.progress import STAGE_LABELS
 from app.sync.summary import stage_title
 
@@ -227,6 +228,7 @@ async def approve_removals(actor: Actor, run_id: int) -> None:
     if latest is not None and latest.id != run.id:
         raise ValidationFailed("只能批准最近一次因删除记录阈值停止的同步")
     org = await Org.get(id=run.org_id)
+    await runner.settings_of(run.org_id)
     async with in_transaction():
         await SyncSettings.filter(org_id=run.org_id).update(approved_run_id=run.id)
         run.approved_by = actor.login

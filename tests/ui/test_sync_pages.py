@@ -1,0 +1,124 @@
+"""通讯录 > 同步设置 and 同步日志 as an org admin sees them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from nicegui.testing import User
+
+from app.models.accounts import Role
+from app.models.audit import AuditLog
+from app.models.sync import RunKind, RunResult, RunTrigger, SyncEntry, SyncRun, SyncSettings
+from tests import factories
+from tests.ui.helpers import login
+
+
+async def _org_admin(user: User):
+    await user.open("/login")
+    org = await factories.org("叮当科技", "dingcorp9", is_main=True)
+    await factories.account("orgadmin", Role.ORG_ADMIN, org)
+    await login(user, "orgadmin", factories.PASSWORD)
+    await user.should_see("欢迎")
+    return org
+
+
+async def test_settings_validate_cron_and_save(user: User) -> None:
+    org = await _org_admin(user)
+    await user.open("/sync/settings")
+    await user.should_see("Cron表达式")
+    await user.should_see("接下来5次执行时间")
+    user.find(marker="cron").clear().type("61 * * * *")
+    user.find(marker="save").click()
+    await user.should_see("Cron表达式无效")
+    assert await SyncSettings.filter(org_id=org.id, cron="61 * * * *").count() == 0
+    user.find(marker="cron").clear().type("30 1 * * *")
+    user.find(marker="source-enabled").click()
+    user.find(marker="save").click()
+    await user.should_see("请填写本系统名称")
+    user.find(marker="source-name").type("EKP")
+    user.find(marker="source-url").type("http://127.0.0.1:9/ekp")
+    user.find(marker="source-user").type("ekp")
+    user.find(marker="source-password").type("secret-pass")
+    user.find(marker="save").click()
+    await user.should_see("同步设置已保存")
+    await user.should_see("01:30")
+    saved = await SyncSettings.get(org_id=org.id)
+    assert (saved.cron, saved.source_enabled, saved.source_password) == ("30 1 * * *", True, "secret-pass")
+    audit_row = await AuditLog.filter(action="sync.settings.update").first()
+    assert audit_row is not None and "secret-pass" not in str(audit_row.after)
+    user.find(marker="check-connection").click()
+    await user.should_see("无法连接")
+    user.find(marker="clear-cursors").click()
+    user.find(marker="confirm-clear").click()
+    await user.should_see("下次同步将执行全量同步")
+
+
+async def _run(org, number: int, **values) -> SyncRun:
+    defaults = dict(
+        org=org,
+        trigger=RunTrigger.AUTO,
+        kind=RunKind.INCREMENTAL,
+        result=RunResult.SUCCESS,
+        summary=f"从钉钉同步部门获取0条, 人员获取{number}条;",
+        ended_at=datetime.now(UTC),
+    )
+    return await SyncRun.create(**{**defaults, **values})
+
+
+async def test_logs_list_detail_delete_and_approve(user: User) -> None:
+    org = await _org_admin(user)
+    for n in range(23):
+        await _run(org, n)
+    warned = await _run(
+        org,
+        99,
+        result=RunResult.WARNING,
+        kind=RunKind.FULL,
+        trigger=RunTrigger.MANUAL,
+        summary="同步到钉钉部门获取8条, 人员获取36条, 增加2条, 新增异常2条;",
+    )
+    await SyncEntry.create(
+        run=warned,
+        stage="push",
+        action="add",
+        object_type="person",
+        object_name="郑毅",
+        ok=False,
+        error_code="40103",
+        message="新增失败: 40103 用户开启了账号保护",
+    )
+    await user.open("/sync/logs")
+    await user.should_see("1 / 2（共 24 条）")
+    user.find(marker="keyword").type("新增异常")
+    user.find(marker="search").click()
+    await user.should_see("1 / 1（共 1 条）")
+    await user.open(f"/sync/logs/{warned.id}")
+    await user.should_see("警告")
+    await user.should_see("全量")
+    await user.should_see("手动同步")
+    await user.should_see("郑毅")
+    await user.should_see("40103")
+
+    blocked = await _run(
+        org,
+        5,
+        result=RunResult.FAILED,
+        threshold_blocked=True,
+        error="本次同步将删除部门0条、人员8条，超过删除记录阈值10%",
+    )
+    await user.open(f"/sync/logs/{blocked.id}")
+    user.find(marker="approve").click()
+    user.find(marker="confirm-approve").click()
+    await user.should_see("已批准")
+    assert (await SyncSettings.get(org_id=org.id)).approved_run_id == blocked.id
+    assert await AuditLog.filter(action="sync.threshold.approve").count() == 1
+
+    await user.open("/sync/logs")
+    await user.should_see("（共 25 条）")
+    table = user.find(marker="runs-table").elements.pop()
+    table.selected = table.rows[:3]
+    user.find(marker="bulk-delete").click()
+    await user.should_see("删除选中的 3 条同步日志？")
+    user.find(marker="confirm-delete").click()
+    await user.should_see("已删除 3 条同步日志")
+    assert await SyncRun.filter(org_id=org.id).count() == 22
