@@ -4,10 +4,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from nicegui import ui
 from nicegui.testing import User
 from nicegui.testing.user_simulation import user_simulation
 
 MAIN = Path(__file__).with_name("main_app.py")
+
+# The simulated user's `type()` touches ui.codemirror and ui.editor, which NiceGUI loads lazily and registers as ES
+# modules on first use. Loading them once here, before any test resets NiceGUI's globals, keeps that registration
+# out of the tests (a fresh CI virtualenv once failed with 'Duplicate name "nicegui-codemirror"' there).
+_ = (ui.codemirror, ui.editor)
 
 
 @pytest.fixture
