@@ -26,9 +26,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+from tortoise.functions import Max
 
 from app import runtime
-from app.models.access import AccessSystem, Notification
+from app.models.access import AccessSystem, FeedTombstone, Notification
+from app.models.contacts import Department, Person
 from app.services import change_tracking, mapping_feed
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,8 @@ POLL_SECONDS = 1.0
 SEND_TIMEOUT = 10.0
 SEND_CONCURRENCY = 8
 MAX_ERROR_CHARS = 500
+MAX_EVENTS = 20
+WATCH_SECONDS = 5.0
 
 SIGNATURE_HEADER = "X-LanDing-Signature"
 TIMESTAMP_HEADER = "X-LanDing-Timestamp"
@@ -66,33 +70,45 @@ def backoff_seconds(attempts: int) -> int:
     return BACKOFF[min(max(attempts - 1, 0), len(BACKOFF) - 1)]
 
 
+def wire_event(event_type: str) -> str:
+    """The event a receiver sees: contacts.* -> contacts.changed, org.* -> org.changed (it only has to know what
+    to pull); the fine-grained source events travel in ``events``."""
+    if event_type.startswith("contacts") or event_type == "feed":
+        return CONTACTS_CHANGED
+    if event_type.startswith("org"):
+        return ORG_CHANGED
+    return event_type[:32]
+
+
 async def enqueue(org_id: int, event_type: str, detail: dict[str, Any] | None = None) -> int:
-    """Queue ``event_type`` for every system of the org with a notify URL; coalesces with a pending one.
+    """Queue a notification for every system of the org with a notify URL; coalesces with a pending one.
 
     Returns how many systems got a new or refreshed notification.
     """
     systems = await AccessSystem.filter(org_id=org_id).exclude(notify_url="").only("id")
     if not systems:
         return 0
+    kind = wire_event(event_type)
     due = _now() + timedelta(milliseconds=mapping_feed.SETTLE_MS)
     for system in systems:
         pending = (
-            await Notification.filter(system_id=system.id, event_type=event_type, delivered_at=None, failed_at=None)
+            await Notification.filter(system_id=system.id, event_type=kind, delivered_at=None, failed_at=None)
             .order_by("id")
             .first()
         )
         if pending is None:
             await Notification.create(
                 system_id=system.id,
-                event_type=event_type,
-                payload={"detail": detail or {}, "changes": 1},
+                event_type=kind,
+                payload={"events": [event_type], "changes": 1},
                 next_attempt_at=due,
             )
             continue
         payload = dict(pending.payload or {})
-        payload["changes"] = int(payload.get("changes", 1)) + 1
-        if detail:
-            payload["detail"] = detail
+        events = list(payload.get("events") or [])
+        if event_type not in events and len(events) < MAX_EVENTS:
+            events.append(event_type)
+        payload.update(events=events, changes=int(payload.get("changes", 1)) + 1)
         # Never earlier than this change has settled in the feed; never earlier than a running backoff.
         pending.next_attempt_at = max(pending.next_attempt_at, due)
         pending.payload = payload
@@ -104,18 +120,57 @@ async def on_contacts_changed(org_id: int, event_type: str, detail: dict[str, An
     await enqueue(org_id, event_type or CONTACTS_CHANGED, detail)
 
 
+class FeedWatch:
+    """Safety net: a mapping change that no writer announced (e.g. the push just got DingTalk ids) still notifies.
+
+    Scans the settled part of the feed since the last scan; an org whose change is already covered by a
+    notification created after it is skipped, so announced changes are not notified twice.
+    """
+
+    def __init__(self) -> None:
+        self.watermark: int | None = None
+
+    async def scan(self) -> int:
+        upto = change_tracking.now_ms() - mapping_feed.SETTLE_MS
+        if self.watermark is None:
+            self.watermark = upto  # changes made while the console was down are picked up by the callers' pulls
+            return 0
+        latest: dict[int, int] = {}
+        for model in (Department, Person, FeedTombstone):
+            rows = (
+                await model.filter(feed_time__gt=self.watermark, feed_time__lte=upto)
+                .annotate(latest=Max("feed_time"))
+                .group_by("org_id")
+                .values_list("org_id", "latest")
+            )
+            for org_id, value in rows:
+                latest[org_id] = max(latest.get(org_id, 0), int(value))
+        self.watermark = max(self.watermark, upto)
+        notified = 0
+        for org_id, changed_ms in latest.items():
+            covered = await Notification.filter(
+                system__org_id=org_id,
+                event_type=CONTACTS_CHANGED,
+                created_at__gte=datetime.fromtimestamp(changed_ms / 1000, UTC),
+            ).exists()
+            if not covered:
+                notified += await enqueue(org_id, "feed")
+        return notified
+
+
 def install() -> None:
     """Listen to contacts changes (idempotent): the outbox records them even where no worker runs."""
     change_tracking.subscribe(on_contacts_changed)
 
 
-def body_for(event_type: str, corp_id: str, detail: dict[str, Any], *, time_ms: int, nonce: str) -> bytes:
+def body_for(event_type: str, corp_id: str, payload: dict[str, Any], *, time_ms: int, nonce: str) -> bytes:
     message = {
         "eventType": event_type,
         "corpId": corp_id,
         "time": time_ms,
         "nonce": nonce,
-        "detail": detail,
+        "changes": int(payload.get("changes", 0)),
+        "events": list(payload.get("events") or []),
     }
     return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -125,7 +180,7 @@ async def _send_one(http: aiohttp.ClientSession, note: Notification) -> bool:
     corp_id = system.org.corpid
     time_ms = change_tracking.now_ms()
     nonce = secrets.token_hex(12)
-    body = body_for(note.event_type, corp_id, (note.payload or {}).get("detail", {}), time_ms=time_ms, nonce=nonce)
+    body = body_for(note.event_type, corp_id, note.payload or {}, time_ms=time_ms, nonce=nonce)
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         SIGNATURE_HEADER: sign(body, system.auth_password),
@@ -192,8 +247,14 @@ async def deliver_due(http: aiohttp.ClientSession, now: datetime | None = None) 
 
 
 async def _loop(rt: runtime.Runtime) -> None:
+    watch = FeedWatch()
+    last_watch = 0.0
+    loop = asyncio.get_running_loop()
     while True:
         try:
+            if loop.time() - last_watch >= WATCH_SECONDS:
+                last_watch = loop.time()
+                await watch.scan()
             await deliver_due(rt.http)
         except asyncio.CancelledError:
             raise

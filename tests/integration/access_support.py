@@ -104,6 +104,8 @@ async def console(tmp_path) -> AsyncIterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
+        access_systems.bind_limiter.reset()  # the limiter is per process: leave no spent budget to other tests
+        access_systems.auth_failure_limiter.reset()
         await stop()
         await runtime.stop()
         server.should_exit = True

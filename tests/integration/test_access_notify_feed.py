@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -35,10 +36,12 @@ async def test_failing_receiver_is_retried_with_backoff_shown_and_replayed(orm) 
         rec.status = 500
         system_id = await _system(org, rec.url)
         start = datetime.now(UTC)
-        await change_tracking.contacts_changed(org.id, "contacts.changed", {"persons": 1})
-        await change_tracking.contacts_changed(org.id, "contacts.changed", {"persons": 2})
+        await change_tracking.contacts_changed(org.id, "contacts.person.update", {"person_ids": [1]})
+        await change_tracking.contacts_changed(org.id, "contacts.dept.create", {"dept_ids": [2]})
         notes = await Notification.filter(system_id=system_id)
-        assert len(notes) == 1 and notes[0].payload["changes"] == 2  # coalesced
+        assert len(notes) == 1  # coalesced: one pending "contacts.changed" per system
+        assert notes[0].event_type == "contacts.changed"
+        assert notes[0].payload == {"events": ["contacts.person.update", "contacts.dept.create"], "changes": 2}
 
         # Not before the feed has settled, then the first attempt.
         assert await access_notify.deliver_due(http, now=start) == (0, 0)
@@ -70,7 +73,8 @@ async def test_failing_receiver_is_retried_with_backoff_shown_and_replayed(orm) 
         assert await access_notify.deliver_due(http) == (1, 0)
         body = rec.received[-1]
         assert access_notify.verify(body.body, PASSWORD, body.headers["X-LanDing-Signature"])
-        assert json.loads(body.body)["detail"] == {"persons": 2}
+        message = json.loads(body.body)
+        assert message["eventType"] == "contacts.changed" and message["changes"] == 2
         rows = await access_systems.list_systems(admin)
         assert (rows[0].pending, rows[0].failed, rows[0].last_error) == (0, 0, "")
         assert rows[0].last_delivered_at is not None
@@ -172,3 +176,32 @@ async def test_recent_changes_wait_for_the_settle_window(orm) -> None:
     await zhang.save()
     assert await mapping_feed.changes(org.id, "person", data["t"] + 3) == []  # too fresh: may not be committed
     assert [i["dingId"] for i in await mapping_feed.changes(org.id, "person", 0)] == ["u-li"]
+
+
+async def test_unannounced_mapping_changes_are_notified_once(orm, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mapping_feed, "SETTLE_MS", 0)
+    org = await factories.org("叮当科技", "dingcorpA", is_main=True)
+    data = await seed_contacts(org)
+    system_id = await _system(org, "http://ekp.test/notify")
+    watch = access_notify.FeedWatch()
+    assert await watch.scan() == 0  # the first scan only sets the watermark
+
+    # The push got a DingTalk id for a person and stamped the feed, without announcing it.
+    wang = data["wang"]
+    wang.ding_userid = "u-wang"
+    change_tracking.touch_feed(wang, watch.watermark + 1)
+    await wang.save()
+    await asyncio.sleep(0.01)
+    assert await watch.scan() == 1
+    note = await Notification.get(system_id=system_id)
+    assert note.event_type == "contacts.changed" and note.payload["events"] == ["feed"]
+
+    # An announced change is covered by its own notification: the watch adds nothing.
+    await Notification.filter(id=note.id).update(delivered_at=datetime.now(UTC))
+    zhang = data["zhang"]
+    change_tracking.touch_feed(zhang)
+    await zhang.save()
+    await change_tracking.contacts_changed(org.id, "contacts.person.update", {})
+    await asyncio.sleep(0.01)
+    assert await watch.scan() == 0
+    assert await Notification.filter(system_id=system_id).count() == 2
