@@ -26,6 +26,7 @@ def _import_pages() -> None:
     from app.pages import contacts, contacts_dept, contacts_person  # noqa: F401
     from app.pages import settings_company, settings_login_auth, settings_org, settings_sub_admins  # noqa: F401
     from app.pages import sync_logs, sync_settings  # noqa: F401
+    from app.pages import system_settings  # noqa: F401
 
 
 def _install_error_pages() -> None:

@@ -22,3 +22,4 @@ async def change_initial_password(user: User, old: str, new: str = STRONG) -> No
     user.find(marker="new").type(new)
     user.find(marker="confirm").type(new)
     user.find("保存").click()
+    await user.should_not_see("请先修改初始密码", retries=50)
