@@ -10,11 +10,11 @@ from app.services.errors import ServiceError
 from app.services.permissions import Perm
 
 
-def _value_row(label: str, value: str, marker: str) -> None:
+def _value_row(label: str, value: str, marker: str, *, copy: bool = True) -> None:
     with ui.row().classes("w-full no-wrap items-center q-py-xs"):
         ui.label(label).classes("text-grey-7").style("width: 160px; min-width: 160px")
         ui.label(value).style("word-break: break-all; font-family: monospace").mark(marker)
-        if value:
+        if value and copy:
             ui.button(icon="content_copy", on_click=lambda v=value: ui.clipboard.write(v)).props(
                 "flat dense round size=sm"
             ).tooltip("复制")
@@ -95,8 +95,8 @@ async def login_auth_page() -> None:
             "text-subtitle1 text-weight-medium"
         )
         _value_row("Issuer", view.endpoints["issuer"], "issuer")
-        _value_row("Client ID", view.client_id or "（保存后生成）", "client-id")
-        _value_row("Client Secret", view.client_secret_masked or "（保存后生成）", "client-secret-masked")
+        _value_row("Client ID", view.client_id or "（保存后生成）", "client-id", copy=bool(view.client_id))
+        _value_row("Client Secret", view.client_secret_masked or "（保存后生成）", "client-secret-masked", copy=False)
         _value_row("发现地址", view.endpoints["discovery"], "discovery")
         _value_row("授权端点", view.endpoints["authorization_endpoint"], "authorize-endpoint")
         _value_row("令牌端点", view.endpoints["token_endpoint"], "token-endpoint")
@@ -111,7 +111,8 @@ async def login_auth_page() -> None:
                 return
             _show_secret_once(secret)
 
-        ui.button("重新生成 Client Secret", on_click=regenerate).props("outline color=primary").mark("regen-secret")
+        regen = ui.button("重新生成 Client Secret", on_click=regenerate).props("outline no-caps color=primary")
+        regen.mark("regen-secret")
 
     with ui.card().classes("landing-card w-full q-pa-md q-mt-md").props("flat bordered").mark("keys"):
         ui.label("签名密钥").classes("text-subtitle1 text-weight-medium")
