@@ -42,7 +42,7 @@ def run_demo(port: int = 8080, dingtalk_port: int = 18081, ekp_port: int = 18082
         )
         ekp = await start_ekp(port=ekp_port, user=EKP_USER, password=EKP_PASSWORD, depts=24, persons=160, seed=7)
         log.info("demo simulators: DingTalk %s, EKP %s", dingtalk.base_url, ekp.base_url)
-        seeding = asyncio.create_task(_seed(ekp.base_url))
+        seeding = asyncio.create_task(_seed(rt, ekp.base_url))
 
         async def stop() -> None:
             seeding.cancel()
@@ -58,14 +58,27 @@ def run_demo(port: int = 8080, dingtalk_port: int = 18081, ekp_port: int = 18082
     serve(settings)
 
 
-async def _seed(ekp_url: str) -> None:
+async def _wait_until_serving(rt: runtime.Runtime, base_url: str) -> None:
+    # Binding the org makes DingTalk call our callback URL, so the console must already accept requests.
+    for _ in range(200):
+        try:
+            async with rt.http.get(f"{base_url}/healthz") as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        await asyncio.sleep(0.1)
+
+
+async def _seed(rt: runtime.Runtime, ekp_url: str) -> None:
     """Create the demo company once; later starts keep what the user changed."""
-    try:
-        from app.services import demo_seed
-    except ImportError:  # the seeding service arrives with the organisations feature
-        return
+    from app.services import demo_seed
+
+    base_url = rt.settings.effective_public_base_url
+    await _wait_until_serving(rt, base_url)
     try:
         await demo_seed.seed(
+            public_base_url=base_url,
             corpid=DEMO_CORP,
             appkey=DEMO_APPKEY,
             appsecret=DEMO_APPSECRET,

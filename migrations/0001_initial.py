@@ -9,6 +9,7 @@ from orjson import loads
 from tortoise.fields.base import OnDelete
 from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     initial = True
@@ -153,6 +154,7 @@ class Migration(migrations.Migration):
                 ('identifier_used', fields.BooleanField(default=False)),
                 ('ip_allowlist', fields.TextField(default='', unique=False)),
                 ('bound_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('bound_ip', fields.CharField(default='', max_length=64)),
                 ('last_pull_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
@@ -207,7 +209,22 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'department', 'app': 'models', 'unique_together': (('org', 'source_id'), ('org', 'ding_id')), 'pk_attr': 'id'},
+            options={'table': 'department', 'app': 'models', 'unique_together': (('org', 'source_id'), ('org', 'ding_id')), 'indexes': [Index(fields=['org_id', 'parent_id', 'is_deleted']), Index(fields=['org_id', 'path'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='FeedTombstone',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('org', fields.ForeignKeyField('models.Org', source_field='org_id', db_constraint=True, to_field='id', related_name='feed_tombstones', on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharField(default='person', max_length=8)),
+                ('ding_id', fields.CharField(max_length=64)),
+                ('business_id', fields.CharField(max_length=64)),
+                ('login_name', fields.CharField(null=True, max_length=64)),
+                ('mobile', fields.CharField(null=True, max_length=32)),
+                ('feed_time', fields.BigIntField(db_index=True)),
+            ],
+            options={'table': 'access_feed_tombstone', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A person removed for good: the mapping feed keeps telling business systems to drop it (dingIsDel).'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -221,6 +238,8 @@ class Migration(migrations.Migration):
                 ('attempts', fields.IntField(default=0)),
                 ('next_attempt_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
                 ('delivered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('failed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('last_attempt_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('last_error', fields.TextField(default='', unique=False)),
             ],
             options={'table': 'access_notification', 'app': 'models', 'pk_attr': 'id'},
@@ -263,7 +282,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'person', 'app': 'models', 'unique_together': (('org', 'mobile'), ('org', 'login_name'), ('org', 'source_id'), ('org', 'ding_userid')), 'pk_attr': 'id'},
+            options={'table': 'person', 'app': 'models', 'unique_together': (('org', 'mobile'), ('org', 'login_name'), ('org', 'source_id'), ('org', 'ding_userid')), 'indexes': [Index(fields=['main_dept_id', 'is_active', 'name']), Index(fields=['org_id', 'is_active', 'main_dept_id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -384,6 +403,7 @@ class Migration(migrations.Migration):
                 ('source_password', EncryptedTextField(default='', unique=False)),
                 ('source_transport', fields.CharField(default='rest', max_length=8)),
                 ('cursors', fields.JSONField(default=dict, encoder=JSON_DUMPS, decoder=loads)),
+                ('approved_run_id', fields.IntField(null=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
             options={'table': 'sync_settings', 'app': 'models', 'pk_attr': 'id'},
