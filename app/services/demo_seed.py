@@ -3,11 +3,12 @@ DingTalk, an EKP sync source, and a first sync. Runs once; a restarted demo keep
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from app.models.accounts import Account
 from app.models.orgs import Company
-from app.services import company, orgs, sync_settings, system_init
+from app.services import access_systems, company, orgs, sync_settings, system_init
 from app.services.permissions import Actor
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,17 @@ async def seed(
             source_url=ekp_url,
             source_user=ekp_user,
             source_password=ekp_password,
+        ),
+    )
+    in_org = dataclasses.replace(actor, current_org_id=result.org_id)
+    await access_systems.save_system(
+        in_org,
+        None,
+        access_systems.SystemInput(
+            name="EKP系统",
+            identifier="ekp-demo-0001",
+            auth_account="ekp-demo",
+            auth_password="EkpDemo-2026-bind",
         ),
     )
     run_id = await sync_settings.run_now(actor, result.org_id)
