@@ -28,7 +28,7 @@ from app.models.accounts import Account, Role, RoleGrant
 from app.models.contacts import Department, Person
 from app.models.orgs import BaselineStatus, CallbackStatus, Company, Org
 from app.models.system import SystemParam
-from app.services import accounts, audit
+from app.services import access_systems, accounts, audit
 from app.services.errors import NotFound, ServiceError, ValidationFailed
 from app.services.permissions import Actor, Perm, require
 from app.sync import dingtalk_in
@@ -408,6 +408,9 @@ async def update_org(actor: Actor, org_id: int, form: OrgForm) -> SaveResult:
         before=before,
         after=_snapshot(org),
     )
+    if _snapshot(org) != before:
+        # Bound business systems read corpId/appKey/appSecret/agentId from us: tell them to fetch again.
+        await access_systems.org_config_changed(org.id)
     result = SaveResult(org_id=org.id, created=False, callback_ok=None)
     if callback_changed or credentials_changed:
         await _register_callback(org, result)

@@ -145,3 +145,27 @@ async def test_dissolve_removes_only_that_org(env) -> None:
     assert await AuditLog.exists(action="org.dissolve", object_name="叮当科技")
     # DingTalk was not told anything: the simulator still has the org and its callback.
     assert env.sim.corp("dingcorpb0002").apps["dingkeyb0002"].callback is not None
+
+
+async def test_editing_the_org_tells_bound_access_systems(env) -> None:
+    from app.models.access import AccessSystem, Notification
+
+    result = await company.save_company(SUPER, company_form(env.callback_base, **A))
+    await orgs.wait_for_baselines()
+    await AccessSystem.create(
+        org_id=result.org_id,
+        name="EKP",
+        identifier="ekp-1",
+        auth_account="ekp",
+        auth_password="EkpPass-12345",
+        notify_url="http://127.0.0.1:1/notify",
+        identifier_used=True,
+    )
+    unchanged = OrgForm(name="蓝钉测试企业", callback_domain=env.callback_base, **A)
+    await orgs.update_org(SUPER, result.org_id, unchanged)
+    assert not await Notification.filter(event_type="org.changed").exists(), "saving without a change must not notify"
+    await orgs.update_org(
+        SUPER, result.org_id, OrgForm(name="叮当科技（集团）", callback_domain=env.callback_base, **A)
+    )
+    sent = await Notification.filter(system__identifier="ekp-1", event_type="org.changed")
+    assert [n.event_type for n in sent] == ["org.changed"]
