@@ -7,6 +7,7 @@ safe to repeat.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import uuid
 
@@ -20,13 +21,29 @@ from app.core.security import install_secret_key
 log = logging.getLogger(__name__)
 
 
+# Importing a page module records its pages; register_pages() then (re)creates the routes.
+PAGE_MODULES = (
+    "auth",
+    "home",
+    "permissions",
+    "system_init",
+    "system_settings",
+    "settings_company",
+    "settings_org",
+    "settings_sub_admins",
+    "settings_login_auth",
+    "settings_access",
+    "contacts",
+    "contacts_dept",
+    "contacts_person",
+    "sync_settings",
+    "sync_logs",
+)
+
+
 def _import_pages() -> None:
-    # Importing the page modules records their pages; register_pages() then (re)creates the routes.
-    from app.pages import auth, home, permissions, settings_access, system_init  # noqa: F401
-    from app.pages import contacts, contacts_dept, contacts_person  # noqa: F401
-    from app.pages import settings_company, settings_login_auth, settings_org, settings_sub_admins  # noqa: F401
-    from app.pages import sync_logs, sync_settings  # noqa: F401
-    from app.pages import system_settings  # noqa: F401
+    for name in PAGE_MODULES:
+        importlib.import_module(f"app.pages.{name}")
 
 
 def _install_error_pages() -> None:
