@@ -45,7 +45,7 @@ class Outcome:
 
 
 def app_of(org: Org) -> App:
-    return App(org.corpid, org.appkey, org.appsecret, org.agent_id or None)
+    return dingtalk_in.ding_app(org)
 
 
 FAILED_ITEM = "_failed_list_item"

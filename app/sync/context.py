@@ -9,10 +9,25 @@ from typing import Any
 from app.dingtalk.client import App, DingTalkClient
 from app.models.orgs import Org
 from app.models.sync import SyncEntry, SyncRun, SyncSettings
+from app.sync import bulk
 from app.sync import progress as live
 from app.sync.summary import empty_counters
 
 ENTRY_BATCH = 500
+ENTRY_COLUMNS = (
+    "run_id",
+    "at",
+    "stage",
+    "action",
+    "object_type",
+    "object_name",
+    "local_id",
+    "ding_id",
+    "source_id",
+    "ok",
+    "error_code",
+    "message",
+)
 SAVE_EVERY = 1.0  # seconds between progress writes to the run row
 
 
@@ -35,14 +50,14 @@ class RunContext:
     counters: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     warnings: int = 0
-    _entries: list[SyncEntry] = field(default_factory=list)
+    _entries: list[tuple] = field(default_factory=list)
     _last_save: float = 0.0
     progress: live.Progress | None = None
 
     @property
     def app(self) -> App:
-        org = self.org
-        return App(org.corpid, org.appkey, org.appsecret, org.agent_id or None)
+        agent = (self.org.agent_id or "").strip()
+        return App(self.org.corpid, self.org.appkey, self.org.appsecret, int(agent) if agent.isdigit() else None)
 
     # -- counters and entries -----------------------------------------------------------------------------------
 
@@ -83,25 +98,26 @@ class RunContext:
         if not ok:
             self.warnings += 1
         self._entries.append(
-            SyncEntry(
-                run_id=self.run.id,
-                stage=stage,
-                action=action,
-                object_type=kind,
-                object_name=(name or "")[:128],
-                local_id=local_id,
-                ding_id=str(ding_id or "")[:64],
-                source_id=(source_id or "")[:64],
-                ok=ok,
-                error_code=str(code or "")[:16],
-                message=message,
+            (
+                self.run.id,
+                bulk.now(),
+                stage,
+                action,
+                kind,
+                (name or "")[:128],
+                local_id,
+                str(ding_id or "")[:64],
+                (source_id or "")[:64],
+                ok,
+                str(code or "")[:16],
+                message,
             )
         )
 
     async def flush(self, force: bool = False) -> None:
         if self._entries and (force or len(self._entries) >= ENTRY_BATCH):
             batch, self._entries = self._entries, []
-            await SyncEntry.bulk_create(batch, batch_size=ENTRY_BATCH)
+            await bulk.insert_rows(SyncEntry, ENTRY_COLUMNS, batch)
         await self.save_progress(force)
 
     def advance(self, n: int = 1) -> None:

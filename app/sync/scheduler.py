@@ -19,7 +19,7 @@ from cronsim import CronSim, CronSimError
 
 from app import runtime
 from app.models.orgs import Org
-from app.models.sync import CallbackEvent, RunTrigger, SyncRun, SyncSettings
+from app.models.sync import CallbackEvent, RunTrigger, SyncRun
 from app.sync import callbacks, runner
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,9 @@ def due_since(expression: str, last: datetime, now: datetime) -> datetime | None
 
 
 async def _tick(last: datetime, now: datetime) -> None:
-    for settings in await SyncSettings.all():
+    # Every org syncs on a schedule (default every two hours), with or without saved settings.
+    for org_id in await Org.all().values_list("id", flat=True):
+        settings = await runner.settings_of(org_id)
         fire = due_since(settings.cron or DEFAULT_CRON, last, now)
         if fire is None:
             continue

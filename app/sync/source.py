@@ -34,6 +34,7 @@ from app.models import tree
 from app.models.contacts import Department, Person
 from app.models.sync import SyncSettings
 from app.services.change_tracking import now_ms
+from app.sync import bulk
 from app.sync.context import ConfigFailure, RunContext
 from app.sync.threshold import check_removals
 
@@ -43,6 +44,26 @@ STAGE = "source"
 WRITE_BATCH = 500
 SEEN_SUFFIX = "_seen"
 MAX_SEEN = 5000
+NEW_PERSON_COLUMNS = (
+    "org_id",
+    "name",
+    "login_name",
+    "mobile",
+    "email",
+    "job_number",
+    "main_dept_id",
+    "is_active",
+    "source_id",
+    "needs_push",
+    "feed_time",
+    "pushed_hash",
+    "hide_mobile",
+    "senior_mode",
+    "avatar_url",
+    "title",
+    "created_at",
+    "updated_at",
+)
 PERSON_FIELDS = ("name", "login_name", "mobile", "email", "job_number", "main_dept_id", "is_active")
 
 
@@ -315,8 +336,9 @@ class SourceStage:
                 by_mobile[p.mobile] = p
             for p in await Person.filter(org_id=self.org_id, source_id__isnull=True, login_name__in=unlinked_logins):
                 by_login[p.login_name] = p
-        creates: list[Person] = []
+        creates: list[dict[str, Any]] = []
         updates: list[Person] = []
+        changed: set[str] = set()
         for e in elements:
             person = existing.get(e.id) or by_mobile.get(e.mobile_no or "") or by_login.get(e.login_name or "")
             if not e.is_available:
@@ -342,44 +364,79 @@ class SourceStage:
                 main = person.main_dept_id
             values = _person_values(e, main)
             if person is None:
-                creates.append(
-                    Person(org_id=self.org_id, source_id=e.id, needs_push=True, feed_time=self.stamp, **values)
-                )
+                creates.append({**values, "source_id": e.id})
                 continue
             self.person_removals.pop(person.id, None)
             if person.source_id == e.id and all(getattr(person, k) == v for k, v in values.items()):
                 self.ctx.advance()
                 continue
+            changed.update(k for k, v in values.items() if getattr(person, k) != v)
+            if person.source_id != e.id:
+                changed.add("source_id")
             person.update_from_dict(values)
             person.source_id = e.id
             person.needs_push = True
             person.feed_time = self.stamp
             updates.append(person)
-        await self._write_people(creates, updates)
+        await self._write_people(creates, updates, sorted(changed))
 
-    async def _write_people(self, creates: list[Person], updates: list[Person]) -> None:
+    async def _write_people(self, creates: list[dict[str, Any]], updates: list[Person], changed: list[str]) -> None:
         fields = [*PERSON_FIELDS, "source_id", "needs_push", "feed_time"]
         try:
             async with in_transaction():
+                # Only the columns that changed go through the (per-column CASE) bulk update; the flags are the
+                # same for every row and take one plain UPDATE.
                 for start in range(0, len(updates), WRITE_BATCH):
-                    await Person.bulk_update(updates[start : start + WRITE_BATCH], fields=fields)
-                for start in range(0, len(creates), WRITE_BATCH):
-                    await Person.bulk_create(creates[start : start + WRITE_BATCH])
+                    batch = updates[start : start + WRITE_BATCH]
+                    if changed:
+                        await Person.bulk_update(batch, fields=changed)
+                    await Person.filter(id__in=[p.id for p in batch]).update(needs_push=True, feed_time=self.stamp)
+                stamp = bulk.now()
+                await bulk.insert_rows(
+                    Person,
+                    NEW_PERSON_COLUMNS,
+                    (
+                        (
+                            self.org_id,
+                            *(p[k] for k in PERSON_FIELDS),
+                            p["source_id"],
+                            True,
+                            self.stamp,
+                            "",
+                            False,
+                            False,
+                            "",
+                            "",
+                            stamp,
+                            stamp,
+                        )
+                        for p in creates
+                    ),
+                )
         except IntegrityError:
             # A login name or mobile clashes with someone else: write one by one and report the clashes.
-            await self._write_people_one_by_one(creates, updates, fields)
+            new = [Person(org_id=self.org_id, needs_push=True, feed_time=self.stamp, **values) for values in creates]
+            await self._write_people_one_by_one(new, updates, fields)
             return
         for person in updates:
             self._person_entry("update", person)
         if creates:
             ids = dict(
-                await Person.filter(org_id=self.org_id, source_id__in=[p.source_id for p in creates]).values_list(
+                await Person.filter(org_id=self.org_id, source_id__in=[p["source_id"] for p in creates]).values_list(
                     "source_id", "id"
                 )
             )
-            for person in creates:
-                person.id = ids.get(person.source_id)
-                self._person_entry("add", person)
+            for values in creates:
+                self.count("person", "added")
+                self.ctx.entry(
+                    STAGE,
+                    "add",
+                    "person",
+                    values["name"],
+                    local_id=ids.get(values["source_id"]),
+                    source_id=values["source_id"],
+                    message="新增成功",
+                )
         self.ctx.advance(len(creates) + len(updates))
         await self.ctx.flush()
 
