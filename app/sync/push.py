@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from tortoise.expressions import Q
 
+from app.dingtalk.client import App
 from app.dingtalk.errors import DingTalkError, DingTalkTransportError
 from app.models.contacts import Department, HideMode, Person, RestrictMode
 from app.services.change_tracking import touch_feed
@@ -527,64 +528,39 @@ class Pusher:
             await _run_all([d for d in depts if d.depth == depth], self._delete_dept, self.ctx)
 
     async def _delete_person(self, person: Person) -> None:
-        self.count("person", "fetched")
-        try:
-            await self.client.delete_user(self.app, person.ding_userid)
-        except DingTalkError as exc:
-            _raise_if_config(exc)
-            if _code(exc) not in GONE_USER:
-                self.count("person", "delete_failed")
-                self.ctx.entry(
-                    STAGE,
-                    "delete",
-                    "person",
-                    person.name,
-                    local_id=person.id,
-                    ding_id=person.ding_userid,
-                    source_id=person.source_id,
-                    ok=False,
-                    code=_code(exc),
-                    message=f"删除失败: {_explain(exc)}",
-                )
-                await self.ctx.tick()
-                return
-        except DingTalkTransportError as exc:
-            _raise_if_config(exc)
-        old = person.ding_userid
-        person.ding_userid = None
-        person.pushed_hash = ""
-        person.needs_push = False
-        touch_feed(person)
-        await person.save(update_fields=["ding_userid", "pushed_hash", "needs_push", "feed_time"])
-        self.count("person", "deleted")
-        self.ctx.entry(
-            STAGE,
-            "delete",
-            "person",
-            person.name,
-            local_id=person.id,
-            ding_id=old,
-            source_id=person.source_id,
-            message="删除成功（人员已禁用）",
+        await self._delete(
+            person, "person", "ding_userid", self.client.delete_user, GONE_USER, "删除成功（人员已禁用）"
         )
-        await self.ctx.tick()
 
     async def _delete_dept(self, dept: Department) -> None:
-        self.count("dept", "fetched")
+        await self._delete(dept, "dept", "ding_id", self.client.delete_department, GONE_DEPT, "删除成功")
+
+    async def _delete(
+        self,
+        obj: Person | Department,
+        kind: str,
+        id_field: str,
+        call: Callable[[App, Any], Awaitable[None]],
+        already_gone: frozenset[int],
+        done_message: str,
+    ) -> None:
+        """Delete one object in DingTalk; 'already gone there' counts as done, so a repeated run converges."""
+        self.count(kind, "fetched")
+        ding_id = getattr(obj, id_field)
         try:
-            await self.client.delete_department(self.app, dept.ding_id)
+            await call(self.app, ding_id)
         except DingTalkError as exc:
             _raise_if_config(exc)
-            if _code(exc) not in GONE_DEPT:
-                self.count("dept", "delete_failed")
+            if _code(exc) not in already_gone:
+                self.count(kind, "delete_failed")
                 self.ctx.entry(
                     STAGE,
                     "delete",
-                    "dept",
-                    dept.name,
-                    local_id=dept.id,
-                    ding_id=dept.ding_id,
-                    source_id=dept.source_id,
+                    kind,
+                    obj.name,
+                    local_id=obj.id,
+                    ding_id=ding_id,
+                    source_id=obj.source_id,
                     ok=False,
                     code=_code(exc),
                     message=f"删除失败: {_explain(exc)}",
@@ -593,22 +569,21 @@ class Pusher:
                 return
         except DingTalkTransportError as exc:
             _raise_if_config(exc)
-        old = dept.ding_id
-        dept.ding_id = None
-        dept.pushed_hash = ""
-        dept.needs_push = False
-        touch_feed(dept)
-        await dept.save(update_fields=["ding_id", "pushed_hash", "needs_push", "feed_time"])
-        self.count("dept", "deleted")
+        setattr(obj, id_field, None)
+        obj.pushed_hash = ""
+        obj.needs_push = False
+        touch_feed(obj)
+        await obj.save(update_fields=[id_field, "pushed_hash", "needs_push", "feed_time"])
+        self.count(kind, "deleted")
         self.ctx.entry(
             STAGE,
             "delete",
-            "dept",
-            dept.name,
-            local_id=dept.id,
-            ding_id=old,
-            source_id=dept.source_id,
-            message="删除成功",
+            kind,
+            obj.name,
+            local_id=obj.id,
+            ding_id=ding_id,
+            source_id=obj.source_id,
+            message=done_message,
         )
         await self.ctx.tick()
 
