@@ -204,6 +204,14 @@ class Pusher:
     def _ding_of_dept(self) -> dict[int, int]:
         return {d.id: d.ding_id for d in self.depts.values() if d.ding_id is not None and not d.is_deleted}
 
+    def _record(self, action: str, kind: str, obj: Person | Department, *, ding_id: Any = None, **details: Any) -> None:
+        """One detailed-log line for an object, with its names and ids (DESIGN 8: no object without a line)."""
+        if ding_id is None:
+            ding_id = obj.ding_id if isinstance(obj, Department) else obj.ding_userid
+        self.ctx.entry(
+            STAGE, action, kind, obj.name, local_id=obj.id, ding_id=ding_id, source_id=obj.source_id, **details
+        )
+
     def count(self, kind: str, key: str) -> None:
         self.ctx.count(STAGE, kind, key)
 
@@ -230,16 +238,7 @@ class Pusher:
                 if parent_ding is None:
                     self.failed_depts.add(dept.id)
                     self.count("dept", "add_failed")
-                    self.ctx.entry(
-                        STAGE,
-                        "add",
-                        "dept",
-                        dept.name,
-                        local_id=dept.id,
-                        source_id=dept.source_id,
-                        ok=False,
-                        message="上级部门尚未同步到钉钉，本部门暂不新增",
-                    )
+                    self._record("add", "dept", dept, ok=False, message="上级部门尚未同步到钉钉，本部门暂不新增")
                     self.ctx.advance()
                     continue
                 todo.append((dept, view))
@@ -272,14 +271,10 @@ class Pusher:
                 return await self._push_dept(item)
             self.failed_depts.add(dept.id)
             self.count("dept", f"{action}_failed")
-            self.ctx.entry(
-                STAGE,
+            self._record(
                 action,
                 "dept",
-                dept.name,
-                local_id=dept.id,
-                ding_id=dept.ding_id,
-                source_id=dept.source_id,
+                dept,
                 ok=False,
                 code=_code(exc),
                 message=f"{'新增' if creating else '更新'}失败: {_explain(exc)}",
@@ -292,16 +287,7 @@ class Pusher:
         dept.needs_push = False
         await dept.save(update_fields=["ding_id", "pushed_hash", "needs_push", "feed_time"])
         self.count("dept", "added" if creating else "updated")
-        self.ctx.entry(
-            STAGE,
-            action,
-            "dept",
-            dept.name,
-            local_id=dept.id,
-            ding_id=dept.ding_id,
-            source_id=dept.source_id,
-            message="新增成功" if creating else "更新成功",
-        )
+        self._record(action, "dept", dept, message="新增成功" if creating else "更新成功")
         await self.ctx.tick()
 
     async def _create_dept(self, dept: Department, view: dict[str, Any]) -> int:
@@ -346,14 +332,10 @@ class Pusher:
                 view = person_view(person, dept_ding, others.get(person.id, []))
                 if view is None:
                     self.count("person", "add_failed" if not person.ding_userid else "update_failed")
-                    self.ctx.entry(
-                        STAGE,
+                    self._record(
                         "add" if not person.ding_userid else "update",
                         "person",
-                        person.name,
-                        local_id=person.id,
-                        ding_id=person.ding_userid,
-                        source_id=person.source_id,
+                        person,
                         ok=False,
                         message="所在部门尚未同步到钉钉",
                     )
@@ -386,14 +368,10 @@ class Pusher:
                 await person.save(update_fields=["ding_userid"])
                 return await self._push_person(item)
             self.count("person", f"{action}_failed")
-            self.ctx.entry(
-                STAGE,
+            self._record(
                 action,
                 "person",
-                person.name,
-                local_id=person.id,
-                ding_id=person.ding_userid,
-                source_id=person.source_id,
+                person,
                 ok=False,
                 code=_code(exc),
                 message=f"{'新增' if creating else '更新'}失败: {_explain(exc)}",
@@ -406,16 +384,7 @@ class Pusher:
         person.needs_push = False
         await person.save(update_fields=["ding_userid", "unionid", "pushed_hash", "needs_push", "feed_time"])
         self.count("person", "added" if creating else "updated")
-        self.ctx.entry(
-            STAGE,
-            action,
-            "person",
-            person.name,
-            local_id=person.id,
-            ding_id=person.ding_userid,
-            source_id=person.source_id,
-            message="新增成功" if creating else "更新成功",
-        )
+        self._record(action, "person", person, message="新增成功" if creating else "更新成功")
         await self.ctx.tick()
 
     async def _create_user(self, person: Person, view: dict[str, Any]) -> None:
@@ -478,17 +447,8 @@ class Pusher:
         except DingTalkError as exc:
             _raise_if_config(exc)
             self.count("dept", "update_failed")
-            self.ctx.entry(
-                STAGE,
-                "update",
-                "dept",
-                dept.name,
-                local_id=dept.id,
-                ding_id=dept.ding_id,
-                source_id=dept.source_id,
-                ok=False,
-                code=_code(exc),
-                message=f"更新部门主管/可见性失败: {_explain(exc)}",
+            self._record(
+                "update", "dept", dept, ok=False, code=_code(exc), message=f"更新部门主管/可见性失败: {_explain(exc)}"
             )
             await self.ctx.tick()
             return
@@ -497,16 +457,7 @@ class Pusher:
         dept.pushed_hash = hashing.main_half(dept.pushed_hash).ljust(hashing.HALF, "0") + digest
         await dept.save(update_fields=["pushed_hash", "group_chat_id"])
         self.count("dept", "updated")
-        self.ctx.entry(
-            STAGE,
-            "update",
-            "dept",
-            dept.name,
-            local_id=dept.id,
-            ding_id=dept.ding_id,
-            source_id=dept.source_id,
-            message="更新部门主管/可见性成功",
-        )
+        self._record("update", "dept", dept, message="更新部门主管/可见性成功")
         await self.ctx.tick()
 
     # -- removals --------------------------------------------------------------------------------------------------
@@ -553,14 +504,11 @@ class Pusher:
             _raise_if_config(exc)
             if _code(exc) not in already_gone:
                 self.count(kind, "delete_failed")
-                self.ctx.entry(
-                    STAGE,
+                self._record(
                     "delete",
                     kind,
-                    obj.name,
-                    local_id=obj.id,
+                    obj,
                     ding_id=ding_id,
-                    source_id=obj.source_id,
                     ok=False,
                     code=_code(exc),
                     message=f"删除失败: {_explain(exc)}",
@@ -575,16 +523,7 @@ class Pusher:
         touch_feed(obj)
         await obj.save(update_fields=[id_field, "pushed_hash", "needs_push", "feed_time"])
         self.count(kind, "deleted")
-        self.ctx.entry(
-            STAGE,
-            "delete",
-            kind,
-            obj.name,
-            local_id=obj.id,
-            ding_id=ding_id,
-            source_id=obj.source_id,
-            message=done_message,
-        )
+        self._record("delete", kind, obj, ding_id=ding_id, message=done_message)
         await self.ctx.tick()
 
 
