@@ -70,6 +70,7 @@ async def pick(
                 search = ui.input(placeholder="请输入关键字").props("outlined dense clearable").classes("w-full")
                 search.mark("ab-search")
                 hits_box = ui.column().classes("w-full gap-0")
+                ui.label("点击部门查看其人员，点击人员或“选择该部门”加入已选").classes("text-grey-6 text-caption")
                 with ui.row().classes("w-full no-wrap gap-3 items-start"):
                     tree_box = ui.column().classes("gap-0").style("flex: 1; min-width: 0")
                     members_box = ui.column().classes("gap-0").style("flex: 1; min-width: 0")

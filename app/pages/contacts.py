@@ -70,12 +70,16 @@ async def contacts_shell(selected_id: int | None = None, reveal: list[int] | Non
                 ui.label("没有找到匹配的部门或人员").classes("text-grey-6 q-pa-sm")
             for hit in found.depts:
                 with ui.column().classes("landing-hit gap-0 w-full").mark(f"hit-dept-{hit.id}") as box:
-                    ui.html(f"🏢 {highlight(hit.name, keyword)}", sanitize=False)
+                    with ui.row().classes("items-center no-wrap gap-1"):
+                        ui.icon("apartment", size="18px").classes("text-grey-6")
+                        ui.html(highlight(hit.name, keyword), sanitize=False)
                     ui.label(hit.detail).classes("text-grey-6 text-caption")
                 box.on("click", lambda h=hit: ui.navigate.to(dept_url(h.id)))
             for hit in found.people:
                 with ui.column().classes("landing-hit gap-0 w-full").mark(f"hit-person-{hit.id}") as box:
-                    ui.html(f"👤 {highlight(hit.name, keyword)}", sanitize=False)
+                    with ui.row().classes("items-center no-wrap gap-1"):
+                        ui.icon("person", size="18px").classes("text-grey-6")
+                        ui.html(highlight(hit.name, keyword), sanitize=False)
                     ui.html(
                         f'<span class="text-grey-6 text-caption">{highlight(hit.detail, keyword)}</span>',
                         sanitize=False,

@@ -48,12 +48,15 @@ async def search(
         more_d = len(rows) > limit
         dept_hits = [Hit("dept", d.id, d.name, d.parent.name if d.parent else "") for d in rows[:limit]]
     if people:
-        match = Q(name__icontains=keyword) | Q(mobile__contains=keyword) | Q(login_name__icontains=keyword)
+        # Names are Chinese (no case) and mobiles digits: plain LIKE; only login accounts need case folding.
+        match = Q(name__contains=keyword) | Q(mobile__contains=keyword) | Q(login_name__icontains=keyword)
         query = Person.filter(person_scope_q(scope) & Q(is_active=True) & match)
         if not scope.whole_org:
             query = query.distinct()
-        rows = await query.order_by("name", "id").limit(limit + 1).select_related("main_dept")
+        # Ordered by id, the scan stops after limit + 1 matches; the few hits are then sorted by name.
+        rows = await query.order_by("id").limit(limit + 1).select_related("main_dept")
         more_p = len(rows) > limit
+        rows = sorted(rows[:limit], key=lambda p: (p.name, p.id))
         person_hits = [
             Hit(
                 "person", p.id, p.name, " ".join(x for x in (p.main_dept.name, p.mobile or "", p.login_name or "") if x)

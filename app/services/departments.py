@@ -10,11 +10,12 @@ unique under one parent, permit lists of at most 50 entries, no cycles.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
+from tortoise import Tortoise
 from tortoise.expressions import Q
-from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from app.models.accounts import Role, RoleGrant
@@ -104,51 +105,116 @@ class DeptDetail:
 # ---------------------------------------------------------------- tree and counts
 
 
-async def _subtree_rows(org_id: int, cover: list[str]) -> list[tuple[int, str]]:
-    query = Q(id=-1)
-    for path in cover:
-        query |= subtree_range_q(path)
-    rows = await Department.filter(Q(org_id=org_id, is_deleted=False) & query).values_list("id", "path")
-    return [(int(i), str(p)) for i, p in rows]
+def _conn():
+    return Tortoise.get_connection("default")
+
+
+async def _fetch(sql: str, values: list) -> list:
+    """A read in plain SQL ("?" placeholders, numbered for PostgreSQL): the count queries touch every person of an
+    org, and building 100,000 ORM rows would cost more than the query itself."""
+    conn = _conn()
+    if conn.capabilities.dialect == "postgres":
+        parts = sql.split("?")
+        sql = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
+    _, rows = await conn.execute_query(sql, values)
+    return rows  # sqlite3.Row / asyncpg Record: both unpack like tuples
+
+
+def _ranges(column: str, cover: list[str]) -> tuple[str, list[str]]:
+    sql = " OR ".join(f"({column} >= ? AND {column} < ?)" for _ in cover)
+    values = [v for path in cover for v in (path, path[:-1] + "0")]
+    return f"({sql})", values
+
+
+_MEMO_SECONDS = 5.0
+_memo: dict[tuple, tuple[float, tuple]] = {}
+
+
+def invalidate_counts(org_id: int | None = None) -> None:
+    """Forget cached count inputs (every contacts write calls this; sync writes age out within seconds)."""
+    for key in [k for k in _memo if org_id is None or k[0] == org_id]:
+        _memo.pop(key, None)
+
+
+async def _count_inputs(org_id: int, cover: list[str]) -> tuple[list, list, list]:
+    """The covered departments, active people per main department, and other-department memberships.
+
+    One page view asks for the same whole-org numbers several times (tree, sub-department list, detail): they
+    are kept for a few seconds, per org and cover.
+    """
+    conn = _conn()
+    database = str(getattr(conn, "filename", "") or getattr(conn, "database", ""))  # one process, several DBs (tests)
+    key = (org_id, tuple(sorted(cover)), database)
+    hit = _memo.get(key)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    in_cover, cover_values = _ranges("path", cover)
+    rows = await _fetch(
+        f"SELECT id, path FROM department WHERE org_id = ? AND is_deleted = ? AND {in_cover}",
+        [org_id, False, *cover_values],
+    )
+    whole_org = any(p.count("/") == 2 for p in cover)
+    if whole_org:
+        per_dept = await _fetch(
+            "SELECT main_dept_id, COUNT(*) FROM person WHERE org_id = ? AND is_active = ? GROUP BY main_dept_id",
+            [org_id, True],
+        )
+        others = await _fetch(
+            "SELECT pod.department_id, pod.person_id, p.main_dept_id FROM person_other_dept pod "
+            "JOIN person p ON p.id = pod.person_id WHERE p.org_id = ? AND p.is_active = ?",
+            [org_id, True],
+        )
+    else:
+        d_cover, d_values = _ranges("d.path", cover)
+        per_dept = await _fetch(
+            "SELECT p.main_dept_id, COUNT(*) FROM person p JOIN department d ON d.id = p.main_dept_id "
+            f"WHERE p.org_id = ? AND p.is_active = ? AND {d_cover} GROUP BY p.main_dept_id",
+            [org_id, True, *d_values],
+        )
+        others = await _fetch(
+            "SELECT pod.department_id, pod.person_id, p.main_dept_id FROM person_other_dept pod "
+            "JOIN department d ON d.id = pod.department_id JOIN person p ON p.id = pod.person_id "
+            f"WHERE p.org_id = ? AND p.is_active = ? AND {d_cover}",
+            [org_id, True, *d_values],
+        )
+    result = (list(rows), list(per_dept), list(others))
+    if len(_memo) > 64:
+        _memo.clear()
+    _memo[key] = (time.monotonic() + _MEMO_SECONDS, result)
+    return result
 
 
 async def subtree_counts(org_id: int, targets: dict[int, str], cover: list[str]) -> tuple[dict[int, int], set[int]]:
     """Active people at or below each target node, and which targets have live children.
 
     ``targets`` maps node id -> path (disjoint subtrees); ``cover`` are paths whose subtrees contain them all.
+    Three queries whatever the number of nodes: the covered departments, people per main department, and
+    other-department memberships.
     """
-    rows = await _subtree_rows(org_id, cover)
+    rows, per_dept, others = await _count_inputs(org_id, cover)
     owner: dict[int, int] = {}
     with_children: set[int] = set()
+    cover_ids = {c: path_ids(c)[-1] for c in cover}
     for dept_id, path in rows:
-        ids = path_ids(path)
-        if len(ids) > 1 and ids[-2] in targets:
-            with_children.add(ids[-2])
-        for part in ids:
-            if part in targets:
-                owner[dept_id] = part
+        # Plain string slicing instead of parsing every path: the owner is the cover node itself when it is a
+        # target, else the cover's child that the path passes through.
+        parent = int(path[:-1].rsplit("/", 2)[-2]) if path.count("/") > 2 else None
+        if parent is not None and parent in targets:
+            with_children.add(parent)
+        for c, c_id in cover_ids.items():
+            if path.startswith(c):
+                if c_id in targets:
+                    owner[dept_id] = c_id
+                elif len(path) > len(c):
+                    child = int(path[len(c) : path.index("/", len(c))])
+                    if child in targets:
+                        owner[dept_id] = child
                 break
-    whole_org = any(p.count("/") == 2 for p in cover)
-    people = Person.filter(org_id=org_id, is_active=True)
-    if not whole_org:
-        scope_q = Q(id=-1)
-        for path in cover:
-            scope_q |= subtree_range_q(path, "main_dept__path")
-        people = people.filter(scope_q)
-    per_dept = await people.group_by("main_dept_id").annotate(n=Count("id")).values_list("main_dept_id", "n")
     counts: dict[int, int] = defaultdict(int)
     for dept_id, n in per_dept:
         target = owner.get(dept_id)
         if target is not None:
             counts[target] += n
-    other_q = Q(id=-1)
-    for path in cover:
-        other_q |= subtree_range_q(path)
-    others = await (
-        Department.filter(Q(org_id=org_id, is_deleted=False) & other_q)
-        .filter(other_people__is_active=True)
-        .values_list("id", "other_people__id", "other_people__main_dept_id")
-    )
     extra: dict[int, set[int]] = defaultdict(set)
     for dept_id, person_id, main_id in others:
         target = owner.get(dept_id)
@@ -280,8 +346,17 @@ async def _member_ids(org_id: int, dept: Department, include_sub: bool) -> Q:
 
 
 async def count_members(org_id: int, dept: Department, include_sub: bool) -> int:
-    where = await _member_ids(org_id, dept, include_sub)
-    return await Person.filter(Q(org_id=org_id, is_active=True) & where).distinct().count()
+    """群人数: active people of the department (and below, when the group includes sub-departments)."""
+    if include_sub:
+        counts, _ = await subtree_counts(org_id, {dept.id: dept.path}, [dept.path])
+        return counts[dept.id]
+    main = await Person.filter(org_id=org_id, is_active=True, main_dept_id=dept.id).count()
+    extra = (
+        await Person.filter(org_id=org_id, is_active=True, other_depts__id=dept.id)
+        .exclude(main_dept_id=dept.id)
+        .count()
+    )
+    return main + extra
 
 
 async def first_member(org_id: int, dept: Department) -> Person | None:
@@ -308,6 +383,7 @@ async def get_department(actor: Actor, org_id: int | None, dept_id: int) -> Dept
         first = await first_member(scope.org_id, dept)
         owner_name = first.name if first else ""
     counts, _ = await subtree_counts(scope.org_id, {dept.id: dept.path}, [dept.path])
+    member_count = counts[dept.id]
     return DeptDetail(
         id=dept.id,
         name=dept.name,
@@ -320,7 +396,7 @@ async def get_department(actor: Actor, org_id: int | None, dept_id: int) -> Dept
         group_name=dept.name,
         group_owner_name=owner_name,
         group_size=await count_members(scope.org_id, dept, dept.group_include_sub),
-        member_count=counts.get(dept.id, 0),
+        member_count=member_count,
         sub_count=await Department.filter(org_id=scope.org_id, parent_id=dept.id, is_deleted=False).count(),
         editable=actor.can(Perm.CONTACTS_EDIT, scope.org_id),
     )
@@ -547,6 +623,7 @@ async def create_department(actor: Actor, org_id: int | None, data: DeptInput) -
             after=snapshot(dept),
         )
     await _sync_admin_grants(actor, scope, dept.id, added=clean.admin_ids, removed=[])
+    invalidate_counts(scope.org_id)
     await change_tracking.contacts_changed(scope.org_id, "contacts.dept.create", {"dept_ids": [dept.id]})
     return dept.id
 
@@ -585,6 +662,7 @@ async def update_department(actor: Actor, org_id: int | None, dept_id: int, data
         added=[i for i in clean.admin_ids if i not in old_admins],
         removed=[i for i in old_admins if i not in clean.admin_ids],
     )
+    invalidate_counts(scope.org_id)
     await change_tracking.contacts_changed(
         scope.org_id, "contacts.dept.move" if moved else "contacts.dept.update", {"dept_ids": [dept.id]}
     )
@@ -677,6 +755,7 @@ async def delete_departments(actor: Actor, org_id: int | None, dept_ids: list[in
             )
     for dept in depts:
         await _drop_from_grants(actor, org, dept.id)
+    invalidate_counts(scope.org_id)
     await change_tracking.contacts_changed(scope.org_id, "contacts.dept.delete", {"dept_ids": ids})
     return len(depts)
 

@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 from app.models.accounts import Role, RoleGrant
 from app.models.contacts import Department, Person
 from app.models.orgs import Org
-from app.services import accounts, audit, change_tracking
+from app.services import accounts, audit, change_tracking, departments
 from app.services.contacts_scope import Paged, Scope, get_dept, get_person, page_bounds, resolve
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Perm
@@ -303,6 +303,7 @@ async def create_person(actor: Actor, org_id: int | None, data: PersonInput) -> 
             object_name=person.name,
             after=snapshot(person, clean.other_dept_ids),
         )
+    departments.invalidate_counts(scope.org_id)
     await change_tracking.contacts_changed(scope.org_id, "contacts.person.create", {"person_ids": [person.id]})
     return person.id
 
@@ -335,6 +336,7 @@ async def update_person(actor: Actor, org_id: int | None, person_id: int, data: 
             before=before,
             after=after,
         )
+    departments.invalidate_counts(scope.org_id)
     await change_tracking.contacts_changed(scope.org_id, "contacts.person.update", {"person_ids": [person.id]})
 
 
@@ -375,6 +377,7 @@ async def disable_person(actor: Actor, org_id: int | None, person_id: int) -> No
     async with in_transaction():
         await _disable(actor, scope, person, [i for i, _ in others])
     await _revoke_dept_admin(actor, scope.org_id, [person.id])
+    departments.invalidate_counts(scope.org_id)
     await change_tracking.contacts_changed(scope.org_id, "contacts.person.disable", {"person_ids": [person.id]})
 
 
@@ -437,6 +440,7 @@ async def batch_delete(actor: Actor, org_id: int | None, dept_id: int, person_id
             )
     if plan.disable:
         await _revoke_dept_admin(actor, scope.org_id, plan.disable)
+    departments.invalidate_counts(scope.org_id)
     await change_tracking.contacts_changed(
         scope.org_id, "contacts.person.batch_delete", {"disabled": plan.disable, "removed": plan.remove}
     )
@@ -476,5 +480,6 @@ async def add_existing(actor: Actor, org_id: int | None, dept_id: int, person_id
             )
             added += 1
     if added:
-        await change_tracking.contacts_changed(scope.org_id, "contacts.person.add_dept", {"dept_ids": [dept.id]})
+        departments.invalidate_counts(scope.org_id)
+    await change_tracking.contacts_changed(scope.org_id, "contacts.person.add_dept", {"dept_ids": [dept.id]})
     return added
