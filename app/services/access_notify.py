@@ -32,6 +32,7 @@ from app import runtime
 from app.models.access import AccessSystem, FeedTombstone, Notification
 from app.models.contacts import Department, Person
 from app.services import change_tracking, mapping_feed
+from app.sync import lease
 
 log = logging.getLogger(__name__)
 
@@ -246,12 +247,20 @@ async def deliver_due(http: aiohttp.ClientSession, now: datetime | None = None) 
     return ok, len(results) - ok
 
 
+NOTIFIER_LEASE = "access:notifier"
+NOTIFIER_LEASE_TTL = timedelta(seconds=30)
+
+
 async def _loop(rt: runtime.Runtime) -> None:
     watch = FeedWatch()
     last_watch = 0.0
     loop = asyncio.get_running_loop()
     while True:
         try:
+            # Several replicas may share the database: only the lease holder delivers, so nothing is sent twice.
+            if not await lease.acquire(NOTIFIER_LEASE, ttl=NOTIFIER_LEASE_TTL):
+                await asyncio.sleep(POLL_SECONDS)
+                continue
             if loop.time() - last_watch >= WATCH_SECONDS:
                 last_watch = loop.time()
                 await watch.scan()
