@@ -21,7 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 import uvicorn  # noqa: E402
@@ -67,10 +68,24 @@ class ChildEkp:
 
     @classmethod
     async def start(cls, *, depts: int, persons: int, seed: int) -> ChildEkp:
-        command = [sys.executable, "-m", "app.ekp.simulator.cli", "--port", "0", "--depts", str(depts),
-                   "--persons", str(persons), "--seed", str(seed), "--user", "ekp", "--password", "ekp"]
-        root = Path(__file__).resolve().parents[2]
-        process = await asyncio.create_subprocess_exec(*command, cwd=root, stdout=asyncio.subprocess.PIPE)
+        command = [
+            sys.executable,
+            "-m",
+            "app.ekp.simulator.cli",
+            "--port",
+            "0",
+            "--depts",
+            str(depts),
+            "--persons",
+            str(persons),
+            "--seed",
+            str(seed),
+            "--user",
+            "ekp",
+            "--password",
+            "ekp",
+        ]
+        process = await asyncio.create_subprocess_exec(*command, cwd=ROOT, stdout=asyncio.subprocess.PIPE)
         assert process.stdout is not None
         while line := (await process.stdout.readline()).decode():
             if line.startswith("EKP simulator at "):
