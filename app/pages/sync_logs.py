@@ -221,9 +221,14 @@ async def sync_log_detail_page(run_id: int) -> None:
     details = await sync_runs.entries(me, run.id, limit=500)
     with ui.card().classes("landing-card w-full q-mt-md"):
         ui.label(f"错误日志（{len(errors)} 条）").classes("text-subtitle1")
-        ui.code("\n".join(errors) or "无错误", language="text").classes("w-full").mark("error-log")
+        # Long logs scroll inside their card so the page (and the 下载 buttons) stay in reach.
+        ui.code("\n".join(errors) or "无错误", language="text").classes("w-full").style(
+            "max-height: 320px; overflow: auto"
+        ).mark("error-log")
     with ui.card().classes("landing-card w-full q-mt-md"):
         ui.label("详细日志" + ("（前 500 条，完整内容请下载）" if len(details) >= 500 else "")).classes(
             "text-subtitle1"
         )
-        ui.code("\n".join(details) or "无", language="text").classes("w-full").mark("detail-log")
+        ui.code("\n".join(details) or "无", language="text").classes("w-full").style(
+            "max-height: 480px; overflow: auto"
+        ).mark("detail-log")
