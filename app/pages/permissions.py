@@ -119,7 +119,7 @@ async def audit_page() -> None:
                 "at": f"{r.at.astimezone():%Y-%m-%d %H:%M:%S}",
                 "account": r.account_login,
                 "org": r.org_name,
-                "action": r.action,
+                "action": audit.action_label(r.action),
                 "object": r.object_name or r.object_id,
                 "ip": r.ip,
                 "detail": r.detail[:120],

@@ -66,14 +66,18 @@ async def authenticate(login: str, password: str, ip: str = "") -> Account:
             await audit.record(None, "login.locked", login=login, ip=ip, object_type="account", object_id=account.id)
             raise LoginFailed(f"密码连续错误 {MAX_FAILED_ATTEMPTS} 次，账号已被锁定 {LOCK_MINUTES} 分钟")
         await account.save(update_fields=["failed_attempts"])
-        await audit.record(None, "login.failed", login=login, ip=ip, object_type="account", object_id=account.id)
+        await audit.record(
+            None, "login.failed", login=login, ip=ip, object_type="account", object_id=account.id, object_name=login
+        )
         left = MAX_FAILED_ATTEMPTS - account.failed_attempts
         raise LoginFailed(f"账号或密码错误，还可尝试 {left} 次")
     account.failed_attempts = 0
     account.locked_until = None
     account.last_login_at = now
     await account.save(update_fields=["failed_attempts", "locked_until", "last_login_at"])
-    await audit.record(None, "login.success", login=login, ip=ip, object_type="account", object_id=account.id)
+    await audit.record(
+        None, "login.success", login=login, ip=ip, object_type="account", object_id=account.id, object_name=login
+    )
     return account
 
 

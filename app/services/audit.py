@@ -13,6 +13,61 @@ from app.services.permissions import Actor, Perm, require
 
 _SECRET_KEYS = ("password", "secret", "aes_key", "token", "private")
 
+# What the audit page shows for an action code; unknown codes are shown as they are.
+ACTION_LABELS = {
+    "login.success": "登录成功",
+    "login.failed": "登录失败",
+    "login.locked": "账号锁定",
+    "account.change_password": "修改密码",
+    "account.reset_password": "重置密码（命令行）",
+    "account.grant_role": "授予角色",
+    "account.revoke_role": "取消角色",
+    "system.init": "系统初始化",
+    "system.param": "修改系统参数",
+    "company.create": "创建公司",
+    "company.update": "编辑公司信息",
+    "org.create": "新建组织",
+    "org.update": "编辑组织",
+    "org.dissolve": "解散组织",
+    "org.register_callback": "注册回调",
+    "org.set_main_admin": "修改主管理员",
+    "org.baseline": "从钉钉拉取通讯录",
+    "login_auth.update": "修改登录认证",
+    "login_auth.rotate_key": "轮换签名密钥",
+    "login_auth.regenerate_secret": "重新生成 Client Secret",
+    "oidc.login.success": "域账号登录成功",
+    "oidc.login.failed": "域账号登录失败",
+    "oidc.login.blocked": "域账号登录受限",
+    "contacts.dept.create": "新增部门",
+    "contacts.dept.update": "编辑部门",
+    "contacts.dept.move": "移动部门",
+    "contacts.dept.delete": "删除部门",
+    "contacts.person.create": "新增人员",
+    "contacts.person.update": "编辑人员",
+    "contacts.person.disable": "人员置为无效",
+    "contacts.person.enable": "人员恢复有效",
+    "contacts.person.add_dept": "加入现有人员",
+    "contacts.person.remove_dept": "移出部门",
+    "contacts.person.batch_delete": "批量删除人员",
+    "sync.run": "立即同步",
+    "sync.settings.update": "修改同步设置",
+    "sync.cursors.clear": "清空同步时间戳",
+    "sync.logs.delete": "删除同步日志",
+    "sync.threshold.approve": "批准超阈值删除",
+    "access.create": "新建接入系统",
+    "access.update": "编辑接入系统",
+    "access.delete": "删除接入系统",
+    "access.rearm": "重新启用接入标识",
+    "access.replay": "重新发送通知",
+    "access.bind": "接入系统绑定",
+    "access.bind_refused": "接入系统绑定被拒",
+    "access.notify_url": "设置接收通知接口",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
 
 def scrub(values: dict[str, Any] | None) -> dict[str, Any] | None:
     """Before/after snapshots keep that a secret changed, never its value."""
