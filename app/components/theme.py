@@ -32,6 +32,7 @@ body { background: #f3f5f8; font-family: "Noto Sans CJK SC", "PingFang SC", "Mic
 .landing-empty { min-width: 360px; }
 .landing-login-bg { min-height: 100vh; margin: -16px; width: calc(100% + 32px) !important; background: linear-gradient(135deg, #1f5fbf 0%, #3b8be8 100%); }
 .landing-menu-toggle { display: none; }
+.landing-clickable-rows tbody tr { cursor: pointer; }
 .landing-header .q-toolbar, .landing-header { overflow-x: auto; }
 @media (max-width: 760px) {
   .landing-menu-toggle { display: inline-flex; }

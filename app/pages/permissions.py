@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from nicegui import ui
@@ -92,11 +93,18 @@ async def audit_page() -> None:
         {"name": "action", "label": "操作", "field": "action", "align": "left"},
         {"name": "object", "label": "对象", "field": "object", "align": "left"},
         {"name": "ip", "label": "来源IP", "field": "ip", "align": "left"},
-        {"name": "detail", "label": "说明", "field": "detail", "align": "left"},
+        {
+            "name": "detail",
+            "label": "说明",
+            "field": "detail",
+            "align": "left",
+            "style": "max-width: 360px; white-space: normal; word-break: break-all",
+        },
     ]
     table = (
         ui.table(columns=columns, rows=[], row_key="id")
         .props("flat bordered")
+        .classes("landing-clickable-rows")
         .mark("audit-table")
         .classes("landing-card q-mt-md")
     )
@@ -122,7 +130,10 @@ async def audit_page() -> None:
                 "action": audit.action_label(r.action),
                 "object": r.object_name or r.object_id,
                 "ip": r.ip,
-                "detail": r.detail[:120],
+                "detail": r.detail[:120] + ("…" if len(r.detail) > 120 else ""),
+                "full_detail": r.detail,
+                "before": json.dumps(r.before, ensure_ascii=False, indent=2) if r.before else "",
+                "after": json.dumps(r.after, ensure_ascii=False, indent=2) if r.after else "",
             }
             for r in result.rows
         ]
@@ -131,6 +142,22 @@ async def audit_page() -> None:
         pager.set_text(f"第 {state['page']} / {pages} 页，共 {result.total} 条")
         prev_btn.set_enabled(state["page"] > 1)
         next_btn.set_enabled(state["page"] < pages)
+
+    def show(row: dict) -> None:
+        with ui.dialog() as dialog, ui.card().style("min-width: 560px; max-width: 860px"):
+            ui.label(f"{row['action']} · {row['object']}").classes("text-h6")
+            ui.label(f"{row['at']}  {row['account']}  {row['ip']}").classes("text-grey-7")
+            if row["full_detail"]:
+                ui.label(row["full_detail"]).style("white-space: pre-wrap")
+            with ui.row().classes("w-full no-wrap gap-4"):
+                for title, text in (("修改前", row["before"]), ("修改后", row["after"])):
+                    with ui.column().classes("col"):
+                        ui.label(title).classes("text-subtitle2")
+                        ui.code(text or "—", language="json").classes("w-full").style("overflow: auto")
+            ui.button("关闭", on_click=dialog.close).props("flat")
+        dialog.open()
+
+    table.on("rowClick", lambda e: show(e.args[1]))
 
     async def go(delta: int) -> None:
         state["page"] += delta
