@@ -79,7 +79,10 @@ class RunContext:
                 self.progress.step = step
 
     def count(self, stage: str, kind: str, key: str, n: int = 1) -> None:
-        self.counters.setdefault(stage, empty_counters())[kind][key] += n
+        counters = self.counters.get(stage)  # called once per object: build the empty set only when missing
+        if counters is None:
+            counters = self.counters[stage] = empty_counters()
+        counters[kind][key] += n
 
     def entry(
         self,

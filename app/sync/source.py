@@ -11,8 +11,12 @@ whole set before anything is removed. A cursor is saved only after what it cover
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from typing import Any
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -31,7 +35,7 @@ from app.ekp.org_source import (
     ElementType,
 )
 from app.models import tree
-from app.models.contacts import Department, Person
+from app.models.contacts import Department, HideMode, Person, RestrictMode
 from app.models.sync import SyncSettings
 from app.services.change_tracking import now_ms
 from app.sync import bulk
@@ -65,6 +69,93 @@ NEW_PERSON_COLUMNS = (
     "updated_at",
 )
 PERSON_FIELDS = ("name", "login_name", "mobile", "email", "job_number", "main_dept_id", "is_active")
+PERSON_COLUMNS = ("id", "source_id", *PERSON_FIELDS, "ding_userid")
+PERSON_UPDATE_COLUMNS = (*PERSON_FIELDS, "source_id", "needs_push", "feed_time")
+DEPT_COLUMNS = ("id", "parent_id", "name", "order", "path", "depth", "source_id", "ding_id", "is_deleted")
+DEPT_UPDATE_COLUMNS = ("source_id", "name", "order", "is_deleted", "needs_push", "feed_time")
+NEW_DEPT_COLUMNS = (
+    "org_id",
+    "parent_id",
+    "name",
+    "order",
+    "path",
+    "depth",
+    "manager_ids",
+    "admin_ids",
+    "create_group",
+    "group_chat_id",
+    "group_include_sub",
+    "hide_mode",
+    "hide_visible_person_ids",
+    "hide_visible_dept_ids",
+    "restrict_mode",
+    "restrict_person_ids",
+    "restrict_dept_ids",
+    "source_id",
+    "is_deleted",
+    "needs_push",
+    "pushed_hash",
+    "feed_time",
+    "created_at",
+    "updated_at",
+)
+_T = TypeVar("_T")
+
+
+# The stage reads and writes plain rows: ORM objects for 10,000 departments and 100,000 people cost more than the
+# database work (and an incremental run would spend most of its time loading the department tree).
+@dataclass(slots=True)
+class _Dept:
+    id: int
+    parent_id: int | None
+    name: str
+    order: int
+    path: str
+    depth: int
+    source_id: str | None
+    ding_id: int | None
+    is_deleted: bool
+
+
+@dataclass(slots=True)
+class _Person:
+    id: int
+    source_id: str | None
+    name: str
+    login_name: str | None
+    mobile: str | None
+    email: str
+    job_number: str
+    main_dept_id: int
+    is_active: bool
+    ding_userid: str | None
+
+
+def _dept_row(row: tuple) -> _Dept:
+    dept = _Dept(*row)
+    dept.is_deleted = bool(dept.is_deleted)  # SQLite answers 0/1
+    return dept
+
+
+def _person_row(row: tuple) -> _Person:
+    person = _Person(*row)
+    person.is_active = bool(person.is_active)
+    return person
+
+
+async def _prefetched(pages: AsyncIterator[_T]) -> AsyncIterator[_T]:
+    """``pages`` with the next one already being fetched while the caller applies the current one (EKP answers
+    from another machine). Pages still come one after another, so cursors keep their order."""
+    ahead: asyncio.Future = asyncio.ensure_future(anext(pages, None))
+    try:
+        while (page := await ahead) is not None:
+            ahead = asyncio.ensure_future(anext(pages, None))
+            yield page
+    finally:
+        if not ahead.done():
+            ahead.cancel()
+        with contextlib.suppress(BaseException):
+            await ahead
 
 
 def make_source(settings: SyncSettings, page_size: int | None = None) -> EkpOrgSource:
@@ -110,9 +201,9 @@ class SourceStage:
         if ctx.full:
             self.cursors = {}
         self.new_cursors: dict[str, str] = {}
-        self.depts: dict[int, Department] = {}
-        self.by_source: dict[str, Department] = {}
-        self.root: Department | None = None
+        self.depts: dict[int, _Dept] = {}
+        self.by_source: dict[str, _Dept] = {}
+        self.root: _Dept | None = None
         self.dept_removals: dict[int, str] = {}  # local id -> why
         self.person_removals: dict[int, str] = {}
         self.stamp = now_ms()
@@ -148,7 +239,8 @@ class SourceStage:
     # -- departments --------------------------------------------------------------------------------------------
 
     async def load_departments(self) -> None:
-        rows = await Department.filter(org_id=self.org_id).order_by("depth", "id")
+        where = '"org_id" = {} ORDER BY "depth", "id"'
+        rows = [_dept_row(r) for r in await bulk.select(Department, DEPT_COLUMNS, where, [self.org_id])]
         self.depts = {d.id: d for d in rows}
         self.by_source = {d.source_id: d for d in rows if d.source_id}
         self.root = next((d for d in rows if d.parent_id is None), None)
@@ -182,7 +274,7 @@ class SourceStage:
         await self.ctx.flush()
         return last
 
-    def _parent_of(self, e: EkpElement) -> Department | None:
+    def _parent_of(self, e: EkpElement) -> _Dept | None:
         if not e.parent:
             return self.root
         parent = self.by_source.get(e.parent)
@@ -194,19 +286,19 @@ class SourceStage:
             if e.type == ElementType.ORG and not e.parent and self.root is not None:
                 if self.root.source_id != e.id:
                     self.root.source_id = e.id
-                    await self.root.save(update_fields=["source_id"])
+                    await Department.filter(id=self.root.id).update(source_id=e.id)
                     self.by_source[e.id] = self.root
                 del pending[e.id]
                 self.ctx.advance()
-        children_of_root_names: dict[tuple[int, str], Department] = {
+        children_of_root_names: dict[tuple[int | None, str], _Dept] = {
             (d.parent_id, d.name): d for d in self.depts.values() if not d.source_id and d.parent_id is not None
         }
         while pending:
             ready = [e for e in pending.values() if self._parent_of(e) is not None]
             if not ready:
                 break
-            creates: list[tuple[EkpElement, Department]] = []
-            updates: list[Department] = []
+            creates: list[tuple[EkpElement, _Dept]] = []
+            updates: list[_Dept] = []
             for e in ready:
                 del pending[e.id]
                 parent = self._parent_of(e)
@@ -218,18 +310,13 @@ class SourceStage:
                     creates.append((e, parent))
                     continue
                 changed = dept.source_id != e.id or dept.name != name or dept.order != order or dept.is_deleted
-                if dept.parent_id != parent.id and not tree.is_in_subtree(parent, dept):
-                    await tree.move_subtree(dept, parent)
-                    for row in await Department.filter(org_id=self.org_id, path__startswith=dept.path):
-                        if row.id in self.depts:
-                            self.depts[row.id].path, self.depts[row.id].depth = row.path, row.depth
+                if dept.parent_id != parent.id and not parent.path.startswith(dept.path):
+                    await self._move(dept, parent)
                     changed = True
                 if not changed:
                     self.ctx.advance()
                     continue
                 dept.source_id, dept.name, dept.order, dept.is_deleted = e.id, name, order, False
-                dept.needs_push = True
-                dept.feed_time = self.stamp
                 self.by_source[e.id] = dept
                 updates.append(dept)
                 self.count("dept", "updated")
@@ -243,11 +330,11 @@ class SourceStage:
                     source_id=e.id,
                     message="更新成功",
                 )
-            for start in range(0, len(updates), WRITE_BATCH):
-                await Department.bulk_update(
-                    updates[start : start + WRITE_BATCH],
-                    fields=["source_id", "name", "order", "is_deleted", "needs_push", "feed_time"],
-                )
+            await bulk.update_rows(
+                Department,
+                DEPT_UPDATE_COLUMNS,
+                [(d.source_id, d.name, d.order, d.is_deleted, True, self.stamp, d.id) for d in updates],
+            )
             await self._create_departments(creates)
             self.ctx.advance(len(ready))
             await self.ctx.flush()
@@ -263,33 +350,69 @@ class SourceStage:
                 message=f"忽略新增：上级部门 {e.parent} 不存在",
             )
 
-    async def _create_departments(self, creates: list[tuple[EkpElement, Department]]) -> None:
+    async def _move(self, dept: _Dept, parent: _Dept) -> None:
+        """Re-parent a department and its subtree (rare: ORM objects for the two, rows reloaded below it)."""
+        moving = await Department.get(id=dept.id)
+        await tree.move_subtree(moving, await Department.get(id=parent.id))
+        dept.parent_id = parent.id
+        rows = await Department.filter(org_id=self.org_id, path__startswith=moving.path).values_list(
+            "id", "path", "depth"
+        )
+        for row_id, path, depth in rows:
+            if row_id in self.depts:
+                self.depts[row_id].path, self.depts[row_id].depth = path, depth
+
+    async def _create_departments(self, creates: list[tuple[EkpElement, _Dept]]) -> None:
         for start in range(0, len(creates), WRITE_BATCH):
             chunk = creates[start : start + WRITE_BATCH]
+            stamp = bulk.now()
             rows = [
-                Department(
-                    org_id=self.org_id,
-                    parent_id=parent.id,
-                    name=(e.name or e.id)[:64],
-                    order=int(e.order or 0),
-                    path="/",
-                    depth=parent.depth + 1,
-                    source_id=e.id,
-                    needs_push=True,
-                    feed_time=self.stamp,
+                (
+                    self.org_id,
+                    parent.id,
+                    (e.name or e.id)[:64],
+                    int(e.order or 0),
+                    "/",
+                    parent.depth + 1,
+                    [],
+                    [],
+                    False,
+                    "",
+                    False,
+                    HideMode.OFF,
+                    [],
+                    [],
+                    RestrictMode.OFF,
+                    [],
+                    [],
+                    e.id,
+                    False,
+                    True,
+                    "",
+                    self.stamp,
+                    stamp,
+                    stamp,
                 )
                 for e, parent in chunk
             ]
+            parents = {e.id: parent for e, parent in chunk}
             async with in_transaction():
-                await Department.bulk_create(rows)
-                created = await Department.filter(org_id=self.org_id, source_id__in=[e.id for e, _ in chunk])
-                parents = {e.id: parent for e, parent in chunk}
-                for dept in created:
-                    dept.path = tree.child_path(parents[dept.source_id], dept.id)
-                await Department.bulk_update(created, fields=["path"])
-            for dept in created:
+                await bulk.insert_rows(Department, NEW_DEPT_COLUMNS, rows)
+                ids = dict(
+                    await bulk.select_in(
+                        Department, ("source_id", "id"), "source_id", parents, '"org_id" = {}', [self.org_id]
+                    )
+                )
+                await bulk.update_rows(
+                    Department, ("path",), [(tree.child_path(parents[sid], ids[sid]), ids[sid]) for sid in parents]
+                )
+            for (e, parent), row in zip(chunk, rows, strict=True):
+                dept_id = ids[e.id]
+                dept = _Dept(
+                    dept_id, parent.id, row[2], row[3], tree.child_path(parent, dept_id), row[5], e.id, None, False
+                )
                 self.depts[dept.id] = dept
-                self.by_source[dept.source_id] = dept
+                self.by_source[e.id] = dept
                 self.count("dept", "added")
                 self.ctx.entry(
                     STAGE, "add", "dept", dept.name, local_id=dept.id, source_id=dept.source_id, message="新增成功"
@@ -303,7 +426,8 @@ class SourceStage:
         dept_ids = {sid: d.id for sid, d in self.by_source.items() if not d.is_deleted}
         last = cursor
         saved_until = cursor
-        async for page in self.source.iter_changes(CursorKind.PERSON, cursor, known=self.known(CursorKind.PERSON)):
+        pages = self.source.iter_changes(CursorKind.PERSON, cursor, known=self.known(CursorKind.PERSON))
+        async for page in _prefetched(pages):
             self.remember(CursorKind.PERSON, page.elements)
             self.count("person", "fetched", len(page.elements))
             if self.ctx.progress is not None:
@@ -315,30 +439,35 @@ class SourceStage:
                 saved_until = last
         if cursor is None:
             present = {info.id for info in await self.source.get_elements_base_info(CursorKind.PERSON)}
-            rows = await Person.filter(org_id=self.org_id, is_active=True, source_id__isnull=False).values_list(
-                "id", "source_id"
-            )
+            where = '"org_id" = {} AND "is_active" = {} AND "source_id" IS NOT NULL'
+            rows = await bulk.select(Person, ("id", "source_id"), where, [self.org_id, True])
             for pid, source_id in rows:
                 if source_id not in present:
                     self.person_removals[pid] = "EKP中已删除"
         await self.ctx.flush()
         return last if last != saved_until else None
 
+    async def _people_by(self, column: str, keys: list[Any], where: str, *params: Any) -> list[_Person]:
+        """People of this org whose ``column`` is one of ``keys`` (and who match ``where``)."""
+        where = '"org_id" = {}' + (f" AND {where}" if where else "")
+        rows = await bulk.select_in(Person, PERSON_COLUMNS, column, keys, where, [self.org_id, *params])
+        return [_person_row(r) for r in rows]
+
     async def _apply_people(self, elements: list[EkpElement], dept_ids: dict[str, int]) -> None:
         ids = [e.id for e in elements]
-        existing = {p.source_id: p for p in await Person.filter(org_id=self.org_id, source_id__in=ids)}
+        existing = {p.source_id: p for p in await self._people_by("source_id", ids, "")}
         unlinked_mobiles = [e.mobile_no for e in elements if e.id not in existing and e.mobile_no]
         unlinked_logins = [e.login_name for e in elements if e.id not in existing and e.login_name]
-        by_mobile: dict[str, Person] = {}
-        by_login: dict[str, Person] = {}
+        by_mobile: dict[str, _Person] = {}
+        by_login: dict[str, _Person] = {}
         if unlinked_mobiles or unlinked_logins:
-            for p in await Person.filter(org_id=self.org_id, source_id__isnull=True, mobile__in=unlinked_mobiles):
-                by_mobile[p.mobile] = p
-            for p in await Person.filter(org_id=self.org_id, source_id__isnull=True, login_name__in=unlinked_logins):
-                by_login[p.login_name] = p
+            unlinked = '"source_id" IS NULL'
+            for p in await self._people_by("mobile", unlinked_mobiles, unlinked):
+                by_mobile[p.mobile or ""] = p
+            for p in await self._people_by("login_name", unlinked_logins, unlinked):
+                by_login[p.login_name or ""] = p
         creates: list[dict[str, Any]] = []
-        updates: list[Person] = []
-        changed: set[str] = set()
+        updates: list[_Person] = []
         for e in elements:
             person = existing.get(e.id) or by_mobile.get(e.mobile_no or "") or by_login.get(e.login_name or "")
             if not e.is_available:
@@ -370,27 +499,22 @@ class SourceStage:
             if person.source_id == e.id and all(getattr(person, k) == v for k, v in values.items()):
                 self.ctx.advance()
                 continue
-            changed.update(k for k, v in values.items() if getattr(person, k) != v)
-            if person.source_id != e.id:
-                changed.add("source_id")
-            person.update_from_dict(values)
+            for k, v in values.items():
+                setattr(person, k, v)
             person.source_id = e.id
-            person.needs_push = True
-            person.feed_time = self.stamp
             updates.append(person)
-        await self._write_people(creates, updates, sorted(changed))
+        await self._write_people(creates, updates)
 
-    async def _write_people(self, creates: list[dict[str, Any]], updates: list[Person], changed: list[str]) -> None:
-        fields = [*PERSON_FIELDS, "source_id", "needs_push", "feed_time"]
+    async def _write_people(self, creates: list[dict[str, Any]], updates: list[_Person]) -> None:
         try:
             async with in_transaction():
-                # Only the columns that changed go through the (per-column CASE) bulk update; the flags are the
-                # same for every row and take one plain UPDATE.
-                for start in range(0, len(updates), WRITE_BATCH):
-                    batch = updates[start : start + WRITE_BATCH]
-                    if changed:
-                        await Person.bulk_update(batch, fields=changed)
-                    await Person.filter(id__in=[p.id for p in batch]).update(needs_push=True, feed_time=self.stamp)
+                # Every column of a changed person in one statement per row: unchanged columns get the value they
+                # already hold, so this is the same as updating only what changed.
+                await bulk.update_rows(
+                    Person,
+                    PERSON_UPDATE_COLUMNS,
+                    [(*(getattr(p, k) for k in PERSON_FIELDS), p.source_id, True, self.stamp, p.id) for p in updates],
+                )
                 stamp = bulk.now()
                 await bulk.insert_rows(
                     Person,
@@ -416,14 +540,19 @@ class SourceStage:
         except IntegrityError:
             # A login name or mobile clashes with someone else: write one by one and report the clashes.
             new = [Person(org_id=self.org_id, needs_push=True, feed_time=self.stamp, **values) for values in creates]
-            await self._write_people_one_by_one(new, updates, fields)
+            await self._write_people_one_by_one(new, await self._orm_people(updates), list(PERSON_UPDATE_COLUMNS))
             return
         for person in updates:
             self._person_entry("update", person)
         if creates:
             ids = dict(
-                await Person.filter(org_id=self.org_id, source_id__in=[p["source_id"] for p in creates]).values_list(
-                    "source_id", "id"
+                await bulk.select_in(
+                    Person,
+                    ("source_id", "id"),
+                    "source_id",
+                    [p["source_id"] for p in creates],
+                    '"org_id" = {}',
+                    [self.org_id],
                 )
             )
             for values in creates:
@@ -439,6 +568,19 @@ class SourceStage:
                 )
         self.ctx.advance(len(creates) + len(updates))
         await self.ctx.flush()
+
+    async def _orm_people(self, rows: list[_Person]) -> list[Person]:
+        """ORM objects carrying the new values of ``rows`` (for the one-by-one path after a rolled back batch)."""
+        loaded = {p.id: p for p in await Person.filter(id__in=[r.id for r in rows])}
+        people = []
+        for row in rows:
+            person = loaded[row.id]
+            person.update_from_dict({k: getattr(row, k) for k in PERSON_FIELDS})
+            person.source_id = row.source_id
+            person.needs_push = True
+            person.feed_time = self.stamp
+            people.append(person)
+        return people
 
     async def _write_people_one_by_one(self, creates: list[Person], updates: list[Person], fields: list[str]) -> None:
         for action, people in (("update", updates), ("add", creates)):
@@ -464,7 +606,7 @@ class SourceStage:
                 self._person_entry(action, person)
                 await self.ctx.tick()
 
-    def _person_entry(self, action: str, person: Person) -> None:
+    def _person_entry(self, action: str, person: Person | _Person) -> None:
         self.count("person", "added" if action == "add" else "updated")
         self.ctx.entry(
             STAGE,
@@ -488,15 +630,13 @@ class SourceStage:
             self.ctx, STAGE, len(self.dept_removals), total_depts, len(self.person_removals), total_people
         )
         self.ctx.set_total(len(self.person_removals) + len(self.dept_removals), "删除")
-        people = await Person.filter(id__in=list(self.person_removals), is_active=True)
-        for person in people:
-            person.is_active = False
-            person.needs_push = True
-            person.feed_time = self.stamp
-        for start in range(0, len(people), WRITE_BATCH):
-            await Person.bulk_update(
-                people[start : start + WRITE_BATCH], fields=["is_active", "needs_push", "feed_time"]
-            )
+        people = sorted(
+            await self._people_by("id", list(self.person_removals), '"is_active" = {}', True),
+            key=lambda p: p.id,
+        )
+        await bulk.update_rows(
+            Person, ("is_active", "needs_push", "feed_time"), [(False, True, self.stamp, p.id) for p in people]
+        )
         for person in people:
             self.count("person", "deleted")
             self.ctx.entry(
@@ -534,9 +674,7 @@ class SourceStage:
                 )
                 continue
             dept.is_deleted = True
-            dept.needs_push = True
-            dept.feed_time = self.stamp
-            await dept.save(update_fields=["is_deleted", "needs_push", "feed_time"])
+            await Department.filter(id=dept.id).update(is_deleted=True, needs_push=True, feed_time=self.stamp)
             self.count("dept", "deleted")
             self.ctx.entry(
                 STAGE,
