@@ -696,9 +696,10 @@ async def run(ctx: RunContext, *, page_size: int | None = None) -> None:
     stage = SourceStage(ctx, make_source(settings, page_size))
     ctx.stage(STAGE)
     try:
-        dept_cursor = await stage.departments()
-        person_cursor = await stage.people()
-        await stage.removals()
+        with bulk.relaxed_gc():
+            dept_cursor = await stage.departments()
+            person_cursor = await stage.people()
+            await stage.removals()
     except EkpError as exc:
         raise ConfigFailure(describe(exc)) from exc
     # Everything up to these cursors is committed (removals included): the next run starts after them.
