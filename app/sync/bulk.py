@@ -11,6 +11,7 @@ the statements join the transaction.
 from __future__ import annotations
 
 import gc
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -26,7 +27,7 @@ from tortoise.models import Model
 CHUNK = 900
 
 Converter = Callable[[list], list]
-_converters: dict[tuple[type[Model], tuple[str, ...]], list[Converter]] = {}
+_converters: dict[tuple[type[Model], tuple[str, ...], bool], list[Converter]] = {}
 
 
 def _connection(model: type[Model]):
@@ -43,7 +44,26 @@ def _field(model: type[Model], column: str) -> Field:
     return model._meta.fields_map[column]  # a foreign key's column ("main_dept_id") is a field of its own
 
 
-def _converter(field: Field) -> Converter:
+def _adapted(column: list) -> list:
+    """Datetimes in SQLite's stored form, through the adapter registered with the driver (the one it would call
+    itself), once per distinct value: a batch's rows share their timestamps, and the driver's per-value Python
+    callback is a third of the cost of inserting a person."""
+    adapt = sqlite3.adapters.get((datetime, sqlite3.PrepareProtocol))
+    if adapt is None:
+        return column
+    memo: dict[datetime, Any] = {}
+    out = []
+    for value in column:
+        if value is not None:
+            stored = memo.get(value)
+            if stored is None:
+                stored = memo[value] = adapt(value)
+            value = stored
+        out.append(value)
+    return out
+
+
+def _converter(field: Field, sqlite: bool) -> Converter:
     """Converts one column (all its values at once). Values already of the field's own type are stored as they
     are, checked in bulk; any other column goes value by value through the field's ``to_db_value``."""
 
@@ -53,9 +73,9 @@ def _converter(field: Field) -> Converter:
     if isinstance(field, DatetimeField):
         # Aware datetimes are stored as they are; naive ones take the field's path (warning, made aware).
         def datetimes(column: list) -> list:
-            if all(v is None or (type(v) is datetime and v.tzinfo is not None) for v in column):
-                return column
-            return one_by_one(column)
+            if not all(v is None or (type(v) is datetime and v.tzinfo is not None) for v in column):
+                column = one_by_one(column)
+            return _adapted(column) if sqlite else column
 
         return datetimes
     if type(field).to_db_value is not Field.to_db_value:
@@ -73,21 +93,21 @@ def _converter(field: Field) -> Converter:
     return plain
 
 
-def _row_converters(model: type[Model], columns: Sequence[str]) -> list[Converter]:
-    key = (model, tuple(columns))
+def _row_converters(model: type[Model], columns: Sequence[str], sqlite: bool) -> list[Converter]:
+    key = (model, tuple(columns), sqlite)
     if key not in _converters:
-        _converters[key] = [_converter(_field(model, c)) for c in columns]
+        _converters[key] = [_converter(_field(model, c), sqlite) for c in columns]
     return _converters[key]
 
 
-def _convert(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[tuple]:
+def _convert(conn, model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[tuple]:
     rows = list(rows)
     if not rows:
         return []
     by_column = list(zip(*rows, strict=True))
     if len(by_column) != len(columns):
         raise ValueError(f"rows have {len(by_column)} values for {len(columns)} columns")
-    converters = _row_converters(model, columns)
+    converters = _row_converters(model, columns, conn.capabilities.dialect == "sqlite")
     return list(
         zip(*(convert(list(values)) for convert, values in zip(converters, by_column, strict=True)), strict=True)
     )
@@ -101,7 +121,7 @@ async def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable
     conn = _connection(model)
     marks = ", ".join(_marks(conn, len(columns)))
     sql = f'INSERT INTO "{model._meta.db_table}" ({_quoted(columns)}) VALUES ({marks})'
-    values = _convert(model, columns, rows)
+    values = _convert(conn, model, columns, rows)
     if values:
         await conn.execute_many(sql, values)
     return len(values)
@@ -113,7 +133,7 @@ async def update_rows(model: type[Model], columns: Sequence[str], rows: Iterable
     marks = _marks(conn, len(columns) + 1)
     assignments = ", ".join(f'"{c}" = {m}' for c, m in zip(columns, marks, strict=False))
     sql = f'UPDATE "{model._meta.db_table}" SET {assignments} WHERE "id" = {marks[-1]}'
-    values = _convert(model, (*columns, "id"), rows)
+    values = _convert(conn, model, (*columns, "id"), rows)
     if values:
         await conn.execute_many(sql, values)
     return len(values)
