@@ -271,29 +271,3 @@ class BaselinePanel:
         self.spinner.set_visibility(running)
         if not running:
             self.timer.deactivate()
-
-
-class PersonPicker:
-    """Pick one person of an org by name/mobile (a searchable select over the org's contacts)."""
-
-    def __init__(self, org_id: int, label: str = "选择人员") -> None:
-        self.org_id = org_id
-        self.select = (
-            ui.select({}, label=label, with_input=True, clearable=True)
-            .props("outlined dense use-input input-debounce=300")
-            .classes("w-full")
-            .mark("person-select")
-        )
-        self.select.on("filter", self._on_filter)
-
-    async def load(self, keyword: str = "") -> None:
-        choices = await orgs.person_choices(actor(), self.org_id, keyword)
-        self.select.set_options({c.id: f"{c.name}（{c.detail}）" for c in choices})
-
-    async def _on_filter(self, event) -> None:
-        keyword = event.args[0] if isinstance(event.args, list) and event.args else ""
-        await self.load(str(keyword or ""))
-
-    @property
-    def value(self) -> int | None:
-        return self.select.value

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from app.components import address_book
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
 from app.pages.org_form import (
     HELP_COMPANY_DOMAIN,
     BaselinePanel,
     OrgFormFields,
-    PersonPicker,
     field_row,
     help_text,
     org_detail,
@@ -250,21 +250,31 @@ def _main_admin_box(org_id: int) -> None:
         ui.label("主管理员选自本组织通讯录；新主管理员的登录名为其登录名或手机号，初始密码 123456。").classes(
             "text-caption text-grey-7"
         )
-        with ui.row().classes("w-full items-center no-wrap"):
-            with ui.element("div").style("width: 420px"):
-                picker = PersonPicker(org_id, "搜索姓名或手机号")
 
-            async def change() -> None:
-                if picker.value is None:
-                    notify_error("请先选择人员")
-                    return
-                try:
-                    login = await orgs.set_main_admin(actor(), org_id, int(picker.value))
-                except ServiceError as exc:
-                    notify_error(exc.message)
-                    return
-                notify_ok(f"已修改主管理员（登录名 {login}）")
-                ui.navigate.reload()
+        async def choose() -> None:
+            chosen = await address_book.pick(org_id, mode="person", multiple=False, title="选择主管理员")
+            if not chosen:
+                return
+            person = chosen[0]
+            with ui.dialog() as dialog, ui.card().classes("q-pa-md").mark("main-admin-confirm"):
+                ui.label(f"确认将「{person.name}」设为主管理员？").classes("text-subtitle1")
+                ui.label("原主管理员将不再是本组织的组织管理员。").classes("text-grey-7")
+                with ui.row().classes("w-full justify-end"):
+                    ui.button("取消", on_click=dialog.close).props("flat")
 
-            ui.button("设为主管理员", on_click=change).props("unelevated color=primary").mark("set-main-admin")
-        ui.timer(0.1, picker.load, once=True)
+                    async def change() -> None:
+                        dialog.close()
+                        try:
+                            login = await orgs.set_main_admin(actor(), org_id, person.id)
+                        except ServiceError as exc:
+                            notify_error(exc.message)
+                            return
+                        notify_ok(f"已修改主管理员（登录名 {login}）")
+                        ui.navigate.reload()
+
+                    ui.button("确定", on_click=change).props("unelevated color=primary").mark("set-main-admin")
+            dialog.open()
+
+        ui.button("从地址本选择主管理员", icon="contacts", on_click=choose).props("outline color=primary").mark(
+            "choose-main-admin"
+        )

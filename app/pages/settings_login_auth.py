@@ -27,9 +27,7 @@ def _show_secret_once(secret: str) -> None:
         ui.label(secret).style("font-family: monospace; word-break: break-all").mark("client-secret")
         with ui.row().classes("w-full justify-end"):
             ui.button("复制", on_click=lambda: ui.clipboard.write(secret)).props("flat")
-            ui.button("关闭", on_click=lambda: (dialog.close(), ui.navigate.reload())).props(
-                "unelevated color=primary"
-            )
+            ui.button("关闭", on_click=lambda: (dialog.close(), ui.navigate.reload())).props("unelevated color=primary")
     dialog.open()
 
 

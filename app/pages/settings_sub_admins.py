@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from app.components import address_book
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
-from app.pages.org_form import PersonPicker
 from app.services import sub_admins
 from app.services.errors import ServiceError
 from app.services.permissions import Perm
@@ -13,7 +13,7 @@ from app.services.permissions import Perm
 
 @page("/settings/sub-admins", "子管理员", section="settings", perm=Perm.SUBADMIN_MANAGE, needs_org=True)
 async def sub_admins_page() -> None:
-    page_title("子管理员", ("添加子管理员", lambda: add_dialog()))
+    page_title("子管理员", ("添加子管理员", lambda: add_from_address_book()))
     ui.label("子管理员选自当前组织的通讯录，账号初始密码为 123456（首次登录需修改）。子管理员拥有组织管理员的所有权限，"
              "编辑组织信息和设置子管理员除外。").classes("text-grey-7")  # fmt: skip
     holder = ui.column().classes("w-full")
@@ -62,28 +62,16 @@ async def sub_admins_page() -> None:
                 ui.button("移除", on_click=remove).props("unelevated color=negative").mark("confirm-remove")
         dialog.open()
 
-    def add_dialog() -> None:
-        with ui.dialog() as dialog, ui.card().classes("q-pa-md").style("min-width: 480px").mark("add-dialog"):
-            ui.label("添加子管理员").classes("text-h6")
-            picker = PersonPicker(actor().current_org_id, "从通讯录选择人员（搜索姓名或手机号）")
-            with ui.row().classes("w-full justify-end"):
-                ui.button("取消", on_click=dialog.close).props("flat")
-
-                async def add() -> None:
-                    if picker.value is None:
-                        picker.select.props('error error-message="请选择人员"')
-                        return
-                    try:
-                        logins = await sub_admins.add_sub_admins(actor(), [int(picker.value)])
-                    except ServiceError as exc:
-                        picker.select.props(f'error error-message="{exc.message}"')
-                        return
-                    dialog.close()
-                    notify_ok(f"已添加子管理员，登录名 {'、'.join(logins)}，初始密码 123456")
-                    await refresh()
-
-                ui.button("确定", on_click=add).props("unelevated color=primary").mark("confirm-add")
-        dialog.open()
-        ui.timer(0.05, picker.load, once=True)
+    async def add_from_address_book() -> None:
+        chosen = await address_book.pick(actor().current_org_id, mode="person", multiple=True, title="添加子管理员")
+        if not chosen:
+            return
+        try:
+            logins = await sub_admins.add_sub_admins(actor(), [item.id for item in chosen])
+        except ServiceError as exc:
+            notify_error(exc.message)
+            return
+        notify_ok(f"已添加子管理员，登录名 {'、'.join(logins)}，初始密码 123456")
+        await refresh()
 
     await refresh()

@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app import runtime
@@ -294,26 +293,6 @@ async def get_org(actor: Actor, org_id: int) -> OrgView:
         raise NotFound("组织不存在或已解散")
     names = await _admin_names([org])
     return _view(org, org.company.name, names.get(org.main_admin_id or 0, ""))
-
-
-@dataclass
-class PersonChoice:
-    id: int
-    name: str
-    detail: str
-
-
-async def person_choices(actor: Actor, org_id: int, keyword: str = "", limit: int = 50) -> list[PersonChoice]:
-    """Active people of the org matching ``keyword`` (name, mobile, login name), for picking a main admin."""
-    if not (actor.can(Perm.ORG_EDIT, org_id) or actor.can(Perm.SUBADMIN_MANAGE, org_id)):
-        require(actor, Perm.ORG_EDIT, org_id)
-    query = Person.filter(org_id=org_id, is_active=True)
-    if keyword:
-        query = query.filter(
-            Q(name__icontains=keyword) | Q(mobile__icontains=keyword) | Q(login_name__icontains=keyword)
-        )
-    rows = await query.order_by("name").limit(limit).select_related("main_dept")
-    return [PersonChoice(p.id, p.name, f"{p.main_dept.name} · {mask(p.mobile, 3) if p.mobile else ''}") for p in rows]
 
 
 # ---------------------------------------------------------------------------------------------------------------
