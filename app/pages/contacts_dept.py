@@ -95,8 +95,16 @@ async def dept_form(detail: DeptDetail | None, parent: tuple[int, str] | None) -
                 )
                 errors.slot("parent_id")
         with form_row("部门主管"):
-            managers = PickField("manager_ids", "person", data.manager_ids, names)
-            errors.slot("manager_ids")
+            if detail:
+                with ui.column().classes("gap-0"):
+                    managers = PickField("manager_ids", "person", data.manager_ids, names)
+                    ui.label("须为本部门的人员（主部门或其他部门为本部门）").classes("landing-hint")
+                    errors.slot("manager_ids")
+            else:
+                managers = None  # DingTalk accepts only members as managers, and a new department has none yet
+                ui.label("新部门还没有人员：加入人员后，可在编辑部门时设置部门主管").classes(
+                    "text-grey-7 q-pt-sm"
+                ).mark("dept-managers-later")
         with form_row("部门管理员"):
             with ui.column().classes("gap-0"):
                 admins = PickField("admin_ids", "person", data.admin_ids, names)
@@ -192,7 +200,7 @@ async def dept_form(detail: DeptDetail | None, parent: tuple[int, str] | None) -
             parent_id=(parent_field.ids[0] if parent_field and parent_field.ids else None)
             if parent_field
             else data.parent_id,
-            manager_ids=managers.ids,
+            manager_ids=managers.ids if managers else [],
             admin_ids=admins.ids,
             create_group=bool(create_group.value),
             group_owner_id=(owner.value or None) if owner else None,

@@ -1,4 +1,5 @@
-"""新增人员 / 编辑人员 / 查看人员 (guide 3.3.5.5, 3.3.5.6, 3.3.5.8). One form serves create and edit."""
+"""新增人员 / 编辑人员 / 查看人员 (guide 3.3.5.5, 3.3.5.6, 3.3.5.8). One form serves create and edit; the view page
+sets a person invalid (删除) or, for an invalid person, valid again (恢复有效)."""
 
 from __future__ import annotations
 
@@ -175,18 +176,38 @@ async def view_person_page(person_id: int) -> None:
         notify_ok(f"已将「{data.name}」置为无效")
         ui.navigate.to(dept_url(data.main_dept_id))
 
+    async def restore() -> None:
+        text = f"将把「{data.name}」恢复为有效人员，并同步到钉钉。原来的部门主管、部门管理员身份不会恢复。确定吗？"
+        if not await confirm("恢复有效", text, ok="恢复有效", danger=False):
+            return
+        try:
+            await people.restore_person(me, me.current_org_id, detail.id)
+        except ServiceError as exc:
+            notify_error(exc.message)
+            return
+        notify_ok(f"已将「{data.name}」恢复有效")
+        ui.navigate.to(f"/contacts/person/{detail.id}")
+
     with await contacts_shell(data.main_dept_id):
         with ui.column().classes("landing-panel w-full gap-1"):
             with ui.row().classes("w-full items-center gap-3"):
                 avatar(data.avatar_url, data.name)
                 with ui.column().classes("gap-0"):
                     ui.label(data.name).classes("text-h6").mark("view-person-name")
-                    state = "有效" if detail.is_active else "无效"
-                    ui.label(f"{data.title or '—'} · {state}").classes("text-grey-7").mark("view-person-state")
+                    with ui.row().classes("items-center gap-2"):
+                        ui.label(data.title or "—").classes("text-grey-7")
+                        state = "有效" if detail.is_active else "无效"
+                        ui.badge(state, color="positive" if detail.is_active else "grey-6").props("outline").mark(
+                            "view-person-state"
+                        )
                 ui.space()
                 ui.button("返回列表", on_click=lambda: ui.navigate.to(dept_url(data.main_dept_id))).props("flat")
                 if detail.editable and detail.is_active:
                     ui.button("删除", on_click=delete).props("flat color=negative").mark("person-delete")
+                elif detail.editable:
+                    ui.button("恢复有效", icon="restore", on_click=restore).props("flat color=primary").mark(
+                        "person-restore"
+                    )
                 if detail.editable:
                     ui.button("编辑", on_click=lambda: ui.navigate.to(f"/contacts/person/{detail.id}/edit")).props(
                         "unelevated color=primary"

@@ -46,6 +46,7 @@ ACTION_LABELS = {
     "contacts.person.update": "编辑人员",
     "contacts.person.disable": "人员置为无效",
     "contacts.person.enable": "人员恢复有效",
+    "contacts.person.restore": "恢复人员",
     "contacts.person.add_dept": "加入现有人员",
     "contacts.person.remove_dept": "移出部门",
     "contacts.person.batch_delete": "批量删除人员",

@@ -471,6 +471,33 @@ async def _check_people(
     return ids
 
 
+async def _check_managers_are_members(
+    scope: Scope, current: Department | None, ids: list[int], before: list[int]
+) -> None:
+    """部门主管 must be members of the department (main or other department): DingTalk refuses other managers with
+    "不存在的userId". Managers already on the department (e.g. pulled from DingTalk) are not checked again."""
+    new = [i for i in ids if i not in before]
+    if not new:
+        return
+    if current is None:
+        raise ValidationFailed(
+            "新部门还没有人员，请先保存部门并加入人员后，再编辑部门设置部门主管", field="manager_ids"
+        )
+    where = Q(main_dept_id=current.id) | Q(other_depts__id=current.id)
+    members = set(
+        await Person.filter(Q(org_id=scope.org_id, is_active=True, id__in=new) & where)
+        .distinct()
+        .values_list("id", flat=True)
+    )
+    outsiders = [i for i in new if i not in members]
+    if outsiders:
+        names = await person_names(scope.org_id, outsiders)
+        listed = "」「".join(names.get(i, str(i)) for i in outsiders)
+        raise ValidationFailed(
+            f"部门主管「{listed}」不是本部门的人员（主部门或其他部门须为本部门）", field="manager_ids"
+        )
+
+
 async def _check_depts(scope: Scope, ids: list[int], before: list[int], field_name: str, label: str) -> list[int]:
     ids = list(dict.fromkeys(int(i) for i in ids))
     if not ids:
@@ -516,10 +543,12 @@ async def _validate(scope: Scope, data: DeptInput, current: Department | None) -
     restrict_mode = data.restrict_mode if data.restrict_mode in RESTRICT_MODES else None
     if restrict_mode is None:
         raise ValidationFailed("请选择查看限制方式", field="restrict_mode")
+    manager_ids = await _check_people(scope, data.manager_ids, old.manager_ids, "manager_ids", "部门主管")
+    await _check_managers_are_members(scope, current, manager_ids, old.manager_ids)
     clean = DeptInput(
         name=name,
         parent_id=parent.id if parent else None,
-        manager_ids=await _check_people(scope, data.manager_ids, old.manager_ids, "manager_ids", "部门主管"),
+        manager_ids=manager_ids,
         admin_ids=await _check_people(scope, data.admin_ids, old.admin_ids, "admin_ids", "部门管理员"),
         create_group=bool(data.create_group),
         group_include_sub=bool(data.group_include_sub) if data.create_group else False,
@@ -666,6 +695,52 @@ async def update_department(actor: Actor, org_id: int | None, dept_id: int, data
     await change_tracking.contacts_changed(
         scope.org_id, "contacts.dept.move" if moved else "contacts.dept.update", {"dept_ids": [dept.id]}
     )
+
+
+async def drop_people_from_roles(actor: Actor, scope: Scope, people: dict[int, str]) -> list[int]:
+    """People set invalid leave every 部门主管 and 部门管理员 list and stop being 群主 (DingTalk refuses managers who
+    are not members). Call inside the disabling transaction; ``people`` maps person id -> name for the audit line.
+    Returns the ids of the departments changed."""
+    if not people:
+        return []
+    gone = set(people)
+    rows = await Department.filter(org_id=scope.org_id, is_deleted=False).values_list(
+        "id", "manager_ids", "admin_ids", "group_owner_id"
+    )
+    hit = [
+        int(dept_id)
+        for dept_id, managers, admins, owner in rows
+        if gone & {int(i) for i in (managers or []) + (admins or [])} or (owner is not None and int(owner) in gone)
+    ]
+    for dept in await Department.filter(id__in=hit).order_by("id"):
+        before = snapshot(dept)
+        removed: set[int] = set()
+        roles: list[str] = []
+        for attr, label in (("manager_ids", "部门主管"), ("admin_ids", "部门管理员")):
+            ids = [int(i) for i in getattr(dept, attr) or []]
+            if gone & set(ids):
+                removed |= gone & set(ids)
+                roles.append(label)
+                setattr(dept, attr, [i for i in ids if i not in gone])
+        if dept.group_owner_id is not None and dept.group_owner_id in gone:
+            removed.add(dept.group_owner_id)
+            roles.append("群主")
+            dept.group_owner_id = None  # the department's first person becomes the default owner again
+        change_tracking.mark_for_push(dept)
+        await dept.save(update_fields=["manager_ids", "admin_ids", "group_owner_id", "needs_push", "updated_at"])
+        await audit.record(
+            actor,
+            "contacts.dept.update",
+            org_id=scope.org_id,
+            org_name=scope.org_name,
+            object_type="department",
+            object_id=dept.id,
+            object_name=dept.name,
+            before=before,
+            after=snapshot(dept),
+            detail="".join(f"「{people[i]}」" for i in sorted(removed)) + f"置为无效，已从{'、'.join(roles)}中移除",
+        )
+    return hit
 
 
 async def _sync_admin_grants(actor: Actor, scope: Scope, dept_id: int, *, added: list[int], removed: list[int]) -> None:

@@ -2,7 +2,8 @@
 
 Deleting a person never removes the row: it is set invalid (置为无效, ``is_active=False``) so the push can remove
 them from DingTalk and the mapping feed keeps their ids. Batch delete in a department disables the people whose
-main department it is and only removes it from the other departments of the rest.
+main department it is and only removes it from the other departments of the rest. A person set invalid leaves every
+部门主管 / 部门管理员 list and 群主 place; 恢复有效 (``restore_person``) makes them valid again.
 
 Field rules follow DingTalk (dingtalk-api.md section 3): mobile unique in the org (mainland 11 digits or
 "+xx-xxxx"), at most 100 departments per person, email/job number at most 50 characters.
@@ -376,9 +377,72 @@ async def disable_person(actor: Actor, org_id: int | None, person_id: int) -> No
         raise ValidationFailed(f"「{person.name}」已是无效人员")
     async with in_transaction():
         await _disable(actor, scope, person, [i for i, _ in others])
+        await departments.drop_people_from_roles(actor, scope, {person.id: person.name})
     await _revoke_dept_admin(actor, scope.org_id, [person.id])
     departments.invalidate_counts(scope.org_id)
     await change_tracking.contacts_changed(scope.org_id, "contacts.person.disable", {"person_ids": [person.id]})
+
+
+def _mobile_forms(mobile: str) -> list[str]:
+    """The ways one mainland number can be stored: DingTalk treats "+86-13800000000" and "13800000000" as one."""
+    plain = mobile[4:] if mobile.startswith("+86-") else mobile
+    return [plain, f"+86-{plain}"] if not plain.startswith("+") else [plain]
+
+
+async def _restore_refusal(org_id: int, person: Person) -> ValidationFailed | None:
+    if person.main_dept.is_deleted:
+        return ValidationFailed(
+            f"「{person.name}」的主部门「{person.main_dept.name}」已删除，请先编辑人员修改主部门后再恢复有效",
+            field="main_dept_id",
+        )
+    active_others = Person.filter(org_id=org_id, is_active=True).exclude(id=person.id)
+    if person.mobile:
+        taken = await active_others.filter(mobile__in=_mobile_forms(person.mobile)).first()
+        if taken:
+            return ValidationFailed(
+                f"手机号 {person.mobile} 已被有效人员「{taken.name}」使用，不能恢复「{person.name}」", field="mobile"
+            )
+    if person.login_name:
+        taken = await active_others.filter(login_name=person.login_name).first()
+        if taken:
+            return ValidationFailed(
+                f"登录账号 {person.login_name} 已被有效人员「{taken.name}」使用，不能恢复「{person.name}」",
+                field="login_name",
+            )
+    return None
+
+
+async def restore_person(actor: Actor, org_id: int | None, person_id: int) -> None:
+    """恢复有效: an invalid person becomes valid again and the next push brings them back to DingTalk.
+
+    Their former 部门主管 / 部门管理员 places and admin grant were dropped when they were set invalid and stay
+    dropped: an admin gives them back on purpose."""
+    scope = await resolve(actor, org_id, Perm.CONTACTS_EDIT)
+    person, others = await get_person(scope, person_id)
+    if person.is_active:
+        raise ValidationFailed(f"「{person.name}」已是有效人员")
+    async with in_transaction():
+        refusal = await _restore_refusal(scope.org_id, person)
+        if refusal:
+            raise refusal
+        before = snapshot(person, [i for i, _ in others])
+        person.is_active = True
+        change_tracking.mark_for_push(person)
+        change_tracking.touch_feed(person)
+        await person.save(update_fields=["is_active", "needs_push", "feed_time", "updated_at"])
+        await audit.record(
+            actor,
+            "contacts.person.restore",
+            org_id=scope.org_id,
+            org_name=scope.org_name,
+            object_type="person",
+            object_id=person.id,
+            object_name=person.name,
+            before=before,
+            after={"is_active": True},
+        )
+    departments.invalidate_counts(scope.org_id)
+    await change_tracking.contacts_changed(scope.org_id, "contacts.person.restore", {"person_ids": [person.id]})
 
 
 @dataclass
@@ -417,9 +481,12 @@ async def batch_delete(actor: Actor, org_id: int | None, dept_id: int, person_id
     scope = await resolve(actor, org_id, Perm.CONTACTS_EDIT)
     dept = await get_dept(scope, dept_id)
     async with in_transaction():
+        disabled: dict[int, str] = {}
         for person in await Person.filter(id__in=plan.disable):
             others = await Department.filter(other_people__id=person.id).values_list("id", flat=True)
             await _disable(actor, scope, person, list(others))
+            disabled[person.id] = person.name
+        await departments.drop_people_from_roles(actor, scope, disabled)
         for person in await Person.filter(id__in=plan.remove):
             others = list(await Department.filter(other_people__id=person.id).values_list("id", flat=True))
             before = snapshot(person, others)
