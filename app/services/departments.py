@@ -351,19 +351,31 @@ async def count_members(org_id: int, dept: Department, include_sub: bool) -> int
         counts, _ = await subtree_counts(org_id, {dept.id: dept.path}, [dept.path])
         return counts[dept.id]
     main = await Person.filter(org_id=org_id, is_active=True, main_dept_id=dept.id).count()
-    extra = (
-        await Person.filter(org_id=org_id, is_active=True, other_depts__id=dept.id)
-        .exclude(main_dept_id=dept.id)
-        .count()
+    extra = await _fetch(
+        "SELECT COUNT(*) FROM person_other_dept pod JOIN person p ON p.id = pod.person_id "
+        "WHERE pod.department_id = ? AND p.org_id = ? AND p.is_active = ? AND p.main_dept_id <> ?",
+        [dept.id, org_id, True, dept.id],
     )
-    return main + extra
+    return main + int(extra[0][0])
+
+
+async def other_member_ids(org_id: int, dept_id: int, *, active_only: bool = False) -> list[int]:
+    """People who have ``dept_id`` among their other departments. Read from the link table itself: the ORM's
+    ``other_depts__id`` filter becomes a LEFT JOIN from person that scans every person of the org."""
+    rows = await _fetch(
+        "SELECT p.id FROM person_other_dept pod JOIN person p ON p.id = pod.person_id "
+        f"WHERE pod.department_id = ? AND p.org_id = ?{' AND p.is_active = ?' if active_only else ''} ORDER BY p.id",
+        [dept_id, org_id, *([True] if active_only else [])],
+    )
+    return [int(r[0]) for r in rows]
 
 
 async def first_member(org_id: int, dept: Department) -> Person | None:
     """The department's first person (main members first, by id): the default 群主 of the department group."""
     person = await Person.filter(org_id=org_id, main_dept_id=dept.id, is_active=True).order_by("id").first()
     if person is None:
-        person = await Person.filter(org_id=org_id, other_depts__id=dept.id, is_active=True).order_by("id").first()
+        others = await other_member_ids(org_id, dept.id, active_only=True)
+        person = await Person.get_or_none(id=others[0]) if others else None
     return person
 
 
@@ -483,7 +495,7 @@ async def _check_managers_are_members(
         raise ValidationFailed(
             "新部门还没有人员，请先保存部门并加入人员后，再编辑部门设置部门主管", field="manager_ids"
         )
-    where = Q(main_dept_id=current.id) | Q(other_depts__id=current.id)
+    where = Q(main_dept_id=current.id) | Q(id__in=await other_member_ids(scope.org_id, current.id))
     members = set(
         await Person.filter(Q(org_id=scope.org_id, is_active=True, id__in=new) & where)
         .distinct()

@@ -82,11 +82,6 @@ class PersonDetail:
 _SORTS = {"name": "name", "mobile": "mobile", "login_name": "login_name", "title": "title", "job_number": "job_number"}
 
 
-async def _other_member_ids(org_id: int, dept_id: int) -> list[int]:
-    rows = await Person.filter(org_id=org_id, other_depts__id=dept_id).values_list("id", flat=True)
-    return [int(i) for i in rows]
-
-
 async def list_members(
     actor: Actor,
     org_id: int | None,
@@ -101,7 +96,7 @@ async def list_members(
     """People whose main or other department is ``dept_id`` (direct members, like DingTalk), one page at a time."""
     scope = await resolve(actor, org_id)
     dept = await get_dept(scope, dept_id)
-    others = await _other_member_ids(scope.org_id, dept.id)
+    others = await departments.other_member_ids(scope.org_id, dept.id)
     where = Q(main_dept_id=dept.id) | Q(id__in=others) if others else Q(main_dept_id=dept.id)
     query = Person.filter(Q(org_id=scope.org_id) & where)
     if not include_inactive:
@@ -469,7 +464,7 @@ async def batch_plan(actor: Actor, org_id: int | None, dept_id: int, person_ids:
             "id", flat=True
         )
     )
-    other = set(await _other_member_ids(scope.org_id, dept.id)) & set(ids)
+    other = set(await departments.other_member_ids(scope.org_id, dept.id)) & set(ids)
     return BatchPlan([i for i in ids if i in main], [i for i in ids if i in other and i not in main])
 
 

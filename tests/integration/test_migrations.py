@@ -58,3 +58,28 @@ async def test_migrations_match_models(tmp_path: Path) -> None:
     assert set(migrated) == set(generated), "tables differ: run `tortoise makemigrations` and commit the result"
     for table in generated:
         assert migrated[table] == generated[table], f"columns of {table} differ from the models"
+
+
+async def test_migrations_add_the_other_department_lookup_index(tmp_path: Path) -> None:
+    if PG_DSN:
+        url, name = await _create_pg_database()
+    else:
+        url, name = f"sqlite://{tmp_path / 'c.sqlite3'}", ""
+    try:
+        await run_migrations(url)
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=build_config(url))
+            conn = Tortoise.get_connection("default")
+            if conn.capabilities.dialect == "postgres":
+                _, rows = await conn.execute_query(
+                    "SELECT indexname AS name FROM pg_indexes WHERE tablename = $1", ["person_other_dept"]
+                )
+            else:
+                _, rows = await conn.execute_query(
+                    "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name=?", ["person_other_dept"]
+                )
+            names = {r["name"] for r in rows}
+    finally:
+        if PG_DSN:
+            await _drop_pg_database(name)
+    assert "idx_person_other_dept_department" in names
