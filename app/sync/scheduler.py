@@ -61,7 +61,8 @@ def due_since(expression: str, last: datetime, now: datetime) -> datetime | None
     return fire
 
 
-async def _tick(last: datetime, now: datetime) -> None:
+async def tick(last: datetime, now: datetime) -> None:
+    """One scheduler pass: start the scheduled run of every org whose cron fired in (last, now]."""
     # Every org syncs on a schedule (default every two hours), with or without saved settings.
     for org_id in await Org.all().values_list("id", flat=True):
         settings = await runner.settings_of(org_id)
@@ -85,7 +86,7 @@ async def cron_loop() -> None:
         await asyncio.sleep(TICK_SECONDS)
         now = datetime.now().astimezone()
         try:
-            await _tick(last.replace(tzinfo=None), now.replace(tzinfo=None))
+            await tick(last.replace(tzinfo=None), now.replace(tzinfo=None))
         except Exception:
             log.exception("sync scheduler tick failed")
         last = now

@@ -1,6 +1,7 @@
 """Contacts sync benchmarks (a script that prints numbers; nothing here is a timed assertion).
 
     .venv/bin/python tests/bench/bench_sync.py [--depts 10000] [--persons 100000] [--push-persons 400] [--qps 50]
+        [--write-docs]   (replace the numbers in docs/performance.md with this run's)
 
 1. full source sync EKP -> LanDing (SQLite) of depts/persons from the EKP simulator: seconds, peak RSS;
 2. incremental source run with 1,000 changed people: seconds;
@@ -43,6 +44,13 @@ from app.models.sync import RunKind, RunTrigger, SyncRun, SyncSettings  # noqa: 
 from app.sync import push, source  # noqa: E402
 from app.sync.context import RunContext  # noqa: E402
 from tests import factories  # noqa: E402
+from tests.bench.record import Record  # noqa: E402
+
+RECORD = Record("sync", "Contacts sync", ("benchmark", "result", "target"))
+
+
+def _met(ok: bool, target: str) -> str:
+    return f"{target}: {'met' if ok else '**not met**'}"
 
 
 def rss_mb() -> float:
@@ -123,6 +131,11 @@ async def bench_source(depts: int, persons: int) -> None:
             f"full source sync: {n_depts} departments, {n_people} people in {elapsed:.1f} s "
             f"(target <= 20 s); peak RSS {rss_mb():.0f} MB (before {before:.0f} MB)"
         )
+        RECORD.add(
+            f"full EKP import, {n_depts:,} departments / {n_people:,} people",
+            f"{elapsed:.1f} s, peak RSS {rss_mb():.0f} MB",
+            _met(elapsed <= 20, "≤ 20 s"),
+        )
 
         async with aiohttp.ClientSession() as http:
             async with http.post(
@@ -136,6 +149,7 @@ async def bench_source(depts: int, persons: int) -> None:
         elapsed = time.perf_counter() - started
         updated = ctx.counters["source"]["person"]["updated"]
         print(f"incremental source run: {updated} changed people applied in {elapsed:.2f} s (target <= 1 s)")
+        RECORD.add(f"incremental run, {updated:,} changed people", f"{elapsed:.2f} s", _met(elapsed <= 1, "≤ 1 s"))
     finally:
         await ekp.close()
 
@@ -169,6 +183,11 @@ async def bench_push(persons: int, qps: int, ding) -> None:
             f"push: {added} users created in {elapsed:.1f} s = {rate:.1f}/s at a {qps} QPS limit -> ratio "
             f"{rate / qps:.2f} (target >= 0.9); throttling errors from DingTalk: {throttled}; "
             f"client retries {runtime.get().dingtalk.stats['retries']}"
+        )
+        RECORD.add(
+            f"push throughput vs the simulator's QPS limit ({added} people, {qps} QPS)",
+            f"{rate / qps:.2f}, {throttled} throttling failures, {runtime.get().dingtalk.stats['retries']} retries",
+            _met(rate / qps >= 0.9 and not throttled, "≥ 0.9"),
         )
     finally:
         await ekp.close()
@@ -226,6 +245,11 @@ async def bench_callbacks(rate: int = 200, seconds: float = 5.0) -> None:
         f"callback ack at {rate}/s for {seconds:.0f} s ({len(latencies)} requests, {errors} errors): "
         f"p50 {statistics.median(latencies):.1f} ms, p99 {p99:.1f} ms (target p99 <= 100 ms)"
     )
+    RECORD.add(
+        f"callback acknowledgement at {rate} requests/s ({len(latencies):,} requests, {errors} errors)",
+        f"p50 {statistics.median(latencies):.1f} ms, p99 {p99:.1f} ms",
+        _met(p99 <= 100 and not errors, "p99 ≤ 100 ms"),
+    )
 
 
 async def main() -> None:
@@ -235,6 +259,7 @@ async def main() -> None:
     parser.add_argument("--push-persons", type=int, default=400)
     parser.add_argument("--qps", type=int, default=50)
     parser.add_argument("--skip-source", action="store_true")
+    parser.add_argument("--write-docs", action="store_true", help="record the numbers in docs/performance.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         await open_db(Path(tmp))
@@ -260,6 +285,8 @@ async def main() -> None:
                 await bench_source(args.depts, args.persons)
             await bench_push(args.push_persons, args.qps, ding)
             await bench_callbacks()
+            if args.write_docs:
+                RECORD.write()
         finally:
             await runtime.stop()
             await ding.close()
