@@ -709,37 +709,38 @@ async def update_department(actor: Actor, org_id: int | None, dept_id: int, data
     )
 
 
-async def drop_people_from_roles(actor: Actor, scope: Scope, people: dict[int, str]) -> list[int]:
-    """People set invalid leave every 部门主管 and 部门管理员 list and stop being 群主 (DingTalk refuses managers who
-    are not members). Call inside the disabling transaction; ``people`` maps person id -> name for the audit line.
-    Returns the ids of the departments changed."""
-    if not people:
-        return []
-    gone = set(people)
-    rows = await Department.filter(org_id=scope.org_id, is_deleted=False).values_list(
-        "id", "manager_ids", "admin_ids", "group_owner_id"
-    )
-    hit = [
-        int(dept_id)
-        for dept_id, managers, admins, owner in rows
-        if gone & {int(i) for i in (managers or []) + (admins or [])} or (owner is not None and int(owner) in gone)
-    ]
-    for dept in await Department.filter(id__in=hit).order_by("id"):
+_ROLE_LABELS = (("manager_ids", "部门主管"), ("admin_ids", "部门管理员"), ("group_owner_id", "群主"))
+
+
+async def _strip_roles(
+    actor: Actor, scope: Scope, removals: dict[int, dict[str, set[int]]], names: dict[int, str], why: dict[int, str]
+) -> list[int]:
+    """Take people off department roles: ``removals`` maps dept id -> role attribute -> person ids to remove, ``why``
+    dept id -> the reason the audit line gives. Each changed department is marked for push and audited."""
+    changed: list[int] = []
+    for dept in await Department.filter(id__in=list(removals)).order_by("id"):
         before = snapshot(dept)
         removed: set[int] = set()
         roles: list[str] = []
-        for attr, label in (("manager_ids", "部门主管"), ("admin_ids", "部门管理员")):
-            ids = [int(i) for i in getattr(dept, attr) or []]
-            if gone & set(ids):
-                removed |= gone & set(ids)
+        for attr, label in _ROLE_LABELS:
+            gone = removals[dept.id].get(attr, set())
+            if attr == "group_owner_id":
+                hit = {dept.group_owner_id} & gone
+                if hit:
+                    dept.group_owner_id = None  # the department's first person becomes the default owner again
+            else:
+                ids = [int(i) for i in getattr(dept, attr) or []]
+                hit = gone & set(ids)
+                if hit:
+                    setattr(dept, attr, [i for i in ids if i not in hit])
+            if hit:
+                removed |= hit
                 roles.append(label)
-                setattr(dept, attr, [i for i in ids if i not in gone])
-        if dept.group_owner_id is not None and dept.group_owner_id in gone:
-            removed.add(dept.group_owner_id)
-            roles.append("群主")
-            dept.group_owner_id = None  # the department's first person becomes the default owner again
+        if not removed:
+            continue
         change_tracking.mark_for_push(dept)
         await dept.save(update_fields=["manager_ids", "admin_ids", "group_owner_id", "needs_push", "updated_at"])
+        who = "".join(f"「{names[i]}」" for i in sorted(removed))
         await audit.record(
             actor,
             "contacts.dept.update",
@@ -750,9 +751,68 @@ async def drop_people_from_roles(actor: Actor, scope: Scope, people: dict[int, s
             object_name=dept.name,
             before=before,
             after=snapshot(dept),
-            detail="".join(f"「{people[i]}」" for i in sorted(removed)) + f"置为无效，已从{'、'.join(roles)}中移除",
+            detail=f"{who}{why[dept.id]}，已从{'、'.join(roles)}中移除",
         )
-    return hit
+        changed.append(dept.id)
+    return changed
+
+
+async def drop_people_from_roles(actor: Actor, scope: Scope, people: dict[int, str]) -> list[int]:
+    """People set invalid leave every 部门主管 and 部门管理员 list and stop being 群主 (DingTalk refuses managers who
+    are not members). Call inside the disabling transaction; ``people`` maps person id -> name for the audit line.
+    Returns the ids of the departments changed."""
+    if not people:
+        return []
+    gone = set(people)
+    rows = await Department.filter(org_id=scope.org_id, is_deleted=False).values_list(
+        "id", "manager_ids", "admin_ids", "group_owner_id"
+    )
+    removals = {
+        int(dept_id): {
+            "manager_ids": gone & {int(i) for i in managers or []},
+            "admin_ids": gone & {int(i) for i in admins or []},
+            "group_owner_id": gone & ({int(owner)} if owner is not None else set()),
+        }
+        for dept_id, managers, admins, owner in rows
+    }
+    hit = {dept_id: roles for dept_id, roles in removals.items() if any(roles.values())}
+    return await _strip_roles(actor, scope, hit, people, dict.fromkeys(hit, "置为无效"))
+
+
+async def drop_leavers_from_roles(
+    actor: Actor, scope: Scope, left: dict[int, list[int]], names: dict[int, str], cause: str
+) -> list[int]:
+    """Valid people who stopped being direct members of some departments (``left``: person id -> the departments
+    that are no longer their main or other department) stop being 部门主管 and 群主 there, because DingTalk refuses
+    managers and owners who are not members ("不存在的userId"). A group that includes sub-departments keeps its
+    owner while they are still a member somewhere below. 部门管理员 is a LanDing admin role, not membership: it
+    stays. Call inside the transaction that changed the membership, after the change; ``cause`` says why in the
+    audit line. Returns the ids of the departments changed."""
+    left = {pid: ids for pid, ids in left.items() if ids}
+    if not left:
+        return []
+    paths = {d.id: d.path for d in await Department.filter(id__in=[i for ids in left.values() for i in ids])}
+    # A department left, or an ancestor of one (its group may include sub-departments).
+    candidates = {a for ids in left.values() for i in ids if i in paths for a in path_ids(paths[i])}
+    depts = await Department.filter(id__in=list(candidates), is_deleted=False)
+    mains = dict(await Person.filter(id__in=list(left)).values_list("id", "main_dept__path"))
+    member_paths = await _other_paths(list(left))
+    removals: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    why: dict[int, str] = {}
+    for pid, gone in left.items():
+        now = [str(mains[pid]), *member_paths.get(pid, [])]
+        for dept in depts:
+            direct = dept.id in gone
+            manager = direct and pid in (dept.manager_ids or [])
+            still_in_group = dept.group_include_sub and any(p.startswith(dept.path) for p in now)
+            owner = dept.group_owner_id == pid and (direct or dept.group_include_sub) and not still_in_group
+            if manager:
+                removals[dept.id]["manager_ids"].add(pid)
+            if owner:
+                removals[dept.id]["group_owner_id"].add(pid)
+            if (manager or owner) and (direct or dept.id not in why):
+                why[dept.id] = f"不再是本部门{'' if direct else '及下级部门'}的人员（{cause}）"
+    return await _strip_roles(actor, scope, dict(removals), names, why)
 
 
 async def _sync_admin_grants(actor: Actor, scope: Scope, dept_id: int, *, added: list[int], removed: list[int]) -> None:

@@ -3,10 +3,13 @@
 Deleting a person never removes the row: it is set invalid (置为无效, ``is_active=False``) so the push can remove
 them from DingTalk and the mapping feed keeps their ids. Batch delete in a department disables the people whose
 main department it is and only removes it from the other departments of the rest. A person set invalid leaves every
-部门主管 / 部门管理员 list and 群主 place; 恢复有效 (``restore_person``) makes them valid again.
+部门主管 / 部门管理员 list and 群主 place; 恢复有效 (``restore_person``) makes them valid again. A valid person who
+stops being a member of a department (batch delete from an other department, an edit) leaves its 部门主管 list and
+群主 place, as DingTalk refuses managers and owners who are not members.
 
-Field rules follow DingTalk (dingtalk-api.md section 3): mobile unique in the org (mainland 11 digits or
-"+xx-xxxx"), at most 100 departments per person, email/job number at most 50 characters.
+Field rules follow DingTalk (dingtalk-api.md section 3): mobile unique in the org, "+86-13800000000" and
+"13800000000" being one number (mainland 11 digits or "+xx-xxxx"), at most 100 departments per person, email/job
+number at most 50 characters.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from app.models.orgs import Org
 from app.services import accounts, audit, change_tracking, departments
 from app.services.contacts_scope import Paged, Scope, get_dept, get_person, page_bounds, resolve
 from app.services.errors import ValidationFailed
+from app.services.mobiles import mobile_forms
 from app.services.permissions import Actor, Perm
 
 NAME_MAX = 64
@@ -216,14 +220,15 @@ async def _validate(scope: Scope, data: PersonInput, current: Person | None, old
     others = list(dict.fromkeys(wanted + [i for i in kept_hidden if i != main.id]))
     if 1 + len(others) > MAX_DEPTS:
         raise ValidationFailed(f"一个人最多属于 {MAX_DEPTS} 个部门（含主部门）", field="other_dept_ids")
-    same_mobile = Person.filter(org_id=scope.org_id, mobile=mobile)
+    same_mobile = Person.filter(org_id=scope.org_id, mobile__in=mobile_forms(mobile))
     same_login = Person.filter(org_id=scope.org_id, login_name=login)
     if current is not None:
         same_mobile = same_mobile.exclude(id=current.id)
         same_login = same_login.exclude(id=current.id)
-    taken = await same_mobile.first()
+    taken = await same_mobile.order_by("id").first()
     if taken:
-        raise ValidationFailed(f"手机号已被「{taken.name}」{_state(taken)}使用", field="mobile")
+        stored = "" if taken.mobile == mobile else f"（登记为 {taken.mobile}）"
+        raise ValidationFailed(f"手机号「{mobile}」已被「{taken.name}」{_state(taken)}使用{stored}", field="mobile")
     if login:
         taken = await same_login.first()
         if taken:
@@ -332,6 +337,13 @@ async def update_person(actor: Actor, org_id: int | None, person_id: int, data: 
             before=before,
             after=after,
         )
+        if person.is_active:
+            # An invalid person holds no roles any more (dropped when set invalid) and DingTalk no longer has them.
+            now = {clean.main_dept_id, *clean.other_dept_ids}
+            left = [i for i in dict.fromkeys([before["main_dept_id"], *old_other_ids]) if i not in now]
+            await departments.drop_leavers_from_roles(
+                actor, scope, {person.id: left}, {person.id: person.name}, "编辑人员时修改了主部门或其他部门"
+            )
     departments.invalidate_counts(scope.org_id)
     await change_tracking.contacts_changed(scope.org_id, "contacts.person.update", {"person_ids": [person.id]})
 
@@ -378,12 +390,6 @@ async def disable_person(actor: Actor, org_id: int | None, person_id: int) -> No
     await change_tracking.contacts_changed(scope.org_id, "contacts.person.disable", {"person_ids": [person.id]})
 
 
-def _mobile_forms(mobile: str) -> list[str]:
-    """The ways one mainland number can be stored: DingTalk treats "+86-13800000000" and "13800000000" as one."""
-    plain = mobile[4:] if mobile.startswith("+86-") else mobile
-    return [plain, f"+86-{plain}"] if not plain.startswith("+") else [plain]
-
-
 async def _restore_refusal(org_id: int, person: Person) -> ValidationFailed | None:
     if person.main_dept.is_deleted:
         return ValidationFailed(
@@ -392,7 +398,7 @@ async def _restore_refusal(org_id: int, person: Person) -> ValidationFailed | No
         )
     active_others = Person.filter(org_id=org_id, is_active=True).exclude(id=person.id)
     if person.mobile:
-        taken = await active_others.filter(mobile__in=_mobile_forms(person.mobile)).first()
+        taken = await active_others.filter(mobile__in=mobile_forms(person.mobile)).first()
         if taken:
             return ValidationFailed(
                 f"手机号 {person.mobile} 已被有效人员「{taken.name}」使用，不能恢复「{person.name}」", field="mobile"
@@ -482,6 +488,7 @@ async def batch_delete(actor: Actor, org_id: int | None, dept_id: int, person_id
             await _disable(actor, scope, person, list(others))
             disabled[person.id] = person.name
         await departments.drop_people_from_roles(actor, scope, disabled)
+        removed: dict[int, str] = {}
         for person in await Person.filter(id__in=plan.remove):
             others = list(await Department.filter(other_people__id=person.id).values_list("id", flat=True))
             before = snapshot(person, others)
@@ -500,6 +507,10 @@ async def batch_delete(actor: Actor, org_id: int | None, dept_id: int, person_id
                 after={"other_dept_ids": [i for i in others if i != dept.id]},
                 detail=f"从其他部门中移除「{dept.name}」",
             )
+            removed[person.id] = person.name
+        await departments.drop_leavers_from_roles(
+            actor, scope, dict.fromkeys(removed, [dept.id]), removed, f"已从其他部门「{dept.name}」中移除"
+        )
     if plan.disable:
         await _revoke_dept_admin(actor, scope.org_id, plan.disable)
     departments.invalidate_counts(scope.org_id)

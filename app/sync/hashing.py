@@ -15,6 +15,8 @@ import hashlib
 import json
 from typing import Any
 
+from app.services.mobiles import plain_mobile
+
 HALF = 32
 
 
@@ -76,7 +78,7 @@ def dept_rel_from_ding(dept: Any) -> dict[str, Any]:
 def person_view_from_ding(user: Any) -> dict[str, Any]:
     return {
         "name": user.name,
-        "mobile": _plain_mobile(user.mobile or ""),
+        "mobile": plain_mobile(user.mobile or ""),  # DingTalk may answer "+86-138..." for "138..."
         "dept_id_list": [int(x) for x in user.dept_id_list or []],
         "title": user.title or "",
         "email": user.email or "",
@@ -84,11 +86,6 @@ def person_view_from_ding(user: Any) -> dict[str, Any]:
         "hide_mobile": bool(user.hide_mobile),
         "senior_mode": bool(user.senior),
     }
-
-
-def _plain_mobile(mobile: str) -> str:
-    # DingTalk may answer "+86-138..." for a number we sent as "138...".
-    return mobile[4:] if mobile.startswith("+86-") else mobile
 
 
 __all__ = [

@@ -1,5 +1,6 @@
 """Contacts rules that tie people and departments together: 部门主管 must be members, 恢复有效 of an invalid person,
-and a person set invalid leaving every 部门主管 / 部门管理员 list and 群主 place."""
+a person set invalid leaving every 部门主管 / 部门管理员 list and 群主 place, a person leaving a department leaving
+its 部门主管 list and 群主 place, and 手机号 unique in the org whether written with "+86-" or not."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ import pytest
 from app.models.accounts import Role, RoleGrant
 from app.models.audit import AuditLog
 from app.models.contacts import Department, Person
+from app.models.sync import RunResult, SyncEntry
 from app.services import audit, change_tracking, departments, people
 from app.services.errors import PermissionDenied, ValidationFailed
 from app.services.people import PersonInput
+from app.sync import runner
 from tests import contacts_factory as cf
+from tests.integration import sync_env
+
+env = sync_env.env
 
 
 @pytest.fixture
@@ -174,10 +180,9 @@ async def test_restore_refuses_a_mobile_now_used_by_a_valid_person(tree, admin) 
     wang.mobile = "+86-13912340000"
     await wang.save()
     await people.disable_person(admin, tree.org.id, wang.id)
-    # Stored differently, but DingTalk sees one number: only one of them may be valid.
-    await people.create_person(
-        admin, tree.org.id, PersonInput(name="赵六", main_dept_id=tree.depts["市场部"].id, mobile="13912340000")
-    )
+    # Stored differently, but DingTalk sees one number: only one of them may be valid. (The form refuses the number
+    # outright, see test_mobile_uniqueness_ignores_the_mainland_prefix; an import stores what it is given.)
+    await cf.person(tree.org, tree.depts["市场部"], "赵六", mobile="13912340000")
     await Person.filter(id=wang.id).update(needs_push=False)
     with pytest.raises(ValidationFailed) as err:
         await people.restore_person(admin, tree.org.id, wang.id)
@@ -264,3 +269,211 @@ async def test_batch_delete_removes_disabled_people_from_department_roles(tree, 
     assert log.before["manager_ids"] == [wang.id, zhao.id, li.id] and log.after["manager_ids"] == [li.id]
     assert "「王五」" in log.detail and "「赵六」" in log.detail
     assert not await RoleGrant.filter(role=Role.DEPT_ADMIN, org_id=tree.org.id).exists()
+
+
+# ---------------------------------------------------------------- leaving a department -> leaves its managers, owner
+
+
+async def _move(admin, tree, person: Person, **values) -> None:
+    data = (await people.get_person_detail(admin, tree.org.id, person.id)).data
+    for key, value in values.items():
+        setattr(data, key, value)
+    await people.update_person(admin, tree.org.id, person.id, data)
+
+
+async def _left_logs(dept: Department) -> list[AuditLog]:
+    return await AuditLog.filter(
+        action="contacts.dept.update", object_id=str(dept.id), detail__contains="不再是"
+    ).order_by("id")
+
+
+async def test_removed_from_an_other_department_leaves_its_managers_and_group_owner(tree, admin) -> None:
+    market, fe = tree.depts["市场部"], tree.depts["前端组"]
+    wang, li = tree.people["王五"], tree.people["李四"]  # 李四: main 前端组, other 市场部
+    await _edit(
+        admin, tree, market, manager_ids=[wang.id, li.id], admin_ids=[li.id], create_group=True, group_owner_id=li.id
+    )
+    await _edit(admin, tree, fe, manager_ids=[li.id])
+    await _pushed(market, fe, tree.root)
+
+    plan = await people.batch_delete(admin, tree.org.id, market.id, [li.id])
+
+    assert plan.remove == [li.id] and plan.disable == []
+    view = await departments.get_department(admin, tree.org.id, market.id)
+    assert view.data.manager_ids == [wang.id] and view.data.group_owner_id is None
+    assert view.group_owner_name == "王五"  # the default owner again: the department's first valid person
+    assert view.data.admin_ids == [li.id]  # 部门管理员 is a LanDing admin role, not a membership
+    assert await RoleGrant.filter(role=Role.DEPT_ADMIN, person_id=li.id).exists()
+    assert (await Department.get(id=market.id)).needs_push
+    saved_fe = await Department.get(id=fe.id)  # still their main department: nothing changes there
+    assert saved_fe.manager_ids == [li.id] and saved_fe.needs_push is False
+    assert (await Person.get(id=li.id)).is_active
+    [log] = await _left_logs(market)
+    assert log.before["manager_ids"] == [wang.id, li.id] and log.after["manager_ids"] == [wang.id]
+    assert log.before["group_owner_id"] == li.id and log.after["group_owner_id"] is None
+    assert log.before["admin_ids"] == log.after["admin_ids"] == [li.id]
+    assert log.detail == "「李四」不再是本部门的人员（已从其他部门「市场部」中移除），已从部门主管、群主中移除"
+    assert audit.action_label(log.action) == audit.action_label("contacts.dept.update")
+
+
+async def test_a_new_main_department_leaves_the_old_one_s_managers_and_group_owner(tree, admin) -> None:
+    rd, market = tree.depts["研发部"], tree.depts["市场部"]
+    zhang, chen = tree.people["张三"], tree.people["陈园园"]
+    await people.add_existing(admin, tree.org.id, rd.id, [chen.id])
+    await _edit(
+        admin,
+        tree,
+        rd,
+        manager_ids=[zhang.id, chen.id],
+        admin_ids=[zhang.id],
+        create_group=True,
+        group_owner_id=zhang.id,
+    )
+    await _pushed(rd, market, tree.root)
+
+    await _move(admin, tree, zhang, main_dept_id=market.id)
+
+    saved = await Department.get(id=rd.id)
+    assert saved.manager_ids == [chen.id] and saved.group_owner_id is None and saved.needs_push
+    assert saved.admin_ids == [zhang.id]
+    assert (await departments.get_department(admin, tree.org.id, rd.id)).group_owner_name == "陈园园"
+    assert (await Department.get(id=market.id)).needs_push is False
+    [log] = await _left_logs(rd)
+    assert log.before["manager_ids"] == [zhang.id, chen.id] and log.after["manager_ids"] == [chen.id]
+    assert log.detail == ("「张三」不再是本部门的人员（编辑人员时修改了主部门或其他部门），已从部门主管、群主中移除")
+    assert await AuditLog.filter(action="contacts.person.update", object_id=str(zhang.id)).count() == 1
+
+
+async def test_other_departments_dropped_in_the_form_leave_their_managers(tree, admin) -> None:
+    market, fe = tree.depts["市场部"], tree.depts["前端组"]
+    li = tree.people["李四"]
+    await _edit(admin, tree, market, manager_ids=[li.id])
+    await _edit(admin, tree, fe, manager_ids=[li.id])
+    await _pushed(market, fe)
+
+    # Main and other department swapped: still a member of both, the roles stay.
+    await _move(admin, tree, li, main_dept_id=market.id, other_dept_ids=[fe.id])
+    for dept in (market, fe):
+        saved = await Department.get(id=dept.id)
+        assert saved.manager_ids == [li.id] and saved.needs_push is False
+    assert not await AuditLog.filter(action="contacts.dept.update", detail__contains="不再是").exists()
+
+    await _move(admin, tree, li, other_dept_ids=[])
+
+    saved_fe, saved_market = await Department.get(id=fe.id), await Department.get(id=market.id)
+    assert saved_fe.manager_ids == [] and saved_fe.needs_push
+    assert saved_market.manager_ids == [li.id] and saved_market.needs_push is False
+    [log] = await _left_logs(fe)
+    assert log.detail.startswith("「李四」不再是本部门的人员") and log.detail.endswith("已从部门主管中移除")
+
+
+async def test_a_group_with_sub_departments_keeps_its_owner_while_they_stay_below(tree, admin) -> None:
+    rd, be, market = tree.depts["研发部"], tree.depts["后端组"], tree.depts["市场部"]
+    li = tree.people["李四"]  # main 前端组 (below 研发部), other 市场部
+    await _edit(admin, tree, rd, create_group=True, group_include_sub=True, group_owner_id=li.id)
+    await _pushed(rd)
+
+    await _move(admin, tree, li, main_dept_id=be.id)  # still below 研发部
+    saved = await Department.get(id=rd.id)
+    assert saved.group_owner_id == li.id and saved.needs_push is False
+
+    await _move(admin, tree, li, main_dept_id=market.id)  # nowhere below 研发部 any more
+    saved = await Department.get(id=rd.id)
+    assert saved.group_owner_id is None and saved.needs_push
+    [log] = await _left_logs(rd)
+    assert log.detail == ("「李四」不再是本部门及下级部门的人员（编辑人员时修改了主部门或其他部门），已从群主中移除")
+
+
+async def test_refused_membership_changes_leave_the_department_roles_alone(tree, admin) -> None:
+    rd, market = tree.depts["研发部"], tree.depts["市场部"]
+    zhang, wang = tree.people["张三"], tree.people["王五"]
+    await _edit(admin, tree, rd, manager_ids=[zhang.id], create_group=True, group_owner_id=zhang.id)
+    await _pushed(rd, market)
+
+    with pytest.raises(ValidationFailed) as err:
+        await _move(admin, tree, zhang, main_dept_id=market.id, mobile=wang.mobile)
+    assert err.value.field == "mobile"
+    with pytest.raises(ValidationFailed, match="请选择本部门中的有效人员"):
+        await people.batch_delete(admin, tree.org.id, market.id, [zhang.id])  # not a member of 市场部
+
+    assert (await Person.get(id=zhang.id)).main_dept_id == rd.id
+    saved = await Department.get(id=rd.id)
+    assert saved.manager_ids == [zhang.id] and saved.group_owner_id == zhang.id and saved.needs_push is False
+    assert not await AuditLog.filter(action__in=["contacts.person.update", "contacts.person.remove_dept"]).exists()
+    assert not await AuditLog.filter(action="contacts.dept.update", detail__contains="不再是").exists()
+
+
+async def test_dingtalk_accepts_the_managers_of_a_department_a_manager_left(env) -> None:
+    assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+    admin = await sync_env.org_admin(env.org)
+    valid = await Person.filter(org_id=env.org.id, is_active=True, ding_userid__not_isnull=True).order_by("id")
+    stays = valid[0]
+    dept = await Department.get(id=stays.main_dept_id)
+    leaves = next(p for p in valid if p.main_dept_id != dept.id)
+    await people.add_existing(admin, env.org.id, dept.id, [leaves.id])
+    data = (await departments.get_department(admin, env.org.id, dept.id)).data
+    data.manager_ids = [leaves.id]
+    await departments.update_department(admin, env.org.id, dept.id, data)
+    assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+    assert env.ding_depts()[dept.ding_id].dept_manager_userid_list == [leaves.ding_userid]
+
+    await people.batch_delete(admin, env.org.id, dept.id, [leaves.id])
+    # Later the admin names a second manager: DingTalk must accept the whole list.
+    data = (await departments.get_department(admin, env.org.id, dept.id)).data
+    data.manager_ids = [*data.manager_ids, stays.id]
+    await departments.update_department(admin, env.org.id, dept.id, data)
+    run = await runner.run(env.org.id)
+
+    errors = [e.message for e in await SyncEntry.filter(run_id=run.id, ok=False)]
+    assert run.result == RunResult.SUCCESS, errors
+    assert env.ding_depts()[dept.ding_id].dept_manager_userid_list == [stays.ding_userid]
+    assert dept.ding_id not in env.ding_users()[leaves.ding_userid].dept_id_list
+
+
+# ---------------------------------------------------------------- 手机号 unique in the org, "+86-" or not
+
+
+async def test_mobile_uniqueness_ignores_the_mainland_prefix(tree, admin) -> None:
+    market = tree.depts["市场部"]
+    wang, zhang = tree.people["王五"], tree.people["张三"]
+    wang.mobile = "+86-13912340000"
+    await wang.save()
+    count = await Person.all().count()
+    with pytest.raises(ValidationFailed) as err:
+        await people.create_person(
+            admin, tree.org.id, PersonInput(name="赵六", main_dept_id=market.id, mobile="13912340000")
+        )
+    assert err.value.field == "mobile"
+    assert err.value.message == "手机号「13912340000」已被「王五」使用（登记为 +86-13912340000）"
+    assert await Person.all().count() == count
+
+    # Their own number, rewritten in the other form, is still theirs.
+    await _move(admin, tree, wang, mobile="13912340000")
+    assert (await Person.get(id=wang.id)).mobile == "13912340000"
+
+    old_mobile = zhang.mobile
+    with pytest.raises(ValidationFailed) as err:
+        await _move(admin, tree, zhang, mobile="+86-13912340000")
+    assert err.value.field == "mobile"
+    assert err.value.message == "手机号「+86-13912340000」已被「王五」使用（登记为 13912340000）"
+    assert (await Person.get(id=zhang.id)).mobile == old_mobile
+    assert not await AuditLog.filter(action="contacts.person.update", object_id=str(zhang.id)).exists()
+
+    # The same digits under another country code are another number.
+    await people.create_person(
+        admin, tree.org.id, PersonInput(name="赵六", main_dept_id=market.id, mobile="+852-13912340000")
+    )
+
+
+async def test_mobile_of_an_invalid_person_is_taken_in_either_form(tree, admin) -> None:
+    wang = tree.people["王五"]
+    await people.disable_person(admin, tree.org.id, wang.id)
+    with pytest.raises(ValidationFailed) as err:
+        await people.create_person(
+            admin,
+            tree.org.id,
+            PersonInput(name="赵六", main_dept_id=tree.depts["市场部"].id, mobile=f"+86-{wang.mobile}"),
+        )
+    assert err.value.field == "mobile"
+    assert err.value.message.startswith(f"手机号「+86-{wang.mobile}」已被「王五」（已置为无效）使用")
+    assert not await Person.filter(name="赵六").exists()
