@@ -38,7 +38,7 @@ from app.models import tree
 from app.models.contacts import Department, HideMode, Person, RestrictMode
 from app.models.sync import SyncSettings
 from app.services.change_tracking import now_ms
-from app.sync import bulk
+from app.sync import bulk, member_roles
 from app.sync.context import ConfigFailure, RunContext
 from app.sync.threshold import check_removals
 
@@ -206,6 +206,7 @@ class SourceStage:
         self.root: _Dept | None = None
         self.dept_removals: dict[int, str] = {}  # local id -> why
         self.person_removals: dict[int, str] = {}
+        self.moved: set[int] = set()  # people whose main department this run changed
         self.stamp = now_ms()
         self.recent: dict[str, dict[str, str]] = {}
 
@@ -499,6 +500,8 @@ class SourceStage:
             if person.source_id == e.id and all(getattr(person, k) == v for k, v in values.items()):
                 self.ctx.advance()
                 continue
+            if person.main_dept_id != values["main_dept_id"]:
+                self.moved.add(person.id)
             for k, v in values.items():
                 setattr(person, k, v)
             person.source_id = e.id
@@ -653,6 +656,13 @@ class SourceStage:
         await self._remove_departments()
         await self.ctx.flush()
 
+    async def release_member_roles(self) -> None:
+        left = self.moved | set(self.person_removals)
+        changed = await member_roles.release(self.ctx, STAGE, left, self.stamp)
+        if changed:
+            self.count("dept", "updated", changed)
+            await self.ctx.flush()
+
     async def _remove_departments(self) -> None:
         doomed = sorted((self.depts[i] for i in self.dept_removals if i in self.depts), key=lambda d: -d.depth)
         for dept in doomed:
@@ -700,6 +710,7 @@ async def run(ctx: RunContext, *, page_size: int | None = None) -> None:
             dept_cursor = await stage.departments()
             person_cursor = await stage.people()
             await stage.removals()
+            await stage.release_member_roles()
     except EkpError as exc:
         raise ConfigFailure(describe(exc)) from exc
     # Everything up to these cursors is committed (removals included): the next run starts after them.

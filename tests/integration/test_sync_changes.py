@@ -117,3 +117,31 @@ async def test_interrupted_push_converges_without_duplicates(env: SyncEnv) -> No
     assert len(env.ding_users()) == len(active) + 1
     # and the tree is in DingTalk exactly once
     assert len(env.ding_depts()) == len(ekp_depts(env)) + 1
+
+
+async def test_people_moved_or_disabled_in_ekp_leave_their_old_department_s_managers(env: SyncEnv) -> None:
+    assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+    by_parent: dict[str, list] = {}
+    for e in sorted(ekp_people(env), key=lambda e: e.id):
+        by_parent.setdefault(e.parent, []).append(e)
+    parent, (mover, leaver, stayer, *_) = next((k, v) for k, v in by_parent.items() if len(v) >= 3)
+    target = next(d for d in ekp_depts(env) if d.id != parent)
+    dept = await Department.get(org_id=env.org.id, source_id=parent)
+    ids = {e.id: (await Person.get(org_id=env.org.id, source_id=e.id)) for e in (mover, leaver, stayer)}
+    managers = [ids[mover.id].id, ids[leaver.id].id, ids[stayer.id].id]
+    await Department.filter(id=dept.id).update(manager_ids=managers, group_owner_id=ids[mover.id].id, needs_push=True)
+    assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+    assert set(env.ding_depts()[dept.ding_id].dept_manager_userid_list) == {p.ding_userid for p in ids.values()}
+
+    await env.ekp_sim("PATCH", f"/elements/{mover.id}", {"parent": target.id})
+    await env.ekp_sim("POST", f"/elements/{leaver.id}/disable")
+    run = await runner.run(env.org.id, RunTrigger.AUTO)
+
+    # No DingTalk refusal ("不存在的userId"): the old department let them go before the push.
+    assert run.result == RunResult.SUCCESS, run.error
+    dept = await Department.get(id=dept.id)
+    assert dept.manager_ids == [ids[stayer.id].id]
+    assert dept.group_owner_id is None
+    assert env.ding_depts()[dept.ding_id].dept_manager_userid_list == [ids[stayer.id].ding_userid]
+    entry = await SyncEntry.get(run_id=run.id, stage="source", action="update", object_type="dept")
+    assert mover.name in entry.message and leaver.name in entry.message and "部门主管" in entry.message
