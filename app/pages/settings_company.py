@@ -5,6 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.components import address_book
+from app.components.entity_form import confirm
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
 from app.pages.org_form import (
     HELP_COMPANY_DOMAIN,
@@ -256,24 +257,16 @@ def _main_admin_box(org_id: int) -> None:
             if not chosen:
                 return
             person = chosen[0]
-            with ui.dialog() as dialog, ui.card().classes("q-pa-md").mark("main-admin-confirm"):
-                ui.label(f"确认将「{person.name}」设为主管理员？").classes("text-subtitle1")
-                ui.label("原主管理员将不再是本组织的组织管理员。").classes("text-grey-7")
-                with ui.row().classes("w-full justify-end"):
-                    ui.button("取消", on_click=dialog.close).props("flat")
-
-                    async def change() -> None:
-                        dialog.close()
-                        try:
-                            login = await orgs.set_main_admin(actor(), org_id, person.id)
-                        except ServiceError as exc:
-                            notify_error(exc.message)
-                            return
-                        notify_ok(f"已修改主管理员（登录名 {login}）")
-                        ui.navigate.reload()
-
-                    ui.button("确定", on_click=change).props("unelevated color=primary").mark("set-main-admin")
-            dialog.open()
+            text = f"确认将「{person.name}」设为主管理员？原主管理员将不再是本组织的组织管理员。"
+            if not await confirm("修改主管理员", text, ok="设为主管理员", danger=False):
+                return
+            try:
+                login = await orgs.set_main_admin(actor(), org_id, person.id)
+            except ServiceError as exc:
+                notify_error(exc.message)
+                return
+            notify_ok(f"已修改主管理员（登录名 {login}）")
+            ui.navigate.reload()
 
         ui.button("从地址本选择主管理员", icon="contacts", on_click=choose).props("outline color=primary").mark(
             "choose-main-admin"

@@ -348,23 +348,28 @@ async def update_person(actor: Actor, org_id: int | None, person_id: int, data: 
     await change_tracking.contacts_changed(scope.org_id, "contacts.person.update", {"person_ids": [person.id]})
 
 
-async def _disable(actor: Actor, scope: Scope, person: Person, other_ids: list[int]) -> None:
+async def _set_active(actor: Actor, scope: Scope, person: Person, other_ids: list[int], active: bool) -> None:
+    """置为无效 / 恢复有效: the flag, the push and feed marks, and the audit line with the person before."""
     before = snapshot(person, other_ids)
-    person.is_active = False
+    person.is_active = active
     change_tracking.mark_for_push(person)
     change_tracking.touch_feed(person)
     await person.save(update_fields=["is_active", "needs_push", "feed_time", "updated_at"])
     await audit.record(
         actor,
-        "contacts.person.disable",
+        "contacts.person.restore" if active else "contacts.person.disable",
         org_id=scope.org_id,
         org_name=scope.org_name,
         object_type="person",
         object_id=person.id,
         object_name=person.name,
         before=before,
-        after={"is_active": False},
+        after={"is_active": active},
     )
+
+
+async def _disable(actor: Actor, scope: Scope, person: Person, other_ids: list[int]) -> None:
+    await _set_active(actor, scope, person, other_ids, False)
 
 
 async def _revoke_dept_admin(actor: Actor, org_id: int, person_ids: list[int]) -> None:
@@ -426,22 +431,7 @@ async def restore_person(actor: Actor, org_id: int | None, person_id: int) -> No
         refusal = await _restore_refusal(scope.org_id, person)
         if refusal:
             raise refusal
-        before = snapshot(person, [i for i, _ in others])
-        person.is_active = True
-        change_tracking.mark_for_push(person)
-        change_tracking.touch_feed(person)
-        await person.save(update_fields=["is_active", "needs_push", "feed_time", "updated_at"])
-        await audit.record(
-            actor,
-            "contacts.person.restore",
-            org_id=scope.org_id,
-            org_name=scope.org_name,
-            object_type="person",
-            object_id=person.id,
-            object_name=person.name,
-            before=before,
-            after={"is_active": True},
-        )
+        await _set_active(actor, scope, person, [i for i, _ in others], True)
     departments.invalidate_counts(scope.org_id)
     await change_tracking.contacts_changed(scope.org_id, "contacts.person.restore", {"person_ids": [person.id]})
 

@@ -291,7 +291,7 @@ async def test_org_admin_edits_own_org_and_main_admin(console: User, ding: Ding)
     user.find(marker=f"ab-person-{bob.id}").click()
     user.find(marker="ab-ok").click()
     await user.should_see("确认将「鲍勃」设为主管理员？")
-    user.find(marker="set-main-admin").click()
+    user.find(marker="confirm-ok").click()
     await user.should_see("已修改主管理员")
     assert (await Org.get(id=org.id)).main_admin_id == bob.id
     assert await RoleGrant.exists(account__login="13800000002", role=Role.ORG_ADMIN, org=org)
