@@ -47,8 +47,13 @@ class Notification(Model):
         table = "access_notification"
 
 
+# Tombstones outlive the longest catch-up a business system may make with an old cursor (docs/integration.md).
+TOMBSTONE_DAYS = 90
+
+
 class FeedTombstone(Model):
-    """A person removed for good: the mapping feed keeps telling business systems to drop it (dingIsDel)."""
+    """An object that left DingTalk (deleted there, or removed for good): the mapping feed keeps telling business
+    systems to drop it (dingIsDel) for ``TOMBSTONE_DAYS``, after the row itself has lost its DingTalk id."""
 
     id = fields.IntField(primary_key=True)
     org = fields.ForeignKeyField("models.Org", related_name="feed_tombstones", on_delete=fields.CASCADE)

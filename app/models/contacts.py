@@ -85,6 +85,9 @@ class Person(Model):
     unionid = fields.CharField(max_length=64, null=True)
     needs_push = fields.BooleanField(default=True, db_index=True)
     pushed_hash = fields.CharField(max_length=64, default="")
+    # Fields DingTalk refused to take (e.g. 40022 for the mobile of a user who joined): field -> {local, ding,
+    # code}. LanDing keeps its value; callbacks and pulls leave the field alone until an admin resolves it.
+    sync_conflicts = fields.JSONField(default=dict)
     feed_time = fields.BigIntField(default=0, db_index=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

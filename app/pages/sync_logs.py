@@ -179,26 +179,58 @@ async def sync_log_detail_page(run_id: int) -> None:
             with ui.row().classes("items-center gap-3 q-mt-sm"):
                 if run.approved:
                     ui.label("已批准本次删除，下次同步时执行").classes("text-positive").mark("approved")
+                elif run.rejected:
+                    ui.label("已拒绝本次删除，这些记录将保留").classes("text-grey-8").mark("rejected")
                 elif me.can(Perm.SYNC_MANAGE, me.current_org_id):
-                    ui.button("批准本次删除", on_click=lambda: approve_dialog.open()).props(
+                    ui.button("批准本次删除", on_click=lambda: decide_dialog(True)).props(
                         "unelevated color=warning"
                     ).mark("approve")
+                    ui.button("拒绝", on_click=lambda: decide_dialog(False)).props("outline color=grey-8").mark(
+                        "reject"
+                    )
+    if run.pending_removals:
+        with ui.card().classes("landing-card w-full q-mt-md"):
+            ui.label(f"暂停执行的删除（{len(run.pending_removals)} 条）").classes("text-subtitle1")
+            ui.table(
+                columns=[
+                    {"name": "kind", "label": "类型", "field": "kind", "align": "left"},
+                    {"name": "name", "label": "名称", "field": "name", "align": "left", "sortable": True},
+                    {"name": "ding_id", "label": "钉钉ID", "field": "ding_id", "align": "left"},
+                    {"name": "source_id", "label": "源系统ID", "field": "source_id", "align": "left"},
+                    {"name": "why", "label": "原因", "field": "why", "align": "left"},
+                ],
+                rows=[{**r, "kind": "部门" if r["kind"] == "dept" else "人员"} for r in run.pending_removals],
+                row_key="id",
+                pagination=20,
+            ).props("flat dense").classes("w-full").mark("pending-removals")
 
-    with ui.dialog() as approve_dialog, ui.card():
-        ui.label("批准删除？").classes("text-h6")
-        ui.label(run.error)
-        with ui.row().classes("justify-end w-full"):
-            ui.button("取消", on_click=approve_dialog.close).props("flat")
-            ui.button("批准", on_click=lambda: approve()).props("unelevated color=warning").mark("confirm-approve")
+    def decide_dialog(approve: bool) -> None:
+        count = len(run.pending_removals)
+        with ui.dialog() as dialog, ui.card():
+            ui.label("批准删除？" if approve else "拒绝删除？").classes("text-h6")
+            ui.label(
+                f"下次同步将删除上表中的 {count} 条记录（人员置为无效并从钉钉删除）。"
+                if approve
+                else f"上表中的 {count} 条记录将保留，之后的同步不再删除它们；如确需删除，请在通讯录中手工处理。"
+            )
+            with ui.row().classes("justify-end w-full"):
+                ui.button("取消", on_click=dialog.close).props("flat")
+                ui.button("批准" if approve else "拒绝", on_click=lambda: decide(dialog, approve)).props(
+                    "unelevated color=warning" if approve else "unelevated color=grey-8"
+                ).mark("confirm-approve" if approve else "confirm-reject")
+        dialog.open()
 
-    async def approve() -> None:
-        approve_dialog.close()
+    async def decide(dialog, approve: bool) -> None:
+        dialog.close()
         try:
-            await sync_runs.approve_removals(actor(), run.id)
+            if approve:
+                await sync_runs.approve_removals(actor(), run.id)
+            else:
+                await sync_runs.reject_removals(actor(), run.id)
         except ServiceError as exc:
             notify_error(exc.message)
             return
-        notify_ok("已批准，下次同步时执行删除")
+        notify_ok("已批准，下次同步时执行删除" if approve else "已拒绝，这些记录将保留")
         ui.navigate.reload()
 
     async def download(errors_only: bool) -> None:

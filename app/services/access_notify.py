@@ -29,9 +29,10 @@ import aiohttp
 from tortoise.functions import Max
 
 from app import runtime
+from app.core import change_tracking
 from app.models.access import AccessSystem, FeedTombstone, Notification
 from app.models.contacts import Department, Person
-from app.services import change_tracking, mapping_feed
+from app.services import mapping_feed
 from app.sync import lease
 
 log = logging.getLogger(__name__)

@@ -55,6 +55,7 @@ ACTION_LABELS = {
     "sync.cursors.clear": "清空同步时间戳",
     "sync.logs.delete": "删除同步日志",
     "sync.threshold.approve": "批准超阈值删除",
+    "sync.threshold.reject": "拒绝超阈值删除",
     "access.create": "新建接入系统",
     "access.update": "编辑接入系统",
     "access.delete": "删除接入系统",

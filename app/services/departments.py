@@ -18,12 +18,13 @@ from tortoise import Tortoise
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from app.core import change_tracking
 from app.models.accounts import Role, RoleGrant
 from app.models.contacts import Department, HideMode, Person, RestrictMode
 from app.models.orgs import Org
 from app.models.tree import create_department as _insert_department
 from app.models.tree import move_subtree, path_ids, subtree_range_q
-from app.services import accounts, audit, change_tracking
+from app.services import accounts, audit
 from app.services.contacts_scope import Paged, Scope, get_dept, page_bounds, resolve
 from app.services.errors import NotFound, PermissionDenied, ValidationFailed
 from app.services.permissions import Actor, Perm

@@ -24,9 +24,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from app.core.change_tracking import now_ms
 from app.models.access import AccessSystem, FeedTombstone
 from app.models.contacts import Department, Person
-from app.services.change_tracking import now_ms
 
 SETTLE_MS = 2000
 

@@ -20,13 +20,14 @@ from dataclasses import asdict, dataclass, field
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from app.core import change_tracking
+from app.core.mobiles import mobile_forms
 from app.models.accounts import Role, RoleGrant
 from app.models.contacts import Department, Person
 from app.models.orgs import Org
-from app.services import accounts, audit, change_tracking, departments
+from app.services import accounts, audit, departments
 from app.services.contacts_scope import Paged, Scope, get_dept, get_person, page_bounds, resolve
 from app.services.errors import ValidationFailed
-from app.services.mobiles import mobile_forms
 from app.services.permissions import Actor, Perm
 
 NAME_MAX = 64

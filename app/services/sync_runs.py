@@ -15,7 +15,7 @@ from app.services import audit
 from app.services.errors import NotFound, ValidationFailed
 from app.services.permissions import Actor, Perm, require
 from app.sync import progress as live
-from app.sync import runner
+from app.sync import runner, summary
 from app.sync.progress import STAGE_LABELS
 from app.sync.summary import stage_title
 
@@ -40,6 +40,11 @@ ACTION_WORDS = {
     "deleted": "删除",
     "disabled": "禁用",
     "skipped": "跳过",
+    "keep": "保留",
+    "repair": "修复",
+    "pending": "待处理",
+    "link": "关联",
+    "report": "仅钉钉中存在",
 }
 OBJECT_WORDS = {"dept": "部门", "person": "人员"}
 PAGE_SIZE = 20
@@ -60,6 +65,8 @@ class RunRow:
     org_name: str = ""
     threshold_blocked: bool = False
     approved: bool = False
+    rejected: bool = False
+    pending_removals: list[dict[str, Any]] = field(default_factory=list)  # what the threshold held back
 
 
 @dataclass
@@ -96,7 +103,9 @@ def _row(run: SyncRun, number: int, org_name: str = "", approved_id: int | None 
         error=run.error,
         org_name=org_name,
         threshold_blocked=run.threshold_blocked,
-        approved=bool(run.approved_by) or approved_id == run.id,
+        approved=run.decision == "approved" or bool(run.approved_by) or approved_id == run.id,
+        rejected=run.decision == "rejected",
+        pending_removals=list(run.pending_removals or []),
     )
 
 
@@ -164,7 +173,7 @@ async def _log_text(run: SyncRun, errors_only: bool) -> str:
     if errors_only:
         query = query.filter(ok=False)
     current = None
-    for stage in ("ding_in", "source", "push"):
+    for stage in summary.STAGE_ORDER:
         lines.append(f"---开始执行: {stage_title(stage, source_name)}---")
         current = stage
         offset = 0
@@ -219,20 +228,28 @@ async def delete_runs(actor: Actor, org_id: int, run_ids: list[int]) -> int:
     return len(ids)
 
 
-async def approve_removals(actor: Actor, run_id: int) -> None:
-    """An org admin confirms the removals a threshold-blocked run refused; the next run performs them."""
+async def _blocked_run(actor: Actor, run_id: int) -> SyncRun:
     run = await _run_of(actor, run_id, Perm.SYNC_MANAGE)
     if not run.threshold_blocked:
-        raise ValidationFailed("该次同步没有因删除记录阈值而停止，无需批准")
+        raise ValidationFailed("该次同步没有因删除记录阈值暂停删除，无需处理")
+    if run.decision:
+        raise ValidationFailed("该次同步的删除已处理（已批准或已拒绝）")
     latest = await SyncRun.filter(org_id=run.org_id, threshold_blocked=True).order_by("-id").first()
     if latest is not None and latest.id != run.id:
-        raise ValidationFailed("只能批准最近一次因删除记录阈值停止的同步")
+        raise ValidationFailed("只能处理最近一次因删除记录阈值暂停删除的同步")
+    return run
+
+
+async def approve_removals(actor: Actor, run_id: int) -> None:
+    """批准本次删除: the removals a threshold-blocked run held back are performed by the next run."""
+    run = await _blocked_run(actor, run_id)
     org = await Org.get(id=run.org_id)
     await runner.settings_of(run.org_id)
     async with in_transaction():
         await SyncSettings.filter(org_id=run.org_id).update(approved_run_id=run.id)
         run.approved_by = actor.login
-        await run.save(update_fields=["approved_by"])
+        run.decision = "approved"
+        await run.save(update_fields=["approved_by", "decision"])
         await audit.record(
             actor,
             "sync.threshold.approve",
@@ -240,8 +257,37 @@ async def approve_removals(actor: Actor, run_id: int) -> None:
             org_name=org.name,
             object_type="sync_run",
             object_id=run.id,
-            detail=run.error,
+            detail=f"批准删除{len(run.pending_removals or [])}条",
         )
+
+
+async def reject_removals(actor: Actor, run_id: int) -> int:
+    """拒绝: the held-back objects are kept; later runs leave them alone (an admin removes them by hand if needed).
+    Returns how many objects are kept."""
+    run = await _blocked_run(actor, run_id)
+    org = await Org.get(id=run.org_id)
+    settings = await runner.settings_of(run.org_id)
+    kept = {k: set(v) for k, v in (settings.kept_removals or {}).items()}
+    items = list(run.pending_removals or [])
+    for item in items:
+        kept.setdefault(item["kind"], set()).add(int(item["id"]))
+    async with in_transaction():
+        await SyncSettings.filter(id=settings.id).update(
+            kept_removals={k: sorted(v) for k, v in kept.items()}, approved_run_id=None
+        )
+        run.approved_by = actor.login
+        run.decision = "rejected"
+        await run.save(update_fields=["approved_by", "decision"])
+        await audit.record(
+            actor,
+            "sync.threshold.reject",
+            org_id=org.id,
+            org_name=org.name,
+            object_type="sync_run",
+            object_id=run.id,
+            detail=f"拒绝删除{len(items)}条：" + "、".join(i["name"] for i in items[:20]),
+        )
+    return len(items)
 
 
 async def live_status(actor: Actor, org_id: int) -> LiveStatus | None:

@@ -117,6 +117,35 @@ def _quoted(columns: Iterable[str]) -> str:
     return ", ".join(f'"{c}"' for c in columns)
 
 
+def _default_of(field: Field, stamp: datetime) -> Any:
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return stamp
+    default = field.default
+    return default() if callable(default) else default
+
+
+def defaults(model: type[Model], columns: Sequence[str]) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """Every other column of ``model`` with its default (the model's own, ``auto_now`` times, NULL), so a bulk
+    insert that names only the columns it sets keeps working when a column with a default is added later."""
+    given = set(columns)
+    stamp = now()
+    names: list[str] = []
+    values: list[Any] = []
+    for name in model._meta.fields_db_projection:
+        field = _field(model, name)
+        if name in given or field.pk:
+            continue
+        names.append(name)
+        values.append(_default_of(field, stamp))
+    return tuple(names), tuple(values)
+
+
+async def insert_new(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """``insert_rows`` for new objects: columns not named get the model's defaults."""
+    extra_columns, extra_values = defaults(model, columns)
+    return await insert_rows(model, (*columns, *extra_columns), ((*row, *extra_values) for row in rows))
+
+
 async def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     conn = _connection(model)
     marks = ", ".join(_marks(conn, len(columns)))

@@ -24,7 +24,7 @@ from app.dingtalk.events import EventKind, parse_event, parse_failed_item
 from app.models.contacts import Department, Person
 from app.models.orgs import Org
 from app.models.sync import CallbackEvent
-from app.sync import dingtalk_in, hashing
+from app.sync import dingtalk_in, fields, hashing
 from app.sync.context import RunContext
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,20 @@ async def store_events(org_id: int, events: list[DingEvent], *, failed_list: boo
     return stored
 
 
+async def _local_view(person: Person) -> dict[str, Any]:
+    """The DingTalk view of a local person (for naming the fields where LanDing wins)."""
+    other_ids = await person.other_depts.all().values_list("id", flat=True)
+    ids = [person.main_dept_id, *other_ids]
+    ding_of = dict(await Department.filter(id__in=ids, ding_id__isnull=False).values_list("id", "ding_id"))
+    dept_ids = [ding_of[i] for i in ids if i in ding_of]
+    return fields.person_view(person, list(dict.fromkeys(dept_ids)))
+
+
+def _kept_message(diffs: dict[str, tuple[Any, Any]]) -> str:
+    kept = "；".join(f"{fields.label(k)}：钉钉为「{b}」，保留本系统的「{a}」" for k, (a, b) in diffs.items())
+    return f"蓝钉有未同步的修改，以蓝钉为准（{kept}）" if kept else "蓝钉有未同步的修改，以蓝钉为准"
+
+
 async def apply_user(client: DingTalkClient, org: Org, userid: str) -> Outcome:
     local = await Person.get_or_none(org_id=org.id, ding_userid=userid)
     try:
@@ -90,21 +104,31 @@ async def apply_user(client: DingTalkClient, org: Org, userid: str) -> Outcome:
             return Outcome("person", "skipped", local.name, "蓝钉有未同步的修改，以蓝钉为准", local.id, userid)
         await dingtalk_in.disable_user(org, userid)
         return Outcome("person", "disabled", local.name, "钉钉已删除，人员置为无效", local.id, userid)
-    view_hash = hashing.person_hash(hashing.person_view_from_ding(user))
+    ding_view = fields.person_view_from_ding(user)
+    view_hash = hashing.person_hash(ding_view)
     if local is not None and local.pushed_hash == view_hash:
         return Outcome("person", "skipped", user.name, "与蓝钉一致（本系统推送的回调）", local.id, userid)
-    if local is not None and local.needs_push and local.pushed_hash != view_hash:
-        return Outcome("person", "skipped", user.name, "蓝钉有未同步的修改，以蓝钉为准", local.id, userid)
+    if local is not None and local.needs_push:
+        diffs = fields.differing(await _local_view(local), ding_view)
+        return Outcome("person", "skipped", user.name, _kept_message(diffs), local.id, userid)
+    conflicts = dict(local.sync_conflicts or {}) if local is not None else {}
     await dingtalk_in.apply_user(org, user, force=True)
     person = await Person.get_or_none(org_id=org.id, ding_userid=userid)
+    message = "新增成功" if local is None else "更新成功"
     if person is not None:
+        if conflicts:
+            # DingTalk still holds the value it refused: what we hold is DingTalk's view with our kept values.
+            local_view = await _local_view(person)
+            kept = {k: (local_view.get(k), ding_view.get(k)) for k in conflicts}
+            view_hash = hashing.person_hash(local_view)
+            message += "；" + _kept_message(kept).replace("蓝钉有未同步的修改", "钉钉拒绝的修改待处理")
         # What we now hold equals DingTalk: nothing to push back.
         await Person.filter(id=person.id).update(pushed_hash=view_hash, needs_push=False)
     return Outcome(
         "person",
         "added" if local is None else "updated",
         user.name,
-        "新增成功" if local is None else "更新成功",
+        message,
         getattr(person, "id", None),
         userid,
     )
@@ -123,12 +147,18 @@ async def apply_department(client: DingTalkClient, org: Org, dept_id: int) -> Ou
             return Outcome("dept", "skipped", local.name, "蓝钉有未同步的修改，以蓝钉为准", local.id, dept_id)
         await dingtalk_in.remove_department(org, dept_id)
         return Outcome("dept", "deleted", local.name, "钉钉已删除，部门已删除", local.id, dept_id)
-    main_hash = hashing.view_hash(hashing.dept_main_from_ding(dept))
-    full_hash = main_hash + hashing.view_hash(hashing.dept_rel_from_ding(dept))
+    ding_main = fields.dept_main_from_ding(dept)
+    main_hash = hashing.view_hash(ding_main)
+    full_hash = main_hash + hashing.view_hash(fields.dept_rel_from_ding(dept))
     if local is not None and local.pushed_hash == full_hash:
         return Outcome("dept", "skipped", dept.name, "与蓝钉一致（本系统推送的回调）", local.id, dept_id)
     if local is not None and local.needs_push:
-        return Outcome("dept", "skipped", dept.name, "蓝钉有未同步的修改，以蓝钉为准", local.id, dept_id)
+        parent = await Department.get_or_none(id=local.parent_id) if local.parent_id else None
+        mine = fields.dept_main_view(local, parent.ding_id if parent else None)
+        diffs = {
+            k: (mine.get(k, ""), ding_main.get(k, "")) for k in {*mine, *ding_main} if mine.get(k) != ding_main.get(k)
+        }
+        return Outcome("dept", "skipped", dept.name, _kept_message(diffs), local.id, dept_id)
     await dingtalk_in.apply_department(org, dept, force=True)
     row = await Department.get_or_none(org_id=org.id, ding_id=dept_id)
     if row is not None:

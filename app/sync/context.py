@@ -35,10 +35,6 @@ class ConfigFailure(Exception):
     """The run cannot go on: credentials, permissions, the source system. The message is for the admin."""
 
 
-class ThresholdBlocked(Exception):
-    """A stage would remove more than the delete threshold allows; nothing was removed."""
-
-
 @dataclass
 class RunContext:
     org: Org
@@ -50,6 +46,8 @@ class RunContext:
     counters: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     warnings: int = 0
+    reconcile: bool = False  # compare every object with what DingTalk holds (full runs, the weekly reconcile)
+    blocked_removals: list[dict[str, Any]] = field(default_factory=list)  # held back by the delete threshold
     _entries: list[tuple] = field(default_factory=list)
     _last_save: float = 0.0
     progress: live.Progress | None = None
@@ -58,6 +56,17 @@ class RunContext:
     def app(self) -> App:
         agent = (self.org.agent_id or "").strip()
         return App(self.org.corpid, self.org.appkey, self.org.appsecret, int(agent) if agent.isdigit() else None)
+
+    @property
+    def threshold_blocked(self) -> bool:
+        return bool(self.blocked_removals)
+
+    def block_removals(self, items: list[dict[str, Any]], message: str) -> None:
+        """The threshold held these removals back: the run lists them and ends 警告 (never 成功)."""
+        if not self.blocked_removals:
+            self.notes.append(message)
+        self.blocked_removals.extend(items)
+        self.warnings += 1
 
     # -- counters and entries -----------------------------------------------------------------------------------
 

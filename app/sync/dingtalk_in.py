@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from app.core.change_tracking import now_ms, touch_feed
 from app.dingtalk.client import App, DingTalkClient
 from app.dingtalk.contacts_api import Department as DingDept
 from app.dingtalk.contacts_api import DeptBrief, User
 from app.models import tree
 from app.models.contacts import Department, HideMode, Person, RestrictMode
 from app.models.orgs import Org
-from app.services.change_tracking import now_ms, touch_feed
+from app.sync import fields
 
 log = logging.getLogger(__name__)
 
@@ -144,19 +145,12 @@ async def _full_dept_values(org: Org, ding: DingDept) -> dict[str, Any]:
     return values
 
 
-def _person_values(ding: User) -> dict[str, Any]:
-    return {
-        "name": (ding.name or ding.userid)[:64],
-        "avatar_url": (ding.avatar or "")[:512],
-        "mobile": (ding.mobile or None) and ding.mobile[:32],
-        "hide_mobile": bool(ding.hide_mobile),
-        "senior_mode": bool(ding.senior),
-        "email": (ding.email or ding.org_email or "")[:128],
-        "job_number": (ding.job_number or "")[:64],
-        "title": (ding.title or "")[:64],
-        "unionid": ding.unionid,
-        "is_active": True,
-    }
+def _person_values(ding: User, person: Person | None = None) -> dict[str, Any]:
+    """Local values from a DingTalk user (the field table); fields DingTalk refused to take from us stay local."""
+    values = fields.person_ding_values(ding)
+    for name in (person.sync_conflicts or {}) if person is not None else ():
+        values.pop(name, None)
+    return values
 
 
 def _differs(obj: Any, values: dict[str, Any]) -> bool:
@@ -226,7 +220,7 @@ async def apply_user(org: Org, ding_user: User, *, force: bool = False) -> Outco
     local_depts = [depts[d] for d in ding_user.dept_id_list if d in depts]
     main_id = local_depts[0] if local_depts else (await root_department(org)).id
     others = [d for d in dict.fromkeys(local_depts) if d != main_id]
-    values = {**_person_values(ding_user), "main_dept_id": main_id}
+    values = {**_person_values(ding_user, person), "main_dept_id": main_id}
     if person is None:
         person = await Person.create(org_id=org.id, ding_userid=ding_user.userid, needs_push=False, **values)
         touch_feed(person)
@@ -446,14 +440,15 @@ async def _upsert_people(
         local = [dept_map[d].id for d in user.dept_id_list if d in dept_map]
         main_id = local[0] if local else root_id
         others = [d for d in dict.fromkeys(local) if d != main_id]
-        values = {**_person_values(user), "main_dept_id": main_id}
         person = by_uid.get(user.userid)
+        values = {**_person_values(user, person), "main_dept_id": main_id}
         if person is None and user.mobile:
             candidate = by_mobile.get(user.mobile)
             if candidate is not None and candidate.ding_userid and candidate.ding_userid != user.userid:
                 result.errors.append(f"{user.name}（{user.userid}）：手机号已被本地人员 {candidate.name} 使用")
                 continue
             person = candidate
+            values = {**_person_values(user, person), "main_dept_id": main_id}
         if person is None:
             to_create.append(
                 Person(org_id=org.id, ding_userid=user.userid, needs_push=False, feed_time=stamp, **values)
@@ -477,9 +472,9 @@ async def _upsert_people(
         to_update.append(person)
         if current != set(others):
             other_depts[user.userid] = others
-    fields = ["ding_userid", "feed_time", "main_dept_id", *_person_values(users[0]).keys()] if users else []
+    columns = ["ding_userid", "feed_time", "main_dept_id", *_person_values(users[0]).keys()] if users else []
     for batch in _chunks(to_update):
-        await Person.bulk_update(batch, fields=fields, batch_size=BATCH)
+        await Person.bulk_update(batch, fields=columns, batch_size=BATCH)
     result.people_updated = len(to_update)
     for batch in _chunks(to_create):
         await Person.bulk_create(batch)

@@ -1,7 +1,8 @@
 """Hashes of what DingTalk sees of a department or a person, to decide whether a push is needed.
 
-The hash input is a "DingTalk view": a dict of DingTalk field names and DingTalk ids, built either from our rows
-(push) or from what DingTalk returns (callbacks). Equal views mean equal hashes, so an unchanged object costs no API
+The hash input is a "DingTalk view" (``app.sync.fields``): field names and normalised values, fields at their
+default left out, built either from our rows (push) or from what DingTalk returns (callbacks, reconcile).
+Equal views mean equal hashes, so an unchanged object costs no API
 call, and a callback echoing our own push is recognised as "nothing new".
 
 A department's ``pushed_hash`` has two halves of 32 hex characters: the *main* half (name, parent, order, group
@@ -14,8 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Any
-
-from app.services.mobiles import plain_mobile
 
 HALF = 32
 
@@ -46,55 +45,4 @@ def rel_half(pushed: str) -> str:
     return pushed[HALF : 2 * HALF] if len(pushed) >= 2 * HALF else ""
 
 
-# -- views from DingTalk objects (callbacks) ----------------------------------------------------------------------
-
-
-def dept_main_from_ding(dept: Any) -> dict[str, Any]:
-    return {
-        "name": dept.name,
-        "parent_id": int(dept.parent_id or 0),
-        "order": int(dept.order or 0),
-        "create_dept_group": bool(dept.create_dept_group),
-    }
-
-
-def dept_rel_from_ding(dept: Any) -> dict[str, Any]:
-    hide = bool(dept.hide_dept)
-    outer = bool(dept.outer_dept)
-    return {
-        "managers": list(dept.dept_manager_userid_list or []),
-        "owner": (dept.org_dept_owner or "") if dept.create_dept_group else "",
-        "group_sub": bool(dept.group_contain_sub_dept) if dept.create_dept_group else False,
-        "hide_dept": hide,
-        "dept_permits": sorted(int(x) for x in dept.dept_permits or []) if hide else [],
-        "user_permits": sorted(str(x) for x in dept.user_permits or []) if hide else [],
-        "outer_dept": outer,
-        "only_self": bool(dept.outer_dept_only_self) if outer else False,
-        "outer_depts": sorted(int(x) for x in dept.outer_permit_depts or []) if outer else [],
-        "outer_users": sorted(str(x) for x in dept.outer_permit_users or []) if outer else [],
-    }
-
-
-def person_view_from_ding(user: Any) -> dict[str, Any]:
-    return {
-        "name": user.name,
-        "mobile": plain_mobile(user.mobile or ""),  # DingTalk may answer "+86-138..." for "138..."
-        "dept_id_list": [int(x) for x in user.dept_id_list or []],
-        "title": user.title or "",
-        "email": user.email or "",
-        "job_number": user.job_number or "",
-        "hide_mobile": bool(user.hide_mobile),
-        "senior_mode": bool(user.senior),
-    }
-
-
-__all__ = [
-    "dept_hash",
-    "dept_main_from_ding",
-    "dept_rel_from_ding",
-    "main_half",
-    "person_hash",
-    "person_view_from_ding",
-    "rel_half",
-    "view_hash",
-]
+__all__ = ["dept_hash", "main_half", "person_hash", "rel_half", "view_hash"]

@@ -14,6 +14,7 @@ STAGE_LABELS = {
     "": "准备中",
     "ding_in": "从钉钉同步",
     "source": "从EKP同步",
+    "reconcile": "与钉钉核对",
     "push": "同步到钉钉",
     "done": "已结束",
 }

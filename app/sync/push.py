@@ -18,13 +18,13 @@ from typing import Any, TypeVar
 
 from tortoise.expressions import Q
 
+from app.core.change_tracking import now_ms, touch_feed
 from app.dingtalk.client import App
 from app.dingtalk.errors import DingTalkError, DingTalkTransportError
-from app.models.contacts import Department, HideMode, Person, RestrictMode
-from app.services.change_tracking import touch_feed
-from app.sync import hashing
+from app.models.access import FeedTombstone
+from app.models.contacts import Department, Person
+from app.sync import fields, hashing, threshold
 from app.sync.context import ConfigFailure, RunContext
-from app.sync.threshold import check_removals
 
 log = logging.getLogger(__name__)
 
@@ -85,108 +85,16 @@ async def _gather(batch: list[T], one: Callable[[T], Awaitable[None]], ctx: RunC
     await ctx.flush()
 
 
-# -- views -----------------------------------------------------------------------------------------------------------
-
-
-def dept_main_view(dept: Department, parent_ding: int | None) -> dict[str, Any]:
-    return {
-        "name": dept.name,
-        "parent_id": int(parent_ding or 0),
-        "order": int(dept.order or 0),
-        "create_dept_group": bool(dept.create_group),
-    }
-
-
-def dept_rel_view(dept: Department, person_ding: dict[int, str], dept_ding: dict[int, int]) -> dict[str, Any]:
-    def users(ids: Iterable[Any]) -> list[str]:
-        return [person_ding[int(i)] for i in ids or [] if int(i) in person_ding]
-
-    def depts(ids: Iterable[Any]) -> list[int]:
-        return sorted(dept_ding[int(i)] for i in ids or [] if int(i) in dept_ding)
-
-    hide = dept.hide_mode != HideMode.OFF
-    outer = dept.restrict_mode != RestrictMode.OFF
-    some_hidden = dept.hide_mode == HideMode.SOME
-    some_outer = dept.restrict_mode == RestrictMode.SOME
-    owner = person_ding.get(dept.group_owner_id or 0, "") if dept.create_group else ""
-    return {
-        "managers": users(dept.manager_ids),
-        "owner": owner,
-        "group_sub": bool(dept.group_include_sub) if dept.create_group else False,
-        "hide_dept": hide,
-        "dept_permits": depts(dept.hide_visible_dept_ids) if some_hidden else [],
-        "user_permits": sorted(users(dept.hide_visible_person_ids)) if some_hidden else [],
-        "outer_dept": outer,
-        "only_self": dept.restrict_mode == RestrictMode.SELF,
-        "outer_depts": depts(dept.restrict_dept_ids) if some_outer else [],
-        "outer_users": sorted(users(dept.restrict_person_ids)) if some_outer else [],
-    }
-
-
-DEFAULT_REL = {
-    "managers": [],
-    "owner": "",
-    "group_sub": False,
-    "hide_dept": False,
-    "dept_permits": [],
-    "user_permits": [],
-    "outer_dept": False,
-    "only_self": False,
-    "outer_depts": [],
-    "outer_users": [],
-}
-
-
-def rel_fields(view: dict[str, Any], create_group: bool) -> dict[str, Any]:
-    """The update body for a relations view (DingTalk field names; lists become CSV in the client)."""
-    fields: dict[str, Any] = {
-        "hide_dept": view["hide_dept"],
-        "dept_permits": view["dept_permits"] if view["hide_dept"] else None,
-        "user_permits": view["user_permits"] if view["hide_dept"] else None,
-        "outer_dept": view["outer_dept"],
-        "outer_dept_only_self": view["only_self"] if view["outer_dept"] else None,
-        "outer_permit_depts": view["outer_depts"] if view["outer_dept"] else None,
-        "outer_permit_users": view["outer_users"] if view["outer_dept"] else None,
-    }
-    if view["managers"]:
-        fields["dept_manager_userid_list"] = view["managers"]
-    else:
-        fields["force_update_fields"] = "dept_manager_userid_list"
-    if create_group:
-        fields["auto_add_user"] = True
-        fields["group_contain_sub_dept"] = view["group_sub"]
-        if view["owner"]:
-            fields["org_dept_owner"] = view["owner"]
-    return fields
+# -- views (derived from the field table) ------------------------------------------------------------------------
 
 
 def person_view(person: Person, dept_ding: dict[int, int], other_ids: list[int]) -> dict[str, Any] | None:
+    """The DingTalk view of a person, or None while its main department is not in DingTalk yet."""
     main = dept_ding.get(person.main_dept_id)
     if main is None:
         return None
     ids = [main] + [dept_ding[d] for d in other_ids if d in dept_ding and dept_ding[d] != main]
-    return {
-        "name": person.name,
-        "mobile": person.mobile or "",
-        "dept_id_list": list(dict.fromkeys(ids)),
-        "title": person.title or "",
-        "email": person.email or "",
-        "job_number": person.job_number or "",
-        "hide_mobile": bool(person.hide_mobile),
-        "senior_mode": bool(person.senior_mode),
-    }
-
-
-def _user_fields(view: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": view["name"],
-        "dept_id_list": view["dept_id_list"],
-        "title": view["title"],
-        "email": view["email"] or None,
-        "job_number": view["job_number"],
-        "hide_mobile": view["hide_mobile"],
-        "senior_mode": view["senior_mode"],
-    }
+    return fields.person_view(person, list(dict.fromkeys(ids)))
 
 
 # -- the stage --------------------------------------------------------------------------------------------------------
@@ -220,7 +128,14 @@ class Pusher:
     async def push_departments(self) -> None:
         rows = await Department.filter(org_id=self.org_id).order_by("depth", "id")
         self.depts = {d.id: d for d in rows}
-        live = [d for d in rows if not d.is_deleted and d.parent_id is not None]
+        # An incremental run looks only at departments marked as changed (or not yet in DingTalk); a full run or a
+        # reconcile looks at all of them (the reconcile has just re-based their hashes on what DingTalk holds).
+        everyone = self.ctx.full or self.ctx.reconcile
+        live = [
+            d
+            for d in rows
+            if not d.is_deleted and d.parent_id is not None and (everyone or d.needs_push or d.ding_id is None)
+        ]
         todo: list[tuple[Department, dict[str, Any]]] = []
         levels: dict[int, list[Department]] = {}
         for dept in live:
@@ -231,7 +146,7 @@ class Pusher:
             for dept in levels[depth]:
                 parent = self.depts.get(dept.parent_id)
                 parent_ding = parent.ding_id if parent is not None else None
-                view = dept_main_view(dept, parent_ding)
+                view = fields.dept_main_view(dept, parent_ding)
                 if dept.ding_id is not None and hashing.main_half(dept.pushed_hash) == hashing.view_hash(view):
                     self.ctx.advance()
                     continue
@@ -254,14 +169,7 @@ class Pusher:
                 dept.ding_id = await self._create_dept(dept, view)
                 touch_feed(dept)
             else:
-                await self.client.update_department(
-                    self.app,
-                    dept.ding_id,
-                    name=view["name"],
-                    parent_id=view["parent_id"],
-                    order=view["order"],
-                    create_dept_group=view["create_dept_group"] or None,
-                )
+                await self.client.update_department(self.app, dept.ding_id, **fields.dept_body(view))
         except DingTalkError as exc:
             _raise_if_config(exc)
             if not creating and _code(exc) in GONE_DEPT:
@@ -292,12 +200,12 @@ class Pusher:
 
     async def _create_dept(self, dept: Department, view: dict[str, Any]) -> int:
         try:
+            body = fields.dept_body(view)
             return await self.client.create_department(
                 self.app,
-                view["name"],
-                view["parent_id"],
-                order=view["order"],
-                create_dept_group=view["create_dept_group"] or None,
+                body.pop("name"),
+                body.pop("parent_id"),
+                **body,
                 source_identifier=dept.source_id or str(dept.id),
             )
         except DingTalkError as exc:
@@ -305,8 +213,8 @@ class Pusher:
                 raise
             # Same name under the same parent: ours from an interrupted run, or one made in DingTalk. Link it.
             for child in await self.client.list_sub_departments(self.app, view["parent_id"]):
-                if child.name == view["name"]:
-                    await self.client.update_department(self.app, child.dept_id, order=view["order"])
+                if child.name == dept.name:
+                    await self.client.update_department(self.app, child.dept_id, order=int(dept.order or 0))
                     return child.dept_id
             raise
 
@@ -356,11 +264,12 @@ class Pusher:
         self.count("person", "fetched")
         creating = not person.ding_userid
         action = "add" if creating else "update"
+        refused: dict[str, Any] = {}
         try:
             if creating:
                 await self._create_user(person, view)
             else:
-                await self.client.update_user(self.app, person.ding_userid, **_user_fields(view))
+                refused = await self._update_user(person, view)
         except DingTalkError as exc:
             _raise_if_config(exc)
             if not creating and _code(exc) in GONE_USER:
@@ -380,24 +289,76 @@ class Pusher:
             return
         except DingTalkTransportError as exc:
             _raise_if_config(exc)
+        # A refused field stays as LanDing has it, flagged until an admin resolves it; the hash is that of what we
+        # asked for, so the next incremental run does not ask again (a full run reports it again).
+        conflicts = dict(person.sync_conflicts or {})
+        for name in list(conflicts):
+            if name not in refused and view.get(name) == conflicts[name].get("local"):
+                continue  # still the value DingTalk refused: the flag stays until resolved
+            if name not in refused:
+                conflicts.pop(name)
+        conflicts.update(refused)
+        person.sync_conflicts = conflicts
         person.pushed_hash = digest
         person.needs_push = False
-        await person.save(update_fields=["ding_userid", "unionid", "pushed_hash", "needs_push", "feed_time"])
+        await person.save(
+            update_fields=["ding_userid", "unionid", "pushed_hash", "needs_push", "feed_time", "sync_conflicts"]
+        )
         self.count("person", "added" if creating else "updated")
         self._record(action, "person", person, message="新增成功" if creating else "更新成功")
         await self.ctx.tick()
 
-    async def _create_user(self, person: Person, view: dict[str, Any]) -> None:
-        fields = _user_fields(view)
+    async def _update_user(self, person: Person, view: dict[str, Any]) -> dict[str, Any]:
+        """Update a user; a field DingTalk refuses alone (``SyncField.refused_by``) is left out and the rest sent.
+
+        Returns the refused fields with both values, for ``Person.sync_conflicts``; each refusal is an error line
+        with DingTalk's code and the way out.
+        """
         try:
-            created = await self.client.create_user(self.app, mobile=view["mobile"] or None, **fields)
+            await self.client.update_user(self.app, person.ding_userid, **fields.user_body(view, create=False))
+            return {}
+        except DingTalkError as exc:
+            suspects = fields.refusable(_code(exc), view)
+            if not suspects:
+                raise
+            await self.client.update_user(
+                self.app, person.ding_userid, **fields.user_body(view, create=False, leave_out=suspects)
+            )
+            theirs = fields.person_view_from_ding(await self.client.get_user(self.app, person.ding_userid))
+            refused = {}
+            for name in suspects:
+                ding_value = fields.view_values(theirs)[name]
+                local_value = fields.view_values(view)[name]
+                if ding_value == local_value:
+                    continue
+                refused[name] = {"local": local_value, "ding": ding_value, "code": _code(exc)}
+                self.count("person", "update_failed")
+                self._record(
+                    "update",
+                    "person",
+                    person,
+                    ok=False,
+                    code=_code(exc),
+                    message=(
+                        f"钉钉拒绝修改{fields.label(name)}（{local_value or '空'}，钉钉仍为{ding_value or '空'}）："
+                        f"{_explain(exc)}。本系统的值已保留并标记为待处理（以本系统为准）；可在人员详情中选择"
+                        "保留钉钉的值，或删除后重新添加该人员"
+                    ),
+                )
+            return refused
+
+    async def _create_user(self, person: Person, view: dict[str, Any]) -> None:
+        body = fields.user_body(view, create=True)
+        mobile = fields.view_values(view)["mobile"] or None
+        try:
+            created = await self.client.create_user(self.app, mobile=mobile, **body)
             person.ding_userid, person.unionid = created.userid, created.unionid
         except DingTalkError as exc:
-            if _code(exc) not in (60102, 60104, 60107) or not view["mobile"]:
+            if _code(exc) not in (60102, 60104, 60107) or not mobile:
                 raise
             # Already there (an interrupted run created it, or the person joined in DingTalk): link and update.
-            userid = await self.client.get_userid_by_mobile(self.app, view["mobile"])
-            await self.client.update_user(self.app, userid, **fields)
+            userid = await self.client.get_userid_by_mobile(self.app, mobile)
+            await self.client.update_user(self.app, userid, **fields.user_body(view, create=False))
             user = await self.client.get_user(self.app, userid)
             person.ding_userid, person.unionid = userid, user.unionid
         touch_feed(person)
@@ -424,11 +385,11 @@ class Pusher:
                 person_ding[pid] = userid
         todo = []
         for dept in live:
-            view = dept_rel_view(dept, person_ding, dept_ding)
+            view = fields.dept_rel_view(dept, person_ding, dept_ding)
             digest = hashing.view_hash(view)
             if hashing.rel_half(dept.pushed_hash) == digest:
                 continue
-            if not hashing.rel_half(dept.pushed_hash) and view == DEFAULT_REL:
+            if not hashing.rel_half(dept.pushed_hash) and view == fields.DEFAULT_REL:
                 # A department DingTalk just created already has the default settings: nothing to send.
                 dept.pushed_hash = hashing.main_half(dept.pushed_hash) + digest
                 await dept.save(update_fields=["pushed_hash"])
@@ -440,7 +401,7 @@ class Pusher:
     async def _push_rel(self, item: tuple[Department, dict[str, Any], str]) -> None:
         dept, view, digest = item
         try:
-            await self.client.update_department(self.app, dept.ding_id, **rel_fields(view, dept.create_group))
+            await self.client.update_department(self.app, dept.ding_id, **fields.rel_body(view, dept.create_group))
             if dept.create_group and not dept.group_chat_id:
                 detail = await self.client.get_department(self.app, dept.ding_id)
                 dept.group_chat_id = detail.dept_group_chat_id or ""
@@ -463,16 +424,28 @@ class Pusher:
     # -- removals --------------------------------------------------------------------------------------------------
 
     async def push_removals(self) -> None:
-        people = await Person.filter(org_id=self.org_id, is_active=False, ding_userid__isnull=False).order_by("id")
+        kept_people, kept_depts = threshold.kept(self.ctx, "person"), threshold.kept(self.ctx, "dept")
+        people = [
+            p
+            for p in await Person.filter(org_id=self.org_id, is_active=False, ding_userid__isnull=False).order_by("id")
+            if p.id not in kept_people
+        ]
         depts = sorted(
-            (d for d in self.depts.values() if d.is_deleted and d.ding_id is not None and d.parent_id is not None),
+            (
+                d
+                for d in self.depts.values()
+                if d.is_deleted and d.ding_id is not None and d.parent_id is not None and d.id not in kept_depts
+            ),
             key=lambda d: -d.depth,
         )
         if not people and not depts:
             return
         total_people = await Person.filter(org_id=self.org_id, ding_userid__isnull=False).count()
         total_depts = sum(1 for d in self.depts.values() if d.ding_id is not None and d.parent_id is not None)
-        await check_removals(self.ctx, STAGE, len(depts), total_depts, len(people), total_people)
+        items = [threshold.removal("person", p, "本系统中已置为无效") for p in people]
+        items += [threshold.removal("dept", d, "本系统中已删除") for d in depts]
+        if not threshold.allow_removals(self.ctx, STAGE, items, total_depts, total_people):
+            return
         self.ctx.set_total(len(people) + len(depts), "删除")
         await _run_all(people, self._delete_person, self.ctx)
         for depth in sorted({d.depth for d in depts}, reverse=True):
@@ -517,6 +490,7 @@ class Pusher:
                 return
         except DingTalkTransportError as exc:
             _raise_if_config(exc)
+        await tombstone(obj, kind, ding_id)
         setattr(obj, id_field, None)
         obj.pushed_hash = ""
         obj.needs_push = False
@@ -525,6 +499,23 @@ class Pusher:
         self.count(kind, "deleted")
         self._record("delete", kind, obj, ding_id=ding_id, message=done_message)
         await self.ctx.tick()
+
+
+async def tombstone(obj: Person | Department, kind: str, ding_id: Any) -> None:
+    """The object leaves DingTalk: the mapping feed keeps reporting the removal (``dingIsDel``) after the row has
+    lost its DingTalk id, so every business system drops its mapping (kept ``TOMBSTONE_DAYS``)."""
+    business_id = obj.source_id or ("" if kind == "dept" else (obj.login_name or obj.mobile or "")) or ""
+    if not business_id or ding_id in (None, ""):
+        return
+    await FeedTombstone.create(
+        org_id=obj.org_id,
+        kind=kind,
+        ding_id=str(ding_id),
+        business_id=business_id[:64],
+        login_name=getattr(obj, "login_name", None),
+        mobile=getattr(obj, "mobile", None),
+        feed_time=now_ms(),
+    )
 
 
 async def push(ctx: RunContext) -> None:

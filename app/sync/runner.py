@@ -13,16 +13,20 @@ import logging
 from datetime import UTC, datetime
 
 from app import runtime
+from app.core.change_tracking import now_ms
+from app.models.access import TOMBSTONE_DAYS, FeedTombstone
 from app.models.orgs import Org
 from app.models.sync import RunKind, RunResult, RunTrigger, SyncRun, SyncSettings
 from app.sync import lease, summary
 from app.sync import progress as live
-from app.sync.context import ConfigFailure, RunContext, ThresholdBlocked
+from app.sync.context import ConfigFailure, RunContext
 
 log = logging.getLogger(__name__)
 
 BUSY_MESSAGE = "同步正在进行中"
 FULL_MARK = "full"
+RECONCILED_MARK = "reconciled_ms"  # when a run last compared every object with DingTalk
+MAX_LISTED = 5000  # held-back removals listed on one run (the count in the message is always complete)
 _running: set[int] = set()
 _tasks: dict[int, asyncio.Task[SyncRun]] = {}
 
@@ -112,6 +116,7 @@ async def _prepare(org_id: int, trigger: RunTrigger, full: bool) -> tuple[SyncRu
     except RuntimeError:
         client = None
     ctx = RunContext(org=org, run=run_row, settings=settings, client=client, full=full)
+    ctx.reconcile = _reconcile_due(settings, full)
     ctx.approved = settings.approved_run_id is not None
     ctx.progress = live.begin(org_id, run_row.id)
     return run_row, ctx
@@ -125,7 +130,7 @@ async def _keep_lease(org_id: int) -> None:
 
 
 async def _execute(ctx: RunContext) -> SyncRun:
-    from app.sync import callbacks, push, source  # stages import the runner's context only
+    from app.sync import callbacks, push, reconcile, source  # stages import the runner's context only
 
     org_id = ctx.org.id
     run_row = ctx.run
@@ -137,14 +142,14 @@ async def _execute(ctx: RunContext) -> SyncRun:
             await callbacks.catch_up(ctx)
             if ctx.settings.source_enabled:
                 await source.run(ctx)
+            if ctx.reconcile:
+                await reconcile.run(ctx)
             await push.push(ctx)
             result = RunResult.WARNING if ctx.warnings else RunResult.SUCCESS
             if ctx.approved:
                 await SyncSettings.filter(org_id=org_id).update(approved_run_id=None)
             await _settle_cursors(ctx)
-        except ThresholdBlocked as exc:
-            result, error = RunResult.FAILED, str(exc)
-            run_row.threshold_blocked = True
+            await _prune_tombstones(org_id)
         except ConfigFailure as exc:
             result, error = RunResult.FAILED, str(exc)
         except asyncio.CancelledError:
@@ -162,10 +167,29 @@ async def _execute(ctx: RunContext) -> SyncRun:
     return run_row
 
 
+async def _prune_tombstones(org_id: int) -> None:
+    cutoff = now_ms() - TOMBSTONE_DAYS * 86_400_000
+    await FeedTombstone.filter(org_id=org_id, feed_time__lt=cutoff).delete()
+
+
+def _reconcile_due(settings: SyncSettings, full: bool) -> bool:
+    """Full runs always compare with DingTalk itself; otherwise every ``reconcile_days`` days (0 = never)."""
+    if full:
+        return True
+    days = int(settings.reconcile_days or 0)
+    last = (settings.cursors or {}).get(RECONCILED_MARK)
+    if days <= 0 or not last:
+        return False
+    return now_ms() - int(last) >= days * 86_400_000
+
+
 async def _settle_cursors(ctx: RunContext) -> None:
     """A finished run is the new baseline: drop the full-run mark; without a source, remember when it ran."""
     settings = await SyncSettings.get(id=ctx.settings.id)
-    cursors = {str(k): v for k, v in (settings.cursors or {}).items() if k != FULL_MARK}
+    keep_full = ctx.threshold_blocked and FULL_MARK in (settings.cursors or {})
+    cursors = {str(k): v for k, v in (settings.cursors or {}).items() if k != FULL_MARK or keep_full}
+    if ctx.reconcile or RECONCILED_MARK not in cursors:
+        cursors[RECONCILED_MARK] = str(now_ms())
     if not settings.source_enabled:
         cursors["push"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     await SyncSettings.filter(id=settings.id).update(cursors=cursors)
@@ -183,6 +207,9 @@ async def _finish(ctx: RunContext, result: RunResult, error: str) -> None:
         notes = list(ctx.notes) + ([error] if error else [])
         run_row.summary = summary.build(ctx.counters, ctx.settings.source_name or ctx.settings.source_type, notes)
         run_row.counters = ctx.counters
+        if ctx.blocked_removals:
+            run_row.threshold_blocked = True
+            run_row.pending_removals = ctx.blocked_removals[:MAX_LISTED]
         if ctx.progress is not None:
             run_row.progress_done, run_row.progress_total = ctx.progress.done, ctx.progress.total
         await run_row.save()

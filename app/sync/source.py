@@ -22,25 +22,13 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app import runtime
-from app.ekp.models import shift_timestamp
-from app.ekp.org_source import (
-    CursorKind,
-    EkpAuthError,
-    EkpConnectionError,
-    EkpElement,
-    EkpError,
-    EkpForbiddenError,
-    EkpOrgSource,
-    EkpSourceConfig,
-    ElementType,
-)
+from app.core.change_tracking import now_ms
 from app.models import tree
-from app.models.contacts import Department, HideMode, Person, RestrictMode
+from app.models.contacts import Department, Person
 from app.models.sync import SyncSettings
-from app.services.change_tracking import now_ms
-from app.sync import bulk, member_roles
+from app.sync import bulk, fields, member_roles, sources, threshold
 from app.sync.context import ConfigFailure, RunContext
-from app.sync.threshold import check_removals
+from app.sync.sources import DEPT, PERSON, SourceAdapter, SourceError
 
 log = logging.getLogger(__name__)
 
@@ -48,58 +36,16 @@ STAGE = "source"
 WRITE_BATCH = 500
 SEEN_SUFFIX = "_seen"
 MAX_SEEN = 5000
-NEW_PERSON_COLUMNS = (
-    "org_id",
-    "name",
-    "login_name",
-    "mobile",
-    "email",
-    "job_number",
-    "main_dept_id",
-    "is_active",
-    "source_id",
-    "needs_push",
-    "feed_time",
-    "pushed_hash",
-    "hide_mobile",
-    "senior_mode",
-    "avatar_url",
-    "title",
-    "created_at",
-    "updated_at",
-)
-PERSON_FIELDS = ("name", "login_name", "mobile", "email", "job_number", "main_dept_id", "is_active")
+# Person columns the source sets (from the field table) and the rows this stage reads and writes.
+PERSON_FIELDS = (*(f.local for f in fields.PERSON_FROM_SOURCE), "main_dept_id", "is_active")
 PERSON_COLUMNS = ("id", "source_id", *PERSON_FIELDS, "ding_userid")
 PERSON_UPDATE_COLUMNS = (*PERSON_FIELDS, "source_id", "needs_push", "feed_time")
+NEW_PERSON_COLUMNS = ("org_id", *PERSON_FIELDS, "source_id", "needs_push", "feed_time")
 DEPT_COLUMNS = ("id", "parent_id", "name", "order", "path", "depth", "source_id", "ding_id", "is_deleted")
 DEPT_UPDATE_COLUMNS = ("source_id", "name", "order", "is_deleted", "needs_push", "feed_time")
-NEW_DEPT_COLUMNS = (
-    "org_id",
-    "parent_id",
-    "name",
-    "order",
-    "path",
-    "depth",
-    "manager_ids",
-    "admin_ids",
-    "create_group",
-    "group_chat_id",
-    "group_include_sub",
-    "hide_mode",
-    "hide_visible_person_ids",
-    "hide_visible_dept_ids",
-    "restrict_mode",
-    "restrict_person_ids",
-    "restrict_dept_ids",
-    "source_id",
-    "is_deleted",
-    "needs_push",
-    "pushed_hash",
-    "feed_time",
-    "created_at",
-    "updated_at",
-)
+NEW_DEPT_COLUMNS = ("org_id", "parent_id", "name", "order", "path", "depth", "source_id", "needs_push", "feed_time")
 _T = TypeVar("_T")
+SourceElement = Any  # an element as a source adapter yields it (attributes listed in app.sync.sources)
 
 
 # The stage reads and writes plain rows: ORM objects for 10,000 departments and 100,000 people cost more than the
@@ -117,18 +63,14 @@ class _Dept:
     is_deleted: bool
 
 
-@dataclass(slots=True)
 class _Person:
-    id: int
-    source_id: str | None
-    name: str
-    login_name: str | None
-    mobile: str | None
-    email: str
-    job_number: str
-    main_dept_id: int
-    is_active: bool
-    ding_userid: str | None
+    """A person row of ``PERSON_COLUMNS`` (attributes named after the columns, so the field table drives it)."""
+
+    __slots__ = PERSON_COLUMNS
+
+    def __init__(self, *values: Any) -> None:
+        for name, value in zip(PERSON_COLUMNS, values, strict=True):
+            setattr(self, name, value)
 
 
 def _dept_row(row: tuple) -> _Dept:
@@ -158,42 +100,29 @@ async def _prefetched(pages: AsyncIterator[_T]) -> AsyncIterator[_T]:
             await ahead
 
 
-def make_source(settings: SyncSettings, page_size: int | None = None) -> EkpOrgSource:
+def make_source(settings: SyncSettings, page_size: int | None = None) -> SourceAdapter:
     rt = runtime.get()
-    config = EkpSourceConfig(
-        base_url=settings.source_url,
+    config = sources.SourceConfig(
+        url=settings.source_url,
         user=settings.source_user,
         password=settings.source_password,
-        transport="soap" if settings.source_transport == "soap" else "rest",
+        transport=settings.source_transport,
         page_size=page_size or rt.settings.ekp_page_size,
     )
-    return EkpOrgSource(rt.http, config)
+    try:
+        return sources.make(settings.source_type, rt.http, config)
+    except SourceError as exc:
+        raise ConfigFailure(str(exc)) from exc
 
 
-def describe(error: EkpError) -> str:
-    if isinstance(error, EkpAuthError):
-        return "EKP验权失败：请检查验权账号和验权密码"
-    if isinstance(error, EkpForbiddenError):
-        return "EKP拒绝访问：请检查组织架构接出服务的访问策略（账号、IP限制）"
-    if isinstance(error, EkpConnectionError):
-        return f"无法连接EKP：{error.message}"
-    return f"EKP返回错误：{error.message}"
-
-
-def _person_values(e: EkpElement, main_dept_id: int) -> dict[str, Any]:
-    return {
-        "name": (e.name or e.login_name or e.id)[:64],
-        "login_name": (e.login_name or None) and e.login_name[:64],
-        "mobile": (e.mobile_no or None) and e.mobile_no[:32],
-        "email": (e.email or "")[:128],
-        "job_number": (e.no or "")[:64],
-        "main_dept_id": main_dept_id,
-        "is_active": True,
-    }
+def _unique_clash(exc: IntegrityError) -> bool:
+    """A login name or mobile already taken (worth retrying row by row), not a schema problem (NOT NULL...)."""
+    text = str(exc).lower()
+    return "unique" in text or "duplicate key" in text
 
 
 class SourceStage:
-    def __init__(self, ctx: RunContext, source: EkpOrgSource) -> None:
+    def __init__(self, ctx: RunContext, source: SourceAdapter) -> None:
         self.ctx = ctx
         self.source = source
         self.org_id = ctx.org.id
@@ -209,6 +138,7 @@ class SourceStage:
         self.moved: set[int] = set()  # people whose main department this run changed
         self.stamp = now_ms()
         self.recent: dict[str, dict[str, str]] = {}
+        self.present: dict[str, set[str]] = {}  # full runs: ids the source holds now, read before anything is applied
 
     def count(self, kind: str, key: str, n: int = 1) -> None:
         self.ctx.count(STAGE, kind, key, n)
@@ -218,7 +148,7 @@ class SourceStage:
         seen = self.cursors.get(f"{kind}{SEEN_SUFFIX}")
         return dict(seen) if isinstance(seen, dict) else None
 
-    def remember(self, kind: str, elements: list[EkpElement]) -> None:
+    def remember(self, kind: str, elements: list[SourceElement]) -> None:
         seen = self.recent.setdefault(str(kind), {})
         for e in elements:
             seen[e.id] = e.alter_time
@@ -228,7 +158,7 @@ class SourceStage:
             return
         self.cursors[str(kind)] = value
         # Keep what was applied inside the overlap window, so the next run's re-read of it costs nothing.
-        floor = shift_timestamp(value, -self.source.config.overlap_seconds)
+        floor = self.source.cursor_floor(value)
         recent = {i: t for i, t in self.recent.get(str(kind), {}).items() if t >= floor}
         previous = self.known(kind) or {}
         recent.update({i: t for i, t in previous.items() if t >= floor and i not in recent})
@@ -251,11 +181,11 @@ class SourceStage:
     async def departments(self) -> str | None:
         """Read and apply department changes; returns the cursor to save once removals are settled."""
         self.ctx.stage(STAGE, step="读取EKP部门")
-        cursor = self.cursors.get(CursorKind.DEPT)
-        elements: dict[str, EkpElement] = {}
+        cursor = self.cursors.get(DEPT)
+        elements: dict[str, SourceElement] = {}
         last = cursor
-        async for page in self.source.iter_changes(CursorKind.DEPT, cursor, known=self.known(CursorKind.DEPT)):
-            self.remember(CursorKind.DEPT, page.elements)
+        async for page in self.source.iter_changes(DEPT, cursor, known=self.known(DEPT)):
+            self.remember(DEPT, page.elements)
             for e in page.elements:
                 elements[e.id] = e  # the later change of one element wins
             last = page.cursor or last
@@ -268,23 +198,23 @@ class SourceStage:
                 self.dept_removals[self.by_source[e.id].id] = "EKP中已禁用"
         await self._apply_departments(available)
         if cursor is None:
-            present = {info.id for info in await self.source.get_elements_base_info(CursorKind.DEPT)}
+            present = self.present.get(DEPT) or await self.source.present_ids(DEPT)
             for source_id, dept in self.by_source.items():
                 if source_id not in present and not dept.is_deleted and dept.parent_id is not None:
                     self.dept_removals[dept.id] = "EKP中已删除"
         await self.ctx.flush()
         return last
 
-    def _parent_of(self, e: EkpElement) -> _Dept | None:
+    def _parent_of(self, e: SourceElement) -> _Dept | None:
         if not e.parent:
             return self.root
         parent = self.by_source.get(e.parent)
         return parent if parent is not None and not parent.is_deleted else None
 
-    async def _apply_departments(self, pending: dict[str, EkpElement]) -> None:
+    async def _apply_departments(self, pending: dict[str, SourceElement]) -> None:
         # The top org element is our root department (DingTalk's root, id 1).
         for e in list(pending.values()):
-            if e.type == ElementType.ORG and not e.parent and self.root is not None:
+            if self.source.is_top(e) and self.root is not None:
                 if self.root.source_id != e.id:
                     self.root.source_id = e.id
                     await Department.filter(id=self.root.id).update(source_id=e.id)
@@ -298,7 +228,7 @@ class SourceStage:
             ready = [e for e in pending.values() if self._parent_of(e) is not None]
             if not ready:
                 break
-            creates: list[tuple[EkpElement, _Dept]] = []
+            creates: list[tuple[SourceElement, _Dept]] = []
             updates: list[_Dept] = []
             for e in ready:
                 del pending[e.id]
@@ -363,10 +293,9 @@ class SourceStage:
             if row_id in self.depts:
                 self.depts[row_id].path, self.depts[row_id].depth = path, depth
 
-    async def _create_departments(self, creates: list[tuple[EkpElement, _Dept]]) -> None:
+    async def _create_departments(self, creates: list[tuple[SourceElement, _Dept]]) -> None:
         for start in range(0, len(creates), WRITE_BATCH):
             chunk = creates[start : start + WRITE_BATCH]
-            stamp = bulk.now()
             rows = [
                 (
                     self.org_id,
@@ -375,30 +304,15 @@ class SourceStage:
                     int(e.order or 0),
                     "/",
                     parent.depth + 1,
-                    [],
-                    [],
-                    False,
-                    "",
-                    False,
-                    HideMode.OFF,
-                    [],
-                    [],
-                    RestrictMode.OFF,
-                    [],
-                    [],
                     e.id,
-                    False,
                     True,
-                    "",
                     self.stamp,
-                    stamp,
-                    stamp,
                 )
                 for e, parent in chunk
             ]
             parents = {e.id: parent for e, parent in chunk}
             async with in_transaction():
-                await bulk.insert_rows(Department, NEW_DEPT_COLUMNS, rows)
+                await bulk.insert_new(Department, NEW_DEPT_COLUMNS, rows)
                 ids = dict(
                     await bulk.select_in(
                         Department, ("source_id", "id"), "source_id", parents, '"org_id" = {}', [self.org_id]
@@ -423,23 +337,23 @@ class SourceStage:
 
     async def people(self) -> str | None:
         self.ctx.stage(STAGE, step="读取EKP人员")
-        cursor = self.cursors.get(CursorKind.PERSON)
+        cursor = self.cursors.get(PERSON)
         dept_ids = {sid: d.id for sid, d in self.by_source.items() if not d.is_deleted}
         last = cursor
         saved_until = cursor
-        pages = self.source.iter_changes(CursorKind.PERSON, cursor, known=self.known(CursorKind.PERSON))
+        pages = self.source.iter_changes(PERSON, cursor, known=self.known(PERSON))
         async for page in _prefetched(pages):
-            self.remember(CursorKind.PERSON, page.elements)
+            self.remember(PERSON, page.elements)
             self.count("person", "fetched", len(page.elements))
             if self.ctx.progress is not None:
                 self.ctx.progress.total += len(page.elements)
             await self._apply_people(page.elements, dept_ids)
             last = page.cursor or last
             if not self.person_removals and last != saved_until:
-                await self.save_cursor(CursorKind.PERSON, last)  # committed, nothing pending: safe to move on
+                await self.save_cursor(PERSON, last)  # committed, nothing pending: safe to move on
                 saved_until = last
         if cursor is None:
-            present = {info.id for info in await self.source.get_elements_base_info(CursorKind.PERSON)}
+            present = self.present.get(PERSON) or await self.source.present_ids(PERSON)
             where = '"org_id" = {} AND "is_active" = {} AND "source_id" IS NOT NULL'
             rows = await bulk.select(Person, ("id", "source_id"), where, [self.org_id, True])
             for pid, source_id in rows:
@@ -454,7 +368,7 @@ class SourceStage:
         rows = await bulk.select_in(Person, PERSON_COLUMNS, column, keys, where, [self.org_id, *params])
         return [_person_row(r) for r in rows]
 
-    async def _apply_people(self, elements: list[EkpElement], dept_ids: dict[str, int]) -> None:
+    async def _apply_people(self, elements: list[SourceElement], dept_ids: dict[str, int]) -> None:
         ids = [e.id for e in elements]
         existing = {p.source_id: p for p in await self._people_by("source_id", ids, "")}
         unlinked_mobiles = [e.mobile_no for e in elements if e.id not in existing and e.mobile_no]
@@ -492,7 +406,7 @@ class SourceStage:
                     self.ctx.advance()
                     continue
                 main = person.main_dept_id
-            values = _person_values(e, main)
+            values = fields.person_source_values(e, main)
             if person is None:
                 creates.append({**values, "source_id": e.id})
                 continue
@@ -518,30 +432,16 @@ class SourceStage:
                     PERSON_UPDATE_COLUMNS,
                     [(*(getattr(p, k) for k in PERSON_FIELDS), p.source_id, True, self.stamp, p.id) for p in updates],
                 )
-                stamp = bulk.now()
-                await bulk.insert_rows(
+                await bulk.insert_new(
                     Person,
                     NEW_PERSON_COLUMNS,
-                    (
-                        (
-                            self.org_id,
-                            *(p[k] for k in PERSON_FIELDS),
-                            p["source_id"],
-                            True,
-                            self.stamp,
-                            "",
-                            False,
-                            False,
-                            "",
-                            "",
-                            stamp,
-                            stamp,
-                        )
-                        for p in creates
-                    ),
+                    ((self.org_id, *(p[k] for k in PERSON_FIELDS), p["source_id"], True, self.stamp) for p in creates),
                 )
-        except IntegrityError:
+        except IntegrityError as exc:
+            if not _unique_clash(exc):
+                raise  # a schema problem: the run ends 失败 with the database's own words, never retried silently
             # A login name or mobile clashes with someone else: write one by one and report the clashes.
+            log.info("person batch of org %s has a login/mobile clash, writing one by one: %s", self.org_id, exc)
             new = [Person(org_id=self.org_id, needs_push=True, feed_time=self.stamp, **values) for values in creates]
             await self._write_people_one_by_one(new, await self._orm_people(updates), list(PERSON_UPDATE_COLUMNS))
             return
@@ -625,13 +525,21 @@ class SourceStage:
     # -- removals -----------------------------------------------------------------------------------------------
 
     async def removals(self) -> None:
+        self._keep_refused()
         if not self.person_removals and not self.dept_removals:
             return
         total_people = await Person.filter(org_id=self.org_id, is_active=True).count()
         total_depts = sum(1 for d in self.depts.values() if not d.is_deleted and d.parent_id is not None)
-        await check_removals(
-            self.ctx, STAGE, len(self.dept_removals), total_depts, len(self.person_removals), total_people
-        )
+        people_rows = await self._people_by("id", list(self.person_removals), '"is_active" = {}', True)
+        items = [threshold.removal("person", p, self.person_removals[p.id]) for p in people_rows]
+        items += [
+            threshold.removal("dept", self.depts[i], why) for i, why in self.dept_removals.items() if i in self.depts
+        ]
+        if not threshold.allow_removals(self.ctx, STAGE, items, total_depts, total_people):
+            # Nothing is removed and the cursors stay where they are, so the next run sees these removals again.
+            self.person_removals.clear()
+            self.dept_removals.clear()
+            return
         self.ctx.set_total(len(self.person_removals) + len(self.dept_removals), "删除")
         people = sorted(
             await self._people_by("id", list(self.person_removals), '"is_active" = {}', True),
@@ -655,6 +563,37 @@ class SourceStage:
         self.ctx.advance(len(people))
         await self._remove_departments()
         await self.ctx.flush()
+
+    def _keep_refused(self) -> None:
+        """Removals an admin refused (拒绝 on a blocked run) are not repeated: one line each, nothing removed."""
+        for kind, pending in (("person", self.person_removals), ("dept", self.dept_removals)):
+            for local_id in threshold.kept(self.ctx, kind) & set(pending):
+                why = pending.pop(local_id)
+                self.ctx.entry(
+                    STAGE, "keep", kind, "", local_id=local_id, message=f"{why}，但管理员已拒绝删除，保留（未删除）"
+                )
+
+    async def check_health(self) -> None:
+        """Source-health guard (full runs): far fewer elements than we hold from the source means a broken source
+        (an empty export, a wrong scope), not a mass departure. Checked before anything is applied."""
+        guard = int(self.ctx.settings.source_drop_guard)
+        if guard >= 100:
+            return
+        held = {
+            DEPT: await Department.filter(org_id=self.org_id, is_deleted=False, source_id__isnull=False)
+            .exclude(parent_id=None)
+            .count(),
+            PERSON: await Person.filter(org_id=self.org_id, is_active=True, source_id__isnull=False).count(),
+        }
+        for kind, label in ((DEPT, "部门"), (PERSON, "人员")):
+            self.present[kind] = await self.source.present_ids(kind)
+            have, now = held[kind], len(self.present[kind])
+            if have >= 10 and now < have * (100 - guard) / 100:
+                raise ConfigFailure(
+                    f"源系统数据异常：源系统现有{label}{now}条，比本系统已同步的{have}条少"
+                    f"{100 - 100 * now // have}%，超过源数据保护阈值{guard}%。已视为源系统故障，本次同步未做任何修改；"
+                    "请检查源系统的组织架构接出服务。"
+                )
 
     async def release_member_roles(self) -> None:
         left = self.moved | set(self.person_removals)
@@ -707,13 +646,18 @@ async def run(ctx: RunContext, *, page_size: int | None = None) -> None:
     ctx.stage(STAGE)
     try:
         with bulk.relaxed_gc():
+            if stage.cursors.get(DEPT) is None or stage.cursors.get(PERSON) is None:
+                await stage.check_health()
             dept_cursor = await stage.departments()
             person_cursor = await stage.people()
             await stage.removals()
             await stage.release_member_roles()
-    except EkpError as exc:
-        raise ConfigFailure(describe(exc)) from exc
+    except SourceError as exc:
+        raise ConfigFailure(str(exc)) from exc
+    if ctx.threshold_blocked:
+        await ctx.flush(force=True)
+        return  # cursors stay: the held-back removals are read again by the next run
     # Everything up to these cursors is committed (removals included): the next run starts after them.
-    await stage.save_cursor(CursorKind.DEPT, dept_cursor)
-    await stage.save_cursor(CursorKind.PERSON, person_cursor)
+    await stage.save_cursor(DEPT, dept_cursor)
+    await stage.save_cursor(PERSON, person_cursor)
     await ctx.flush(force=True)

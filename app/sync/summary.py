@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-STAGE_ORDER = ("ding_in", "source", "push")
+STAGE_ORDER = ("ding_in", "source", "reconcile", "push")
 OBJECT_LABELS = {"dept": "部门", "person": "人员"}
 # Counter key -> words, in the order the guide prints them. 获取 is always shown, the others only when non-zero.
 COUNTER_LABELS = (
@@ -21,11 +21,15 @@ COUNTER_LABELS = (
     ("update_failed", "更新异常"),
     ("delete_failed", "删除异常"),
     ("skipped", "未处理"),
+    ("repaired", "与钉钉不一致待修复"),
+    ("linked", "按手机号关联"),
+    ("unknown", "仅钉钉中存在"),
 )
 
 
 def stage_title(stage: str, source_name: str = "EKP") -> str:
-    return {"ding_in": "从钉钉同步", "source": f"从{source_name or 'EKP'}同步", "push": "同步到钉钉"}[stage]
+    titles = {"ding_in": "从钉钉同步", "source": f"从{source_name or 'EKP'}同步", "reconcile": "与钉钉核对"}
+    return titles.get(stage, "同步到钉钉")
 
 
 def empty_counters() -> dict[str, dict[str, int]]:

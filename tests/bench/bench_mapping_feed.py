@@ -23,11 +23,12 @@ import aiohttp  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 from tortoise import Tortoise  # noqa: E402
 
+from app.core import change_tracking  # noqa: E402
 from app.core.db import build_config  # noqa: E402
 from app.core.security import install_secret_key  # noqa: E402
 from app.models.access import AccessSystem  # noqa: E402
 from app.models.contacts import Department, Person  # noqa: E402
-from app.services import change_tracking, mapping_feed  # noqa: E402
+from app.services import mapping_feed  # noqa: E402
 from tests import factories  # noqa: E402
 from tests.integration.access_support import FEED, free_port  # noqa: E402
 

@@ -17,11 +17,12 @@ from fastapi import FastAPI
 
 from app import runtime
 from app.api import ekp_feed, v1_access
+from app.core import change_tracking
 from app.core.config import Settings
 from app.models.accounts import Account, Role
 from app.models.contacts import Department, Person
 from app.models.orgs import Org
-from app.services import access_notify, access_systems, change_tracking
+from app.services import access_notify, access_systems
 from app.services.permissions import Actor
 from tests import factories
 

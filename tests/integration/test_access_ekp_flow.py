@@ -7,8 +7,9 @@ import json
 import aiohttp
 import pytest
 
+from app.core import change_tracking
 from app.models.access import AccessSystem
-from app.services import access_notify, access_systems, change_tracking, mapping_feed
+from app.services import access_notify, access_systems, mapping_feed
 from app.services.access_systems import SystemInput
 from tests import factories
 from tests.integration.access_support import FEED, basic, console, org_admin, receiver, seed_contacts

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from app.core import change_tracking
 from app.models.accounts import Role, RoleGrant
 from app.models.audit import AuditLog
 from app.models.contacts import Department
-from app.services import change_tracking, departments
+from app.services import departments
 from app.services.departments import DeptInput
 from app.services.errors import ValidationFailed
 from tests import contacts_factory as cf

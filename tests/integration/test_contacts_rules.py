@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from app.core import change_tracking
 from app.models.accounts import Role, RoleGrant
 from app.models.audit import AuditLog
 from app.models.contacts import Department, Person
 from app.models.sync import RunResult, SyncEntry
-from app.services import audit, change_tracking, departments, people
+from app.services import audit, departments, people
 from app.services.errors import PermissionDenied, ValidationFailed
 from app.services.people import PersonInput
 from app.sync import runner

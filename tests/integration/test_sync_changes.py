@@ -59,19 +59,26 @@ async def test_renames_moves_disables_and_hard_deletes_reach_both(env: SyncEnv) 
     assert details == 0
 
 
-async def test_threshold_stops_removals_until_approved(env: SyncEnv) -> None:
+async def test_threshold_holds_removals_only_until_approved(env: SyncEnv) -> None:
     assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
     await SyncSettings.filter(org_id=env.org.id).update(delete_threshold=10)
     result = await env.ekp_sim("POST", "/bulk/change", {"type": "person", "count": 8, "field": "disable", "seed": 3})
+    renamed = sorted(ekp_depts(env), key=lambda e: e.id)[0]
+    await env.ekp_sim("PATCH", f"/elements/{renamed.id}", {"name": "阈值期间改名"})
     blocked = await runner.run(env.org.id, RunTrigger.AUTO)
-    assert blocked.result == RunResult.FAILED and blocked.threshold_blocked
-    assert "超过删除记录阈值10%" in blocked.error and "人员8条" in blocked.error
+    # The removals wait for an admin; everything else still reaches DingTalk, and the run says so (警告, not 失败).
+    assert blocked.result == RunResult.WARNING and blocked.threshold_blocked
+    assert "超过删除记录阈值10%" in blocked.summary and "人员8条" in blocked.summary
+    assert sorted(r["source_id"] for r in blocked.pending_removals) == sorted(result["ids"])
+    assert all(r["name"] and r["ding_id"] and r["why"] == "EKP中已禁用" for r in blocked.pending_removals)
     assert await Person.filter(org_id=env.org.id, source_id__in=result["ids"], is_active=True).count() == 8
+    dept = await Department.get(org_id=env.org.id, source_id=renamed.id)
+    assert env.ding_depts()[dept.ding_id].name == "阈值期间改名"
     ding_before = len(env.ding_users())
 
-    # Still blocked on the next run: nothing was consumed.
+    # Still held on the next (scheduled) run: nothing was consumed, and the run does not fail.
     again = await runner.run(env.org.id, RunTrigger.AUTO)
-    assert again.threshold_blocked
+    assert again.threshold_blocked and again.result == RunResult.WARNING
     admin = await sync_env.org_admin(env.org)
     await sync_runs.approve_removals(admin, again.id)
     done = await runner.run(env.org.id, RunTrigger.AUTO)
@@ -79,6 +86,34 @@ async def test_threshold_stops_removals_until_approved(env: SyncEnv) -> None:
     assert await Person.filter(org_id=env.org.id, source_id__in=result["ids"], is_active=True).count() == 0
     assert len(env.ding_users()) == ding_before - 8
     assert (await SyncSettings.get(org_id=env.org.id)).approved_run_id is None
+
+
+async def test_rejected_removals_are_kept_by_later_runs(env: SyncEnv) -> None:
+    assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+    await SyncSettings.filter(org_id=env.org.id).update(delete_threshold=10)
+    result = await env.ekp_sim("POST", "/bulk/change", {"type": "person", "count": 8, "field": "disable", "seed": 5})
+    blocked = await runner.run(env.org.id, RunTrigger.AUTO)
+    assert blocked.threshold_blocked
+    admin = await sync_env.org_admin(env.org)
+    assert await sync_runs.reject_removals(admin, blocked.id) == 8
+    later = await runner.run(env.org.id, RunTrigger.AUTO)
+    assert later.result == RunResult.SUCCESS and not later.threshold_blocked
+    assert await Person.filter(org_id=env.org.id, source_id__in=result["ids"], is_active=True).count() == 8
+    kept = await SyncEntry.filter(run_id=later.id, action="keep").count()
+    assert kept == 8
+
+
+async def test_source_that_suddenly_returns_far_fewer_people_is_treated_as_broken(env: SyncEnv) -> None:
+    assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+    ids = [e.id for e in sorted(ekp_people(env), key=lambda e: e.id)[:15]]
+    for element_id in ids:  # hard deletes: gone from the export altogether, as when EKP answers a partial list
+        await env.ekp_sim("DELETE", f"/elements/{element_id}")
+    await SyncSettings.filter(org_id=env.org.id).update(cursors={}, delete_threshold=100)
+    run = await runner.run(env.org.id, RunTrigger.MANUAL)
+    assert run.result == RunResult.FAILED
+    assert "源系统数据异常" in run.error and "本次同步未做任何修改" in run.error
+    assert await Person.filter(org_id=env.org.id, source_id__in=ids, is_active=True).count() == 15
+    assert len(env.ding_users()) == len(ekp_people(env)) + 15 + 1
 
 
 async def test_dingtalk_refusals_are_reported_as_warnings(env: SyncEnv) -> None:
