@@ -1,6 +1,6 @@
 # Convergence of the contacts sync: refused DingTalk fields kept per person, removals held back by the delete
-# threshold listed per run with the admin's decision, removals an admin refused, the reconcile period and the
-# source-health guard.
+# threshold listed per run with the admin's decision, removals an admin refused, the reconcile period, the
+# source-health guard, and 分机号 (telephone) as a synced person field.
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from orjson import loads
@@ -20,31 +20,36 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Person',
             name='sync_conflicts',
-            field=fields.JSONField(default=dict, encoder=JSON_DUMPS, decoder=loads),
+            field=fields.JSONField(default=dict, db_default={}, encoder=JSON_DUMPS, decoder=loads),
+        ),
+        ops.AddField(
+            model_name='Person',
+            name='telephone',
+            field=fields.CharField(default='', db_default='', max_length=50),
         ),
         ops.AddField(
             model_name='SyncRun',
             name='decision',
-            field=fields.CharField(default='', max_length=16),
+            field=fields.CharField(default='', db_default='', max_length=16),
         ),
         ops.AddField(
             model_name='SyncRun',
             name='pending_removals',
-            field=fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads),
+            field=fields.JSONField(default=list, db_default=[], encoder=JSON_DUMPS, decoder=loads),
         ),
         ops.AddField(
             model_name='SyncSettings',
             name='kept_removals',
-            field=fields.JSONField(default=dict, encoder=JSON_DUMPS, decoder=loads),
+            field=fields.JSONField(default=dict, db_default={}, encoder=JSON_DUMPS, decoder=loads),
         ),
         ops.AddField(
             model_name='SyncSettings',
             name='reconcile_days',
-            field=fields.IntField(default=7),
+            field=fields.IntField(default=7, db_default=7),
         ),
         ops.AddField(
             model_name='SyncSettings',
             name='source_drop_guard',
-            field=fields.IntField(default=20),
+            field=fields.IntField(default=20, db_default=20),
         ),
     ]

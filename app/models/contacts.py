@@ -79,6 +79,7 @@ class Person(Model):
     email = fields.CharField(max_length=128, default="")
     job_number = fields.CharField(max_length=64, default="")
     title = fields.CharField(max_length=64, default="")
+    telephone = fields.CharField(max_length=50, default="", db_default="")  # 分机号 (EKP workPhone)
     is_active = fields.BooleanField(default=True)
     source_id = fields.CharField(max_length=64, null=True)
     ding_userid = fields.CharField(max_length=64, null=True)
@@ -87,7 +88,7 @@ class Person(Model):
     pushed_hash = fields.CharField(max_length=64, default="")
     # Fields DingTalk refused to take (e.g. 40022 for the mobile of a user who joined): field -> {local, ding,
     # code}. LanDing keeps its value; callbacks and pulls leave the field alone until an admin resolves it.
-    sync_conflicts = fields.JSONField(default=dict)
+    sync_conflicts = fields.JSONField(default=dict, db_default={})
     feed_time = fields.BigIntField(default=0, db_index=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

@@ -43,12 +43,12 @@ class SyncSettings(Model):
     # A run stopped by the delete threshold that an org admin approved: the next run performs its removals.
     approved_run_id = fields.IntField(null=True)
     # Removals an admin refused (拒绝) on a threshold-blocked run: {"person": [ids], "dept": [ids]}; runs keep them.
-    kept_removals = fields.JSONField(default=dict)
+    kept_removals = fields.JSONField(default=dict, db_default={})
     # A full run that compares every object with what DingTalk holds, at most this many days apart (0 = never).
-    reconcile_days = fields.IntField(default=7)
+    reconcile_days = fields.IntField(default=7, db_default=7)
     # Source-health guard: a full read with more than this percent fewer active people or departments than we
     # hold from the source means the source is broken; the run changes nothing (100 = off).
-    source_drop_guard = fields.IntField(default=20)
+    source_drop_guard = fields.IntField(default=20, db_default=20)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -72,8 +72,8 @@ class SyncRun(Model):
     threshold_blocked = fields.BooleanField(default=False)
     approved_by = fields.CharField(max_length=64, default="")
     # What the threshold held back: [{kind, id, name, ding_id, source_id, why}], listed on the run's log page.
-    pending_removals = fields.JSONField(default=list)
-    decision = fields.CharField(max_length=16, default="")  # approved | rejected, once an admin decided
+    pending_removals = fields.JSONField(default=list, db_default=[])
+    decision = fields.CharField(max_length=16, default="", db_default="")  # approved | rejected, once an admin decided
 
     class Meta:
         table = "sync_run"

@@ -64,7 +64,28 @@ async def sync_settings_page() -> None:
                     .mark("threshold")
                     .style("width: 180px")
                 )
-                ui.label("同步时删除数量超过该比例即停止删除；不需要阈值时设为 100").classes("text-caption text-grey-6")
+                ui.label("删除数量超过该比例时暂停删除（其他变更照常同步），等待批准；不限制时设为 100").classes(
+                    "text-caption text-grey-6"
+                )
+        with ui.row().classes("items-start gap-6 w-full q-mt-sm"):
+            with ui.column().classes("gap-1"):
+                reconcile_days = (
+                    ui.number("全量核对周期（天）", value=view.reconcile_days, min=0, max=365, step=1, format="%d")
+                    .props("outlined dense")
+                    .mark("reconcile-days")
+                    .style("width: 180px")
+                )
+                ui.label("定期与钉钉逐项核对并修复差异；0 表示只在全量同步时核对").classes("text-caption text-grey-6")
+            with ui.column().classes("gap-1"):
+                drop_guard = (
+                    ui.number("源数据保护阈值 (%)", value=view.source_drop_guard, min=0, max=100, step=1, format="%d")
+                    .props("outlined dense")
+                    .mark("source-drop-guard")
+                    .style("width: 180px")
+                )
+                ui.label(
+                    "全量读取时源系统的人员或部门比已同步的少于该比例，视为源系统故障，不做修改；100 表示关闭"
+                ).classes("text-caption text-grey-6")
 
     def show_next(times) -> None:
         upcoming.clear()
@@ -125,6 +146,8 @@ async def sync_settings_page() -> None:
     fields = {
         "cron": cron,
         "delete_threshold": threshold,
+        "reconcile_days": reconcile_days,
+        "source_drop_guard": drop_guard,
         "source_type": source_type,
         "source_name": source_name,
         "source_url": source_url,
@@ -134,6 +157,8 @@ async def sync_settings_page() -> None:
         return sync_settings.SettingsInput(
             cron=cron.value or "",
             delete_threshold=threshold.value if threshold.value is not None else "",
+            reconcile_days=reconcile_days.value if reconcile_days.value is not None else "",
+            source_drop_guard=drop_guard.value if drop_guard.value is not None else "",
             source_enabled=bool(enabled.value),
             source_type=source_type.value or "EKP",
             source_name=source_name.value or "",

@@ -9,15 +9,14 @@ from tortoise.transactions import in_transaction
 
 from app import runtime
 from app.core.security import mask
-from app.ekp.org_source import EkpOrgSource, EkpSourceConfig
 from app.models.orgs import Org
 from app.models.sync import RunTrigger, SyncSettings
 from app.services import audit
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Perm, require
-from app.sync import runner, scheduler
+from app.sync import runner, scheduler, sources
 
-SOURCE_TYPES = ("EKP",)
+SOURCE_TYPES = tuple(sources.ADAPTERS)
 
 
 @dataclass
@@ -26,6 +25,8 @@ class SettingsView:
     next_runs: list[datetime]
     delete_threshold: int
     source_enabled: bool
+    reconcile_days: int
+    source_drop_guard: int
     source_type: str
     source_name: str
     source_url: str
@@ -39,13 +40,15 @@ class SettingsView:
 @dataclass
 class SettingsInput:
     cron: str
-    delete_threshold: int | str
+    delete_threshold: int | float | str
     source_enabled: bool
     source_type: str = "EKP"
     source_name: str = ""
     source_url: str = ""
     source_user: str = ""
     source_password: str | None = None  # None = keep the stored one
+    reconcile_days: int | float | str | None = None  # None = keep the stored value
+    source_drop_guard: int | float | str | None = None
 
 
 async def _settings(org_id: int) -> SyncSettings:
@@ -64,6 +67,8 @@ def _view(s: SyncSettings, org_id: int) -> SettingsView:
         next_runs=upcoming,
         delete_threshold=s.delete_threshold,
         source_enabled=s.source_enabled,
+        reconcile_days=s.reconcile_days,
+        source_drop_guard=s.source_drop_guard,
         source_type=s.source_type or "EKP",
         source_name=s.source_name,
         source_url=s.source_url,
@@ -88,21 +93,38 @@ def preview_cron(expression: str) -> list[datetime]:
     return scheduler.next_runs(expression)
 
 
+def whole_number(value: object, field: str, message: str, low: int, high: int) -> int:
+    """A whole number from a form: number inputs yield floats (10.0), text may carry a % sign."""
+    text = str(value if value is not None else "").strip().rstrip("%").strip()
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValidationFailed(message, field=field) from None
+    if not number.is_integer() or not low <= number <= high:
+        raise ValidationFailed(message, field=field)
+    return int(number)
+
+
 def _validate(data: SettingsInput) -> dict[str, object]:
     problem = scheduler.validate_cron(data.cron)
     if problem:
         raise ValidationFailed(problem, field="cron")
-    try:
-        threshold = int(str(data.delete_threshold).strip().rstrip("%"))
-    except ValueError:
-        raise ValidationFailed("删除记录阈值应为0到100之间的整数", field="delete_threshold") from None
-    if not 0 <= threshold <= 100:
-        raise ValidationFailed("删除记录阈值应为0到100之间的整数", field="delete_threshold")
+    threshold = whole_number(
+        data.delete_threshold, "delete_threshold", "删除记录阈值应为0到100之间的整数（100表示不限制）", 0, 100
+    )
     values: dict[str, object] = {
         "cron": " ".join(data.cron.split()),
         "delete_threshold": threshold,
         "source_enabled": bool(data.source_enabled),
     }
+    if data.reconcile_days is not None:
+        values["reconcile_days"] = whole_number(
+            data.reconcile_days, "reconcile_days", "全量核对周期应为0到365之间的整数天（0表示不定期核对）", 0, 365
+        )
+    if data.source_drop_guard is not None:
+        values["source_drop_guard"] = whole_number(
+            data.source_drop_guard, "source_drop_guard", "源数据保护阈值应为0到100之间的整数（100表示关闭）", 0, 100
+        )
     if data.source_enabled:
         if data.source_type not in SOURCE_TYPES:
             raise ValidationFailed("目前只能选择源系统类型为 EKP", field="source_type")
@@ -154,11 +176,12 @@ async def check_connection(actor: Actor, org_id: int, data: SettingsInput) -> tu
     password = data.source_password
     if password is None:
         password = (await _settings(org_id)).source_password
-    source = EkpOrgSource(
-        runtime.get().http,
-        EkpSourceConfig(base_url=url, user=data.source_user.strip(), password=password, timeout_seconds=15),
-    )
-    result = await source.check_connection()
+    config = sources.SourceConfig(url=url, user=data.source_user.strip(), password=password, timeout_seconds=15)
+    try:
+        source = sources.make(data.source_type, runtime.get().http, config)
+    except sources.SourceError as exc:
+        raise ValidationFailed(str(exc), field="source_type") from None
+    result = await source.check()
     return result.ok, result.message
 
 

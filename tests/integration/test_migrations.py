@@ -83,3 +83,39 @@ async def test_migrations_add_the_other_department_lookup_index(tmp_path: Path) 
         if PG_DSN:
             await _drop_pg_database(name)
     assert "idx_person_other_dept_department" in names
+
+
+async def test_upgrade_adds_columns_to_tables_that_hold_rows(tmp_path: Path) -> None:
+    """Columns added after the first release carry database defaults, so an install with data upgrades.
+
+    SQLite only: rows are written with foreign keys unchecked, which PostgreSQL would not allow; PostgreSQL's
+    ``ADD COLUMN ... NOT NULL DEFAULT`` behaves the same way.
+    """
+    from tortoise.migrations.api.migrate import migrate
+
+    if PG_DSN:
+        return
+    url = f"sqlite://{tmp_path / 'up.sqlite3'}"
+    tables = ("person", "sync_run", "sync_settings")
+    async with TortoiseContext():
+        await migrate(config=build_config(url), target="models.0002_other_dept_lookup_index")
+        conn = Tortoise.get_connection("default")
+        await conn.execute_script("PRAGMA foreign_keys=OFF;")
+        for table in tables:  # one row of dummy values in every column of the old schema
+            _, cols = await conn.execute_query(f"PRAGMA table_info('{table}')")
+            names = [c["name"] for c in cols if not c["pk"]]
+            values = ["1" if "INT" in c["type"].upper() or "BOOL" in c["type"].upper() else "'1'" for c in cols]
+            values = [v for v, c in zip(values, cols, strict=True) if not c["pk"]]
+            await conn.execute_script(
+                f"INSERT INTO \"{table}\" ({', '.join(f'{n!r}'.replace(chr(39), chr(34)) for n in names)}) "
+                f"VALUES ({', '.join(values)});"
+            )
+        await Tortoise.close_connections()
+    await run_migrations(url)
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=build_config(url))
+        conn = Tortoise.get_connection("default")
+        _, rows = await conn.execute_query('SELECT "telephone", "sync_conflicts" FROM "person"')
+        assert [(r["telephone"], r["sync_conflicts"]) for r in rows] == [("", "{}")]
+        _, rows = await conn.execute_query('SELECT "reconcile_days", "source_drop_guard" FROM "sync_settings"')
+        assert [(r["reconcile_days"], r["source_drop_guard"]) for r in rows] == [(7, 20)]

@@ -10,7 +10,7 @@ from app.models.accounts import Role
 from app.models.audit import AuditLog
 from app.models.sync import RunKind, RunResult, RunTrigger, SyncEntry, SyncRun, SyncSettings
 from tests import factories
-from tests.ui.helpers import login
+from tests.ui.helpers import eventually, login
 
 
 async def _org_admin(user: User):
@@ -51,6 +51,37 @@ async def test_settings_validate_cron_and_save(user: User) -> None:
     user.find(marker="clear-cursors").click()
     user.find(marker="confirm-clear").click()
     await user.should_see("下次同步将执行全量同步")
+
+
+async def test_delete_threshold_from_the_number_field_saves(user: User) -> None:
+    """The browser's number field hands over floats (10.0): every whole value 0-100 saves, with the rest."""
+    org = await _org_admin(user)
+    await user.open("/sync/settings")
+    await user.should_see("删除记录阈值")
+    field = user.find(marker="threshold").elements.pop()
+    for value in (10.0, 50.0, 100.0):
+        field.value = value
+        user.find(marker="cron").clear().type("15 3 * * *")
+        user.find(marker="save").click()
+
+        async def saved(expected: int = int(value)) -> bool:
+            row = await SyncSettings.get(org_id=org.id)
+            return (row.delete_threshold, row.cron) == (expected, "15 3 * * *")
+
+        await eventually(saved)
+    field.value = 12.5
+    user.find(marker="save").click()
+    await user.should_see("删除记录阈值应为0到100之间的整数")
+    assert (await SyncSettings.get(org_id=org.id)).delete_threshold == 100
+    user.find(marker="reconcile-days").elements.pop().value = 14.0
+    field.value = 30.0
+    user.find(marker="save").click()
+
+    async def both() -> bool:
+        row = await SyncSettings.get(org_id=org.id)
+        return (row.reconcile_days, row.delete_threshold) == (14, 30)
+
+    await eventually(both)
 
 
 async def _run(org, number: int, **values) -> SyncRun:
