@@ -19,7 +19,7 @@ from app.api import dingtalk_callback
 from app.dingtalk.crypto import DingTalkCrypto
 from app.dingtalk.events import CONTACT_EVENT_TAGS
 from app.models.contacts import Person
-from app.models.sync import CallbackEvent, RunResult, RunTrigger
+from app.models.sync import CallbackEvent, RunResult, RunTrigger, SyncEntry
 from app.sync import runner, scheduler
 from tests.integration import sync_env
 from tests.integration.sync_env import CORPID, SyncEnv
@@ -112,6 +112,20 @@ async def test_landing_wins_over_a_concurrent_dingtalk_change(live: SyncEnv) -> 
     # Scheduled runs process callbacks first, and the push then overwrites DingTalk.
     run = await runner.run(live.org.id, RunTrigger.AUTO)
     assert run.result == RunResult.SUCCESS
+    assert live.ding_users()[person.ding_userid].name == "蓝钉里改的名"
+
+
+async def test_a_conflict_where_landing_wins_is_named_in_the_run_log(live: SyncEnv) -> None:
+    await scheduler.process_callbacks_once()
+    person = await Person.filter(org_id=live.org.id, is_active=True).order_by("id").first()
+    await Person.filter(id=person.id).update(name="蓝钉里改的名", needs_push=True)
+    await live.sim("PATCH", f"/_sim/corps/{CORPID}/users/{person.ding_userid}", {"name": "钉钉里改的名"})
+    await _deliveries(live)
+    run = await runner.run(live.org.id, RunTrigger.AUTO)  # applies the stored callback first, then pushes
+    assert run.result == RunResult.SUCCESS
+    kept = await SyncEntry.filter(run_id=run.id, stage="ding_in", local_id=person.id).first()
+    assert kept is not None and "以蓝钉为准" in kept.message
+    assert "姓名：钉钉为「钉钉里改的名」，保留本系统的「蓝钉里改的名」" in kept.message
     assert live.ding_users()[person.ding_userid].name == "蓝钉里改的名"
 
 

@@ -25,12 +25,12 @@ async def change_initial_password(user: User, old: str, new: str = STRONG) -> No
     await user.should_not_see("请先修改初始密码", retries=50)
 
 
-async def eventually(check, *, timeout: float = 20.0) -> None:
+async def eventually(check, *, within: float = 20.0) -> None:
     """Wait until ``await check()`` is true (a generous deadline; never a fixed sleep)."""
     import asyncio
 
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while not await check():
         if loop.time() > deadline:
             raise AssertionError("condition not met before the deadline")
