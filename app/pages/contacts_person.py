@@ -11,7 +11,7 @@ from app.components.entity_form import FieldErrors, chips, confirm, form_row, se
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page
 from app.pages.contacts import contacts_shell, dept_url
 from app.pages.contacts_dept import PickField
-from app.services import departments, people
+from app.services import departments, people, person_conflicts
 from app.services.errors import NotFound, PermissionDenied, ServiceError
 from app.services.people import MAX_DEPTS, PersonDetail, PersonInput
 from app.services.permissions import Perm
@@ -80,6 +80,7 @@ async def person_form(detail: PersonDetail | None, dept: tuple[int, str] | None)
         email = text("email", "邮箱", data.email)
         job_number = text("job_number", "工号", data.job_number)
         title = text("title", "职位", data.title)
+        telephone = text("telephone", "分机号", data.telephone)
 
     def show_preview() -> None:
         preview.clear()
@@ -102,8 +103,16 @@ async def person_form(detail: PersonDetail | None, dept: tuple[int, str] | None)
             email=email.value or "",
             job_number=job_number.value or "",
             title=title.value or "",
+            telephone=telephone.value or "",
         )
         errors.clear()
+        if detail and detail.ding_userid and values.mobile.strip() != (detail.data.mobile or ""):
+            text = (
+                "钉钉不允许通过接口修改已加入企业的人员的手机号（40022）。保存后本系统使用新号码，钉钉仍为原号码，"
+                "该差异会标记为待处理；之后可在人员详情中选择「保留钉钉的号码」或「删除后重新添加」。继续保存吗？"
+            )
+            if not await confirm("修改手机号", text, ok="继续保存", danger=False):
+                return
         try:
             if detail:
                 await people.update_person(me, org_id, detail.id, values)
@@ -188,7 +197,57 @@ async def view_person_page(person_id: int) -> None:
         notify_ok(f"已将「{data.name}」恢复有效")
         ui.navigate.to(f"/contacts/person/{detail.id}")
 
+    async def keep_dingtalk(field: str) -> None:
+        conflict = detail.conflicts[field]
+        text = f"本系统的值「{conflict['local'] or '空'}」将改回钉钉的「{conflict['ding'] or '空'}」。确定吗？"
+        if not await confirm("保留钉钉的值", text, ok="保留钉钉的值", danger=False):
+            return
+        try:
+            await person_conflicts.keep_dingtalk_value(me, me.current_org_id, detail.id, field)
+        except ServiceError as exc:
+            notify_error(exc.message)
+            return
+        notify_ok("已保留钉钉的值")
+        ui.navigate.to(f"/contacts/person/{detail.id}")
+
+    async def recreate() -> None:
+        text = f"{person_conflicts.LOSSES}确定要在钉钉中删除「{data.name}」后重新添加吗？"
+        if not await confirm("删除后重新添加", text, ok="删除后重新添加"):
+            return
+        try:
+            await person_conflicts.recreate_in_dingtalk(me, me.current_org_id, detail.id)
+        except ServiceError as exc:
+            notify_error(exc.message)
+            return
+        notify_ok(f"已在钉钉中重新添加「{data.name}」")
+        ui.navigate.to(f"/contacts/person/{detail.id}")
+
     with await contacts_shell(data.main_dept_id):
+        if detail.conflicts:
+            with (
+                ui.card()
+                .classes("landing-card w-full q-mb-sm")
+                .style("border-left: 4px solid #f2a600")
+                .mark("person-conflicts")
+            ):
+                ui.label("钉钉拒绝了以下修改（待处理，以本系统为准）").classes("text-subtitle1")
+                for field, conflict in detail.conflicts.items():
+                    with ui.row().classes("items-center gap-3 w-full"):
+                        label = "手机号" if field == "mobile" else field
+                        ui.label(
+                            f"{label}：本系统为「{conflict['local'] or '空'}」，钉钉仍为「{conflict['ding'] or '空'}」"
+                            f"（{conflict.get('code', '')}）"
+                        ).classes("text-body2")
+                        ui.space()
+                        if detail.editable:
+                            ui.button(
+                                "保留钉钉的号码" if field == "mobile" else "保留钉钉的值",
+                                on_click=lambda f=field: keep_dingtalk(f),
+                            ).props("outline color=primary").mark(f"keep-dingtalk-{field}")
+                            if field == "mobile":
+                                ui.button("删除后重新添加", on_click=recreate).props("outline color=negative").mark(
+                                    "recreate"
+                                )
         with ui.column().classes("landing-panel w-full gap-1"):
             with ui.row().classes("w-full items-center gap-3"):
                 avatar(data.avatar_url, data.name)
@@ -223,6 +282,7 @@ async def view_person_page(person_id: int) -> None:
                 ("邮箱", data.email or "—"),
                 ("工号", data.job_number or "—"),
                 ("职位", data.title or "—"),
+                ("分机号", data.telephone or "—"),
                 ("钉钉 userid", detail.ding_userid or "（尚未同步到钉钉）"),
             ]
             for label, value in rows:

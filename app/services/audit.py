@@ -47,6 +47,8 @@ ACTION_LABELS = {
     "contacts.person.disable": "人员置为无效",
     "contacts.person.enable": "人员恢复有效",
     "contacts.person.restore": "恢复人员",
+    "contacts.person.keep_dingtalk": "保留钉钉的值",
+    "contacts.person.recreate": "钉钉中删除后重新添加",
     "contacts.person.add_dept": "加入现有人员",
     "contacts.person.remove_dept": "移出部门",
     "contacts.person.batch_delete": "批量删除人员",

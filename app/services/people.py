@@ -36,6 +36,7 @@ MOBILE_RE = re.compile(r"^(1[3-9]\d{9}|\+\d{1,4}-\d{4,16})$")
 LOGIN_RE = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 URL_RE = re.compile(r"^https?://\S+$")
+TELEPHONE_RE = re.compile(r"^[0-9+\-() ]+$")
 
 
 @dataclass
@@ -67,6 +68,7 @@ class PersonInput:
     email: str = ""
     job_number: str = ""
     title: str = ""
+    telephone: str = ""  # 分机号
 
 
 @dataclass
@@ -79,6 +81,8 @@ class PersonDetail:
     hidden_other_depts: int  # other departments outside a department admin's scope (kept as they are)
     ding_userid: str
     editable: bool
+    # Fields DingTalk refused to take (field -> {local, ding, code}); shown with the ways to resolve them.
+    conflicts: dict[str, dict] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- lists
@@ -152,6 +156,7 @@ async def get_person_detail(actor: Actor, org_id: int | None, person_id: int) ->
         hidden_other_depts=len(others) - len(visible_others),
         ding_userid=person.ding_userid or "",
         editable=actor.can(Perm.CONTACTS_EDIT, scope.org_id),
+        conflicts=dict(person.sync_conflicts or {}) if person.ding_userid else {},
     )
 
 
@@ -168,6 +173,7 @@ def _input_of(p: Person, other_ids: list[int]) -> PersonInput:
         email=p.email,
         job_number=p.job_number,
         title=p.title,
+        telephone=p.telephone,
     )
 
 
@@ -200,6 +206,9 @@ async def _validate(scope: Scope, data: PersonInput, current: Person | None, old
     title = (data.title or "").strip()
     if len(title) > 64:
         raise ValidationFailed("职位不能超过 64 个字符", field="title")
+    telephone = (data.telephone or "").strip()
+    if len(telephone) > 50 or (telephone and not TELEPHONE_RE.match(telephone)):
+        raise ValidationFailed("分机号只能包含数字、空格和 + - ( )，且不超过 50 个字符", field="telephone")
     # Departments: the main one plus the others, all live, new ones inside the admin's scope.
     if data.main_dept_id is None:
         raise ValidationFailed("请选择主部门", field="main_dept_id")
@@ -246,6 +255,7 @@ async def _validate(scope: Scope, data: PersonInput, current: Person | None, old
         email=email,
         job_number=job_number,
         title=title,
+        telephone=telephone,
     )
     return clean
 
@@ -271,6 +281,7 @@ def _apply(p: Person, data: PersonInput) -> None:
     p.email = data.email
     p.job_number = data.job_number
     p.title = data.title
+    p.telephone = data.telephone
 
 
 # ---------------------------------------------------------------- writes

@@ -177,3 +177,50 @@ def test_bulk_inserts_fill_every_column_the_model_has() -> None:
     extra, values = bulk.defaults(Person, named)
     assert set(named) | set(extra) | {"id"} == set(Person._meta.fields_db_projection)
     assert dict(zip(extra, values, strict=True))["sync_conflicts"] == {}
+
+
+async def _refused_mobile(env: SyncEnv) -> tuple[Person, str, Any]:
+    assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+    person = await Person.filter(org_id=env.org.id, is_active=True, source_id__isnull=False).order_by("id").first()
+    old_mobile = env.ding_users()[person.ding_userid].mobile
+    admin = await sync_env.org_admin(env.org)
+    detail = await people.get_person_detail(admin, env.org.id, person.id)
+    detail.data.mobile = "13900139009"
+    await people.update_person(admin, env.org.id, person.id, detail.data)
+    assert (await runner.run(env.org.id, RunTrigger.AUTO)).result == RunResult.WARNING
+    detail = await people.get_person_detail(admin, env.org.id, person.id)
+    assert detail.conflicts["mobile"]["local"] == "13900139009"
+    return person, old_mobile, admin
+
+
+async def test_recreate_gives_the_dingtalk_user_the_new_mobile_with_the_same_userid(env: SyncEnv) -> None:
+    from app.models.audit import AuditLog
+    from app.services import person_conflicts
+
+    person, _, admin = await _refused_mobile(env)
+    await person_conflicts.recreate_in_dingtalk(admin, env.org.id, person.id)
+    user = env.ding_users()[person.ding_userid]
+    stored = await Person.get(id=person.id)
+    assert user.mobile == "13900139009" and stored.ding_userid == person.ding_userid and stored.sync_conflicts == {}
+    dept = await Department.get(id=stored.main_dept_id)
+    assert user.dept_id_list == [dept.ding_id]
+    assert await AuditLog.filter(action="contacts.person.recreate", object_id=str(person.id)).count() == 1
+    run = await runner.run(env.org.id, RunTrigger.AUTO)
+    assert run.result == RunResult.SUCCESS and (await Person.get(id=person.id)).is_active
+
+
+async def test_keep_dingtalk_number_resolves_the_difference(env: SyncEnv) -> None:
+    from app.services import person_conflicts
+    from app.services.errors import ValidationFailed
+
+    person, old_mobile, admin = await _refused_mobile(env)
+    await person_conflicts.keep_dingtalk_value(admin, env.org.id, person.id, "mobile")
+    stored = await Person.get(id=person.id)
+    assert stored.mobile == old_mobile and stored.sync_conflicts == {}
+    assert (await runner.run(env.org.id, RunTrigger.AUTO)).result == RunResult.SUCCESS
+    try:
+        await person_conflicts.keep_dingtalk_value(admin, env.org.id, person.id, "mobile")
+    except ValidationFailed as exc:
+        assert "没有待处理" in exc.message
+    else:
+        raise AssertionError("a second resolution must be refused")
