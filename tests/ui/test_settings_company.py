@@ -208,7 +208,9 @@ async def test_new_org_refuses_duplicates_and_dissolve_rules(console: User, ding
     assert not await Org.exists(id=other.id)
     assert not await Person.filter(org_id=other.id).exists()
     assert await Person.filter(org_id=main.id).exists()
-    assert ding.sim.corp("dingcorpb0002").apps["dingkeyb0002"].callback is not None  # DingTalk untouched
+    # The DingTalk org stays; our callback registration there is deleted so its events stop.
+    assert ding.sim.corp("dingcorpb0002").users
+    assert ding.sim.corp("dingcorpb0002").apps["dingkeyb0002"].callback is None
 
 
 async def test_unreachable_callback_shows_failed_and_retry(console: User, ding: Ding) -> None:
