@@ -92,11 +92,14 @@ async def token_section() -> None:
         dialog.open()
 
     def show_once(created: api_tokens.CreatedToken) -> None:
-        with ui.dialog().props("persistent") as dialog, ui.card().classes("q-pa-md").style("max-width: 640px"):
+        with (
+            ui.dialog().props("persistent") as dialog,
+            ui.card().classes("q-pa-md").style("min-width: 560px; max-width: 680px"),
+        ):
             ui.label(f"令牌「{created.view.name}」已创建").classes("text-h6")
             ui.label("请立即复制并妥善保存：关闭此窗口后将无法再次查看。").classes("text-negative")
             with ui.row().classes("w-full items-center no-wrap"):
-                ui.label(created.token).classes("text-mono q-pa-sm bg-grey-2").style("word-break: break-all").mark(
+                ui.label(created.token).classes("col text-mono q-pa-sm bg-grey-2").style("word-break: break-all").mark(
                     "token-value"
                 )
                 ui.button(icon="content_copy", on_click=lambda: ui.clipboard.write(created.token)).props(
