@@ -151,9 +151,7 @@ async def authenticate(text: str, *, ip: str = "") -> Actor:
         raise InvalidToken("缺少或无效的 API 令牌")
     if token.revoked_at is not None:
         raise InvalidToken("API 令牌已撤销")
-    account = await Account.get_or_none(id=token.account_id)
-    if account is None or account.locked_until is not None and account.locked_until > datetime.now(UTC):
-        raise InvalidToken("令牌所属账号已停用或被锁定")
+    # A password lockout does not stop a token (it guards the password, not the token); a disabled account does.
     actor = await accounts.load_actor(token.account_id, ip=ip)
     if actor is None or (not actor.is_super and not actor.org_roles):
         raise InvalidToken("令牌所属账号已停用或不再是管理员")
