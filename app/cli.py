@@ -66,6 +66,12 @@ def _cmd_reset_password(args: argparse.Namespace) -> None:
     print("首次登录后必须修改密码。")
 
 
+def _cmd_sync(args: argparse.Namespace) -> None:
+    from app.cli_sync import main as sync_main
+
+    raise SystemExit(asyncio.run(sync_main(args.org, full=args.full)))
+
+
 def _simulator(module: str):
     import importlib
 
@@ -85,6 +91,10 @@ def main(argv: list[str] | None = None) -> None:
     reset = sub.add_parser("reset-password", help="give an account a temporary password")
     reset.add_argument("login")
     reset.set_defaults(func=_cmd_reset_password)
+    sync = sub.add_parser("sync", help="run one org's contacts sync in the foreground (exit 1 on 失败)")
+    sync.add_argument("org", help="组织ID或组织名称")
+    sync.add_argument("--full", action="store_true", help="全量同步")
+    sync.set_defaults(func=_cmd_sync)
     for name, module, text in (
         ("dingtalk-sim", "app.dingtalk.simulator.cli", "run the DingTalk simulator"),
         ("ekp-sim", "app.ekp.simulator.cli", "run the EKP simulator"),

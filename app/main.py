@@ -91,6 +91,7 @@ def build(settings: Settings | None = None, *, generate_schemas: bool = False) -
     from app.api import ekp_feed, v1_access
 
     app.include_router(v1_access.router)
+    app.include_router(importlib.import_module("app.api.v1_sync_runs").router)
     app.include_router(ekp_feed.router)
     _install_error_pages()
 

@@ -17,6 +17,7 @@ import hmac
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from pydantic import AliasChoices, Field
 
@@ -113,6 +114,23 @@ class LoginAPI:
             limit_key: str | None = None,
             limiter_owner: str | None = None,
         ) -> dict[str, Any]: ...
+
+    async def check_app_corp(self, app: App) -> None:
+        """Ask DingTalk whether the app runs in ``app.corpid``: the unified token API
+        (``POST /v1.0/oauth2/{corpId}/token``, client credentials) only answers for the org the app belongs to and
+        refuses any other corpId (``unauthorized.client``). Raises ``DingTalkError`` when DingTalk says no."""
+        corpid = quote(app.corpid, safe="")
+        await self._execute(
+            app=None,
+            method="POST",
+            base=self.api_base,
+            path=f"/v1.0/oauth2/{corpid}/token",
+            json_body={"client_id": app.appkey, "client_secret": app.appsecret, "grant_type": "client_credentials"},
+            auth="none",
+            flavour="v1",
+            limit_key="/v1.0/oauth2/{corpId}/token",
+            limiter_owner=app.appkey,
+        )
 
     async def get_login_user(self, app: App, code: str) -> LoginUserInfo:
         """In-app free login: exchange the one-time ``code`` (5 min, single use) for the user's identity."""

@@ -315,6 +315,14 @@ ERROR_TABLE: dict[int | str, ErrorInfo] = {
         "该接口全局QPS超限", "global per-API QPS exceeded", Retry.YES, _ADVICE_THROTTLE
     ),
     "Forbidden.AccessDenied.ApiCountLimitForOrg": ErrorInfo("本月接口调用次数已超出限额", "monthly API quota exceeded"),
+    # The unified token API (/v1.0/oauth2/{corpId}/token) answers OAuth-style codes.
+    "invalid.client": ErrorInfo("无效的 client_id 或 client_secret", "invalid client credentials"),
+    "unauthorized.client": ErrorInfo(
+        "应用未在该组织中安装或授权",
+        "the app does not run in this corpId",
+        advice="请核对 corpId 是否为该应用所属企业的 corpId（钉钉开发者后台首页可拷贝）。",
+    ),
+    "unsupported.grant.type": ErrorInfo("不支持的授权类型", "unsupported grant type"),
     "invalidParameter": ErrorInfo("参数错误", "invalid parameter"),
     "invalidParameter.user.notFound": ErrorInfo("找不到该用户", "user not found"),
     "systemError": ErrorInfo("系统错误", "system error", Retry.YES),

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from nicegui import ui
 
 from app.components.frame import actor, empty_state, page, page_title
+from app.pages.api_tokens_section import token_section
 from app.services import admin_directory, audit
 from app.services.permissions import PERMISSION_NAMES, ROLE_NAMES, ROLE_PERMISSIONS, Perm
 
@@ -42,6 +43,7 @@ async def admins_page() -> None:
     rows = await admin_directory.list_admins(actor())
     if not rows:
         empty_state("暂无管理员")
+        await token_section()
         return
     columns = [
         {"name": "login", "label": "登录名", "field": "login", "align": "left", "sortable": True},
@@ -53,6 +55,7 @@ async def admins_page() -> None:
     ui.table(columns=columns, rows=rows, row_key="key", pagination=20).props("flat bordered").classes(
         "landing-card"
     ).mark("admins-table")
+    await token_section()
 
 
 @page("/permissions/audit", "审计日志", section="permissions", perm=Perm.AUDIT_VIEW)

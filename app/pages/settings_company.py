@@ -105,7 +105,7 @@ async def _org_list() -> None:
             ui.label(f"将解散：{names}")
             ui.label(
                 "解散只删除蓝钉管理平台中这些组织的数据（通讯录、设置、日志、管理员、接入系统、回调事件），"
-                "不会解散钉钉端的企业组织；如需解散钉钉端组织，请登录钉钉管理后台操作。"
+                "并删除本平台在钉钉的通讯录回调注册；不会解散钉钉端的企业组织，如需解散钉钉端组织，请登录钉钉管理后台操作。"
             ).classes("text-grey-7")
             with ui.row().classes("w-full justify-end"):
                 ui.button("取消", on_click=dialog.close).props("flat")
@@ -118,8 +118,15 @@ async def _org_list() -> None:
                         notify_error(exc.message)
                         return
                     dialog.close()
-                    notify_ok(f"已解散：{'、'.join(done)}")
-                    ui.navigate.reload()
+                    notify_ok(f"已解散：{'、'.join(done.names)}")
+                    if not done.warnings:
+                        ui.navigate.reload()
+                        return
+                    with ui.dialog().props("persistent") as note, ui.card().mark("dissolve-warnings"):
+                        for warning in done.warnings:
+                            ui.label(warning).classes("text-negative").style("white-space: pre-line")
+                        ui.button("确定", on_click=ui.navigate.reload).props("unelevated color=primary")
+                    note.open()
 
                 ui.button("确认解散", on_click=confirm).props("unelevated color=negative").mark("confirm-dissolve")
         dialog.open()

@@ -53,6 +53,8 @@ ACTION_LABELS = {
     "contacts.person.remove_dept": "移出部门",
     "contacts.person.batch_delete": "批量删除人员",
     "sync.run": "立即同步",
+    "api_token.create": "新建API令牌",
+    "api_token.revoke": "撤销API令牌",
     "sync.settings.update": "修改同步设置",
     "sync.cursors.clear": "清空同步时间戳",
     "sync.logs.delete": "删除同步日志",

@@ -224,6 +224,29 @@ async def verify_credentials(corpid: str, appkey: str, appsecret: str) -> None:
         await client.get_access_token(app)
     except (DingTalkError, DingTalkTransportError) as exc:
         raise DingTalkRejected("钉钉校验 appkey/appsecret 失败，未保存。\n" + describe_dingtalk_error(exc)) from None
+    try:
+        belongs = await app_belongs_to_corp(app)
+    except (DingTalkError, DingTalkTransportError) as exc:
+        raise DingTalkRejected("钉钉校验 corpid 失败，未保存。\n" + describe_dingtalk_error(exc)) from None
+    if not belongs:
+        raise FormInvalid({"corpid": CORP_MISMATCH})
+
+
+CORP_MISMATCH = "corpid 与 appkey 不属于同一企业"
+# What the unified token API answers for valid client credentials and a corpId the app does not run in (the
+# documented 401 unauthorized.client; a corpId unknown to DingTalk has been seen to give 500 unknownError).
+_NOT_THIS_CORP = frozenset({"unauthorized.client", "invalid.client", "unknownError"})
+
+
+async def app_belongs_to_corp(app: App) -> bool:
+    """Does the app (whose appkey/appsecret DingTalk accepted) run in ``app.corpid``? Other errors propagate."""
+    try:
+        await runtime.get().dingtalk.check_app_corp(app)
+    except DingTalkError as exc:
+        if exc.effective_code in _NOT_THIS_CORP:
+            return False
+        raise
+    return True
 
 
 async def validate(form: OrgForm, *, org: Org | None, extra: dict[str, str] | None = None) -> OrgForm:
@@ -425,7 +448,7 @@ async def _register_callback(org: Org, result: SaveResult) -> None:
     except (DingTalkError, DingTalkTransportError) as exc:
         message = describe_dingtalk_error(exc)
         if isinstance(exc, DingTalkError) and exc.effective_code in (71009, 71012, 71013):
-            message += "\n（参见常见问题 Q2：请检查回调地址能否从外网访问）"
+            message = await _explain_handshake_failure(org, message)
         log.warning("callback registration failed for org %s: %s", org.id, exc)
         org.callback_status, org.callback_error = CallbackStatus.FAILED, message
         result.callback_ok, result.callback_error = False, message
@@ -433,6 +456,21 @@ async def _register_callback(org: Org, result: SaveResult) -> None:
         org.callback_status, org.callback_error = CallbackStatus.SUCCESS, ""
         result.callback_ok = True
     await org.save(update_fields=["callback_status", "callback_error", "updated_at"])
+
+
+async def _explain_handshake_failure(org: Org, message: str) -> str:
+    """DingTalk could not complete check_url. When the corpid is not the app's corp, DingTalk encrypted the
+    handshake with its own corpid as key id and our endpoint refused it: say so, not "check the network"."""
+    try:
+        belongs = await app_belongs_to_corp(dingtalk_in.ding_app(org))
+    except (DingTalkError, DingTalkTransportError):
+        belongs = True  # cannot tell: keep the usual advice
+    if not belongs:
+        return (
+            f"{CORP_MISMATCH}：钉钉用该应用所属企业的 corpid 加密回调，与本组织填写的 corpid（{org.corpid}）不符，"
+            "回调校验失败。\n处理建议：编辑组织，填写该应用所属企业的 corpid（钉钉开发者后台首页可拷贝）。"
+        )
+    return message + "\n（参见常见问题 Q2：请检查回调地址能否从外网访问）"
 
 
 async def register_callback(actor: Actor, org_id: int) -> SaveResult:
@@ -532,8 +570,40 @@ async def set_main_admin(actor: Actor, org_id: int, person_id: int) -> str:
 # -- dissolve -------------------------------------------------------------------------------------------------------
 
 
-async def dissolve_orgs(actor: Actor, org_ids: list[int]) -> list[str]:
-    """解散组织 (3.2.5): remove only our data of these orgs; DingTalk is never called. The main org stays."""
+@dataclass
+class DissolveResult:
+    names: list[str]
+    warnings: list[str] = field(default_factory=list)  # callback registrations DingTalk could not delete
+
+
+async def _unregister_callback(org: Org) -> str | None:
+    """Delete our callback registration at DingTalk so a dissolved org's events stop reaching us (and 404ing).
+
+    None when it is gone (or there was none); otherwise what the admin is told. Dissolving goes on either way.
+    """
+    if org.callback_status == CallbackStatus.NONE and not org.callback_domain:
+        return None
+    try:
+        await runtime.get().dingtalk.delete_callback(dingtalk_in.ding_app(org))
+    except DingTalkError as exc:
+        if exc.effective_code == 71007:  # nothing registered for this app
+            return None
+        log.warning("deleting the callback registration of org %s failed: %s", org.id, exc)
+        reason = describe_dingtalk_error(exc)
+    except DingTalkTransportError as exc:
+        log.warning("deleting the callback registration of org %s failed: %s", org.id, exc)
+        reason = describe_dingtalk_error(exc)
+    else:
+        return None
+    return (
+        f"组织「{org.name}」已解散，但未能删除其在钉钉的回调注册（钉钉仍会向原回调地址推送通讯录事件）。\n{reason}"
+        "\n处理建议：在钉钉开发者后台删除该应用的事件订阅/回调地址。"
+    )
+
+
+async def dissolve_orgs(actor: Actor, org_ids: list[int]) -> DissolveResult:
+    """解散组织 (3.2.5): remove our data of these orgs and our callback registration at DingTalk; the DingTalk org
+    itself stays. The main org cannot be dissolved."""
     require(actor, Perm.ORG_MANAGE)
     if not org_ids:
         raise ValidationFailed("请先勾选要解散的组织")
@@ -544,6 +614,7 @@ async def dissolve_orgs(actor: Actor, org_ids: list[int]) -> list[str]:
     if main:
         raise ValidationFailed(f"主组织不可解散：{'、'.join(main)}")
     names = [o.name for o in orgs]
+    unregistered = {org.id: await _unregister_callback(org) for org in orgs}
     async with in_transaction():
         for org in orgs:
             account_ids = list(await RoleGrant.filter(org_id=org.id).values_list("account_id", flat=True))
@@ -567,9 +638,10 @@ async def dissolve_orgs(actor: Actor, org_ids: list[int]) -> list[str]:
             object_id=org.id,
             object_name=org.name,
             before={"corpid": org.corpid, "appkey": org.appkey},
-            detail="解散组织：仅删除蓝钉管理平台中的组织数据，钉钉端组织未解散",
+            detail="解散组织：仅删除蓝钉管理平台中的组织数据，钉钉端组织未解散；"
+            + ("钉钉回调注册未能删除" if unregistered[org.id] else "钉钉回调注册已删除"),
         )
-    return names
+    return DissolveResult(names=names, warnings=[w for w in unregistered.values() if w])
 
 
 # -- baseline (background) -------------------------------------------------------------------------------------------

@@ -91,3 +91,15 @@ def browser_page():
         yield page
         context.close()
         browser.close()
+
+
+def first_admin_login(page, base: str, new_password: str = "Landing2026x") -> None:
+    """Log in as the initial ``admin`` (password 1) and set a real password, as every fresh install starts."""
+    page.goto(f"{base}/login")
+    page.get_by_label("账号").fill("admin")
+    page.get_by_label("密码", exact=True).fill("1")
+    page.get_by_role("button", name="登录").click()
+    page.get_by_label("原密码").fill("1")
+    page.get_by_label("新密码", exact=True).fill(new_password)
+    page.get_by_label("确认新密码").fill(new_password)
+    page.get_by_role("button", name="保存").click()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import SCREENSHOTS, first_admin_login
 
 pytestmark = pytest.mark.e2e
 
@@ -47,14 +47,7 @@ def test_first_login_and_initialisation_in_chromium(console: str, browser_page) 
 
 def test_audit_entry_shows_before_and_after(console: str, browser_page) -> None:
     page = browser_page
-    page.goto(f"{console}/login")
-    page.get_by_label("账号").fill("admin")
-    page.get_by_label("密码", exact=True).fill("1")
-    page.get_by_role("button", name="登录").click()
-    page.get_by_label("原密码").fill("1")
-    page.get_by_label("新密码", exact=True).fill("Landing2026x")
-    page.get_by_label("确认新密码").fill("Landing2026x")
-    page.get_by_role("button", name="保存").click()
+    first_admin_login(page, console)
     page.get_by_text("系统尚未初始化").wait_for()
     page.goto(f"{console}/settings/init")
     page.get_by_role("button", name="执行初始化").click()

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import SCREENSHOTS, free_port, wait_for
+from tests.e2e.conftest import SCREENSHOTS, first_admin_login, free_port, wait_for
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).parents[2]
@@ -67,14 +67,7 @@ def test_demo_binds_the_org_and_syncs_ekp_people_into_dingtalk(demo, browser_pag
 
     page = browser_page
     base = f"http://127.0.0.1:{ports['console']}"
-    page.goto(f"{base}/login")
-    page.get_by_label("账号").fill("admin")
-    page.get_by_label("密码", exact=True).fill("1")
-    page.get_by_role("button", name="登录").click()
-    page.get_by_label("原密码").fill("1")
-    page.get_by_label("新密码", exact=True).fill("Landing2026x")
-    page.get_by_label("确认新密码").fill("Landing2026x")
-    page.get_by_role("button", name="保存").click()
+    first_admin_login(page, base)
     page.get_by_text("组织概况").wait_for()
     page.get_by_text("回调成功").wait_for()
     page.screenshot(path=SCREENSHOTS / "10-demo-home.png")

@@ -208,7 +208,9 @@ async def test_new_org_refuses_duplicates_and_dissolve_rules(console: User, ding
     assert not await Org.exists(id=other.id)
     assert not await Person.filter(org_id=other.id).exists()
     assert await Person.filter(org_id=main.id).exists()
-    assert ding.sim.corp("dingcorpb0002").apps["dingkeyb0002"].callback is not None  # DingTalk untouched
+    # The DingTalk org stays; our callback registration there is deleted so its events stop.
+    assert ding.sim.corp("dingcorpb0002").users
+    assert ding.sim.corp("dingcorpb0002").apps["dingkeyb0002"].callback is None
 
 
 async def test_unreachable_callback_shows_failed_and_retry(console: User, ding: Ding) -> None:
@@ -295,3 +297,29 @@ async def test_org_admin_edits_own_org_and_main_admin(console: User, ding: Ding)
     await user.should_see("已修改主管理员")
     assert (await Org.get(id=org.id)).main_admin_id == bob.id
     assert await RoleGrant.exists(account__login="13800000002", role=Role.ORG_ADMIN, org=org)
+
+
+async def test_crossed_corpid_is_a_field_error_and_nothing_is_saved(console: User, ding: Ding) -> None:
+    user = console
+    await _as_super(user)
+    await _create_company(user, ding)
+    await orgs.wait_for_baselines()
+    people = await Person.all().count()
+    await user.open("/settings/company/org/new")
+    _fill(
+        user,
+        {
+            "name": "叮当科技",
+            "corpid": "dingcorpother9",  # not the corp of appkey dingkeyb0002
+            "appkey": "dingkeyb0002",
+            "appsecret": "secretB-0123456789abcdef",
+            "agent_id": "1002",
+            "callback_domain": ding.callback_base,
+        },
+    )
+    user.find(marker="save").click()
+    await user.should_see("请检查标红的字段")
+    assert _error_of(user, "corpid") == "corpid 与 appkey 不属于同一企业"
+    assert await Org.all().count() == 1
+    assert await Person.all().count() == people
+    assert ding.sim.corp("dingcorpb0002").apps["dingkeyb0002"].callback is None

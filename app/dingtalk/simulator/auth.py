@@ -78,6 +78,21 @@ async def v1_access_token(ctx: Ctx) -> dict[str, Any]:
     return {"accessToken": issue_app_token(ctx, *found), "expireIn": int(ctx.sim.config.token_ttl)}
 
 
+@routes.post("/v1.0/oauth2/{corpId}/token", auth="none")
+async def v1_corp_token(ctx: Ctx) -> dict[str, Any]:
+    """获取应用的 Access Token: the corpId in the path must be the org the app runs in (内部应用填本企业 corpId)."""
+    if ctx.text("grant_type") != "client_credentials":
+        raise V1Error(400, "unsupported.grant.type", "不支持的授权类型")
+    found = app_by_credentials(ctx, ctx.text("client_id"), ctx.text("client_secret"))
+    if found is None:
+        raise V1Error(400, "invalid.client", "无效的client_id或client_secret")
+    corp, app = found
+    ctx.bind_app(corp, app)
+    if ctx.request.match_info["corpId"] != corp.corpid:
+        raise V1Error(401, "unauthorized.client", "应用未在该组织中安装或授权")
+    return {"access_token": issue_app_token(ctx, corp, app), "expires_in": int(ctx.sim.config.token_ttl)}
+
+
 # -- login codes ------------------------------------------------------------------------------------------------
 
 

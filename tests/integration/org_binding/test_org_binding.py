@@ -134,8 +134,8 @@ async def test_dissolve_removes_only_that_org(env) -> None:
     org_admin = Actor(account_id=1, login="x", display_name="x", org_roles={other.org_id: Role.ORG_ADMIN})
     with pytest.raises(PermissionDenied):
         await orgs.dissolve_orgs(org_admin, [other.org_id])
-    names = await orgs.dissolve_orgs(SUPER, [other.org_id])
-    assert names == ["叮当科技"]
+    done = await orgs.dissolve_orgs(SUPER, [other.org_id])
+    assert done.names == ["叮当科技"] and done.warnings == []
     assert not await Org.exists(id=other.org_id)
     assert not await Person.filter(org_id=other.org_id).exists()
     assert not await Department.filter(org_id=other.org_id).exists()
@@ -143,8 +143,9 @@ async def test_dissolve_removes_only_that_org(env) -> None:
     assert await Person.filter(org_id=main.org_id).count() == main_people
     assert await Account.exists(login=main.admin_login)
     assert await AuditLog.exists(action="org.dissolve", object_name="叮当科技")
-    # DingTalk was not told anything: the simulator still has the org and its callback.
-    assert env.sim.corp("dingcorpb0002").apps["dingkeyb0002"].callback is not None
+    # The DingTalk org stays (with its people); only our callback registration is gone.
+    assert env.sim.corp("dingcorpb0002").users
+    assert env.sim.corp("dingcorpb0002").apps["dingkeyb0002"].callback is None
 
 
 async def test_editing_the_org_tells_bound_access_systems(env) -> None:
