@@ -5,7 +5,7 @@ from tortoise.migrations import operations as ops
 
 class Migration(migrations.Migration):
     # Personal API tokens (管理员 page): only the hash of a token is stored.
-    dependencies = [("models", "0002_other_dept_lookup_index")]
+    dependencies = [("models", "0003_convergence")]
 
     operations = [
         ops.CreateModel(
