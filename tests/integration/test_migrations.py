@@ -107,7 +107,7 @@ async def test_upgrade_adds_columns_to_tables_that_hold_rows(tmp_path: Path) -> 
             values = ["1" if "INT" in c["type"].upper() or "BOOL" in c["type"].upper() else "'1'" for c in cols]
             values = [v for v, c in zip(values, cols, strict=True) if not c["pk"]]
             await conn.execute_script(
-                f"INSERT INTO \"{table}\" ({', '.join(f'{n!r}'.replace(chr(39), chr(34)) for n in names)}) "
+                f'INSERT INTO "{table}" ({", ".join(f"{n!r}".replace(chr(39), chr(34)) for n in names)}) '
                 f"VALUES ({', '.join(values)});"
             )
         await Tortoise.close_connections()
