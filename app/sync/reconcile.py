@@ -57,6 +57,17 @@ class _Row:
             setattr(self, name, value)
 
 
+async def _gather_or_cancel(aws: list) -> None:
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 def _describe(diffs: dict[str, tuple[Any, Any]]) -> str:
     parts = [f"{fields.label(k)}：钉钉为「{theirs}」，本系统为「{mine}」" for k, (mine, theirs) in diffs.items()]
     return "；".join(parts)
@@ -73,15 +84,33 @@ class Reconciler:
     def count(self, kind: str, key: str, n: int = 1) -> None:
         self.ctx.count(STAGE, kind, key, n)
 
-    async def read_departments(self) -> dict[int, DeptBrief]:
-        self.ctx.stage(STAGE, step="读取钉钉部门")
+    async def read(self) -> tuple[dict[int, DeptBrief], dict[str, User]]:
+        """DingTalk's departments and users, read together: each department's members are listed as soon as the
+        tree walk finds it, so the two APIs (each with its own QPS limit) are busy at the same time."""
+        self.ctx.stage(STAGE, step="读取钉钉部门和人员")
         briefs: dict[int, DeptBrief] = {}
-        async for brief in self.client.iter_department_tree(self.app, ROOT, concurrency=READ_CONCURRENCY):
-            briefs[brief.dept_id] = brief
-            if len(briefs) % 200 == 0:
-                self.ctx.set_total(0, f"读取钉钉部门：已读取 {len(briefs)} 个")
-                await self.ctx.save_progress()
-        return briefs
+        users: dict[str, User] = {}
+        queue: asyncio.Queue[int | None] = asyncio.Queue()
+        queue.put_nowait(ROOT)
+
+        async def walk() -> None:
+            try:
+                async for brief in self.client.iter_department_tree(self.app, ROOT, concurrency=READ_CONCURRENCY):
+                    briefs[brief.dept_id] = brief
+                    queue.put_nowait(brief.dept_id)
+            finally:
+                for _ in range(READ_CONCURRENCY):
+                    queue.put_nowait(None)
+
+        async def members() -> None:
+            while (dept_id := await queue.get()) is not None:
+                async for user in self.client.iter_dept_users(self.app, dept_id):
+                    users.setdefault(user.userid, user)
+                self.ctx.advance()
+
+        await _gather_or_cancel([walk(), *(members() for _ in range(READ_CONCURRENCY))])
+        await self.ctx.save_progress()
+        return briefs, users
 
     async def departments(self, briefs: dict[int, DeptBrief]) -> None:
         rows = await Department.filter(org_id=self.org_id).order_by("depth", "id")
@@ -135,22 +164,6 @@ class Reconciler:
                 )
         self.dept_ding = {d.id: d.ding_id for d in rows if d.ding_id is not None and not d.is_deleted}
         await self.ctx.flush()
-
-    async def read_users(self, dept_ids: list[int]) -> dict[str, User]:
-        self.ctx.set_total(len(dept_ids), "读取钉钉人员")
-        users: dict[str, User] = {}
-        queue = list(dept_ids)
-
-        async def worker() -> None:
-            while queue:
-                dept_id = queue.pop()
-                async for user in self.client.iter_dept_users(self.app, dept_id):
-                    users.setdefault(user.userid, user)
-                self.ctx.advance()
-
-        await asyncio.gather(*(worker() for _ in range(READ_CONCURRENCY)))
-        await self.ctx.save_progress()
-        return users
 
     async def people(self, users: dict[str, User]) -> None:
         rows = [
@@ -241,9 +254,8 @@ async def run(ctx: RunContext) -> None:
         return
     reconciler = Reconciler(ctx)
     try:
-        briefs = await reconciler.read_departments()
+        briefs, users = await reconciler.read()
         await reconciler.departments(briefs)
-        users = await reconciler.read_users([ROOT, *briefs])
         await reconciler.people(users)
     except (DingTalkError, DingTalkTransportError) as exc:
         _raise_if_config(exc)
