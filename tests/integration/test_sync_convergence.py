@@ -224,3 +224,31 @@ async def test_keep_dingtalk_number_resolves_the_difference(env: SyncEnv) -> Non
         assert "没有待处理" in exc.message
     else:
         raise AssertionError("a second resolution must be refused")
+
+
+async def test_a_field_declared_in_the_table_flows_everywhere_and_empty_values_change_no_hash(env: SyncEnv) -> None:
+    """分机号 (telephone) is one line in ``app/sync/fields.py``: EKP workPhone -> LanDing -> DingTalk and back."""
+    from pathlib import Path
+
+    from app.sync import callbacks, fields, hashing
+
+    sync_dir = Path(fields.__file__).parent
+    mentions = [p.name for p in sync_dir.rglob("*.py") if "telephone" in p.read_text() and p.name != "fields.py"]
+    assert mentions == [], f"the field leaks into other sync modules: {mentions}"
+    assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+    element = ekp_people(env)[3]
+    await env.ekp_sim("PATCH", f"/elements/{element.id}", {"workPhone": "0571-88886666"})
+    assert (await runner.run(env.org.id, RunTrigger.AUTO)).result == RunResult.SUCCESS
+    person = await Person.get(org_id=env.org.id, source_id=element.id)
+    assert person.telephone == "0571-88886666"
+    assert env.ding_users()[person.ding_userid].telephone == "0571-88886666"
+    await env.sim("PATCH", f"/_sim/corps/{CORPID}/users/{person.ding_userid}", {"telephone": "8001"})
+    await callbacks.apply_user(runtime.get().dingtalk, env.org, person.ding_userid)
+    assert (await Person.get(id=person.id)).telephone == "8001"
+    # A field at its default is left out of the view, so adding one re-pushes nobody.
+    plain = await Person.filter(org_id=env.org.id, telephone="", is_active=True).first()
+    view = fields.person_view(plain, [1])
+    assert "telephone" not in view
+    without = tuple(f for f in fields.PERSON_PUSHED if f.local != "telephone")
+    older = {f.local: f.normalise(getattr(plain, f.local)) for f in without if getattr(plain, f.local) != f.default}
+    assert hashing.person_hash({**older, "dept_id_list": [1]}) == hashing.person_hash(view)

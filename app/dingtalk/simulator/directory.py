@@ -381,7 +381,8 @@ class Directory:
         if mobile not in (None, ""):
             normalized = self.normalize_mobile(str(mobile))
             if normalized != user.mobile:
-                if not allow_mobile:
+                # DingTalk keeps the number a user who joined logs in with; the API cannot change it (40022).
+                if not allow_mobile and user.active:
                     raise ApiError(40022)
                 if self.corp.user_by_mobile(normalized) is not None:
                     raise ApiError(60104)
