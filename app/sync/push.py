@@ -73,8 +73,9 @@ async def _run_all(items: Iterable[T], work: Callable[[T], Awaitable[None]], ctx
         await _gather(batch, one, ctx)
 
 
-async def _gather(batch: list[T], one: Callable[[T], Awaitable[None]], ctx: RunContext) -> None:
-    tasks = [asyncio.ensure_future(one(item)) for item in batch]
+async def gather_or_cancel(aws: Iterable[Awaitable[Any]]) -> None:
+    """Run all; when one fails (or the run is cancelled) the others are cancelled and awaited before raising."""
+    tasks = [asyncio.ensure_future(a) for a in aws]
     try:
         await asyncio.gather(*tasks)
     except BaseException:
@@ -82,6 +83,10 @@ async def _gather(batch: list[T], one: Callable[[T], Awaitable[None]], ctx: RunC
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+async def _gather(batch: list[T], one: Callable[[T], Awaitable[None]], ctx: RunContext) -> None:
+    await gather_or_cancel(one(item) for item in batch)
     await ctx.flush()
 
 

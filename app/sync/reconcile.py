@@ -29,7 +29,7 @@ from app.dingtalk.errors import DingTalkError, DingTalkTransportError
 from app.models.contacts import Department, Person
 from app.sync import bulk, fields, hashing
 from app.sync.context import RunContext
-from app.sync.push import _raise_if_config, tombstone
+from app.sync.push import _raise_if_config, gather_or_cancel, tombstone
 
 STAGE = "reconcile"
 ROOT = 1
@@ -55,17 +55,6 @@ class _Row:
     def __init__(self, values: tuple) -> None:
         for name, value in zip(PERSON_READ, values, strict=True):
             setattr(self, name, value)
-
-
-async def _gather_or_cancel(aws: list) -> None:
-    tasks = [asyncio.ensure_future(a) for a in aws]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
 
 
 def _describe(diffs: dict[str, tuple[Any, Any]]) -> str:
@@ -108,7 +97,7 @@ class Reconciler:
                     users.setdefault(user.userid, user)
                 self.ctx.advance()
 
-        await _gather_or_cancel([walk(), *(members() for _ in range(READ_CONCURRENCY))])
+        await gather_or_cancel([walk(), *(members() for _ in range(READ_CONCURRENCY))])
         await self.ctx.save_progress()
         return briefs, users
 

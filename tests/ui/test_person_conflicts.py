@@ -12,12 +12,17 @@ from tests import factories
 from tests.ui.helpers import eventually, login
 
 
-async def test_refused_mobile_is_shown_and_kept_from_dingtalk(user: User) -> None:
+async def _as_org_admin(user: User) -> cf.Tree:
     await user.open("/login")
     tree = await cf.build()
     await factories.account("admin1", Role.ORG_ADMIN, tree.org)
     await login(user, "admin1", factories.PASSWORD)
     await user.should_see("欢迎")
+    return tree
+
+
+async def test_refused_mobile_is_shown_and_kept_from_dingtalk(user: User) -> None:
+    tree = await _as_org_admin(user)
     wang = tree.people["王五"]
     old = wang.mobile
     wang.ding_userid = "u-wang"
@@ -42,11 +47,7 @@ async def test_refused_mobile_is_shown_and_kept_from_dingtalk(user: User) -> Non
 
 
 async def test_changing_a_joined_users_mobile_asks_first(user: User) -> None:
-    await user.open("/login")
-    tree = await cf.build()
-    await factories.account("admin1", Role.ORG_ADMIN, tree.org)
-    await login(user, "admin1", factories.PASSWORD)
-    await user.should_see("欢迎")
+    tree = await _as_org_admin(user)
     wang = tree.people["王五"]
     await Person.filter(id=wang.id).update(ding_userid="u-wang")
     await user.open(f"/contacts/person/{wang.id}/edit")
