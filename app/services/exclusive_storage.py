@@ -218,9 +218,17 @@ def _clean(oss_url: str, access_key_id: str, access_key_secret: str, *, need_oss
     return oss_url.rstrip("/"), access_key_id, access_key_secret
 
 
+def _describe(exc: DingTalkError | DingTalkTransportError) -> str:
+    """Our Chinese words for the storage codes first (DingTalk's own text may be Aliyun's English), then its text."""
+    if isinstance(exc, DingTalkError) and exc.info is not None and str(exc.errcode) in CODE_FIELDS:
+        text = f"{exc.info.zh}（钉钉返回 {exc.errcode}：{exc.errmsg}）"
+        return text + (f"\n处理建议：{exc.advice}" if exc.advice else "")
+    return describe_dingtalk_error(exc)
+
+
 def _refused(exc: DingTalkError | DingTalkTransportError, what: str) -> StorageRefused:
     field = CODE_FIELDS.get(str(exc.errcode)) if isinstance(exc, DingTalkError) else None
-    return StorageRefused(f"{what}：" + describe_dingtalk_error(exc), field=field)
+    return StorageRefused(f"{what}：" + _describe(exc), field=field)
 
 
 async def check_and_open(
