@@ -22,6 +22,7 @@ def section_card(section: ConsoleSection) -> None:
         _where(section.path)
         columns = [
             {"name": f"c{i}", "label": label, "field": f"c{i}", "align": "left"}
+            | ({"headerStyle": "width: 240px"} if i == 0 else {})
             for i, label in enumerate(section.columns)
         ]
         rows = [{f"c{i}": value for i, value in enumerate(row)} for row in section.rows]
@@ -30,10 +31,12 @@ def section_card(section: ConsoleSection) -> None:
         )
 
 
-def console_sections(numbers: tuple[str, ...]) -> None:
-    ui.label(
-        "以下设置钉钉开放平台没有开放接口，只能由管理员在钉钉管理后台中开启或关闭；这里列出每项所在的位置，不在本平台切换。"
-    ).classes("text-grey-7 q-mb-sm")
+def console_sections(numbers: tuple[str, ...], *, intro: bool = True) -> None:
+    if intro:
+        ui.label(
+            "以下设置钉钉开放平台没有开放接口，只能由管理员在钉钉管理后台中开启或关闭；"
+            "这里列出每项所在的位置，不在本平台切换。"
+        ).classes("text-grey-7 q-mb-sm")
     for section in exclusive_console.SECTIONS:
         if section.number in numbers:
             section_card(section)

@@ -23,11 +23,17 @@ def _data_url(data: bytes) -> str:
 def _describe(asset: AssetView) -> str:
     return (
         f"{asset.filename} · {asset.width}*{asset.height}px · {asset.image_format} · "
-        f"{asset.size_bytes / 1024 / 1024:.2f}M"
+        f"{exclusive_assets.size_text(asset.size_bytes)}"
     )
 
 
+# The uploader only takes one file and the card already says what is current: keep it to its header.
+_CSS = ".landing-asset-upload .q-uploader__list { display: none; } .landing-asset-upload { max-height: none; }"
+
+
 async def look_panel(org_id: int) -> None:
+    ui.add_css(_CSS)
+
     @ui.refreshable
     async def content() -> None:
         view = await exclusive_assets.get_look(actor(), org_id)
@@ -94,7 +100,7 @@ def _upload_card(view: LookView, kind: AssetKind, content: ui.refreshable) -> No
                 ),
             )
             .props("accept=.png,.jpg,.jpeg flat bordered")
-            .classes("w-full")
+            .classes("w-full landing-asset-upload")
             .mark(f"upload-{kind.value}")
         )
         errors.slot(kind.value)
@@ -129,23 +135,34 @@ def _theme_card(view: LookView, content: ui.refreshable) -> None:
             ui.button("保存主题色", on_click=save).props("unelevated color=primary").mark("save-theme")
 
 
+def _screen(preview: bytes | None, *, width: int, height: int, radius: int, marker: str) -> ui.element:
+    """A device frame with the background (an image element: a data URL cannot go into a NiceGUI style string)."""
+    frame = (
+        ui.element("div")
+        .style(
+            f"width: {width}px; height: {height}px; border-radius: {radius}px; border: 6px solid #222; "
+            "background: #3a4150; position: relative; overflow: hidden"
+        )
+        .mark(marker)
+    )
+    with frame:
+        if preview:
+            ui.image(_data_url(preview)).classes("absolute-full").props("fit=cover no-spinner no-transition")
+    return frame
+
+
+_LINE = "border-bottom: 1px solid rgba(255,255,255,.8); font-size: 12px"
+
+
 def _phone(view: LookView) -> None:
-    preview = view.previews.get(AssetKind.PHONE_BACKGROUND)
-    background = f"background-image: url('{_data_url(preview)}');" if preview else "background: #3a4150;"
     with ui.column().classes("items-center gap-1"):
-        with (
-            ui.element("div")
-            .classes("landing-phone")
-            .style(
-                f"width: 180px; height: 390px; border-radius: 22px; border: 6px solid #222; {background}"
-                "background-size: cover; background-position: center; position: relative; overflow: hidden"
-            )
-            .mark("preview-phone")
+        with _screen(
+            view.previews.get(AssetKind.PHONE_BACKGROUND), width=180, height=390, radius=22, marker="preview-phone"
         ):
-            with ui.column().classes("absolute-full items-center q-pt-xl gap-2").style("color: #fff"):
-                ui.label("专属钉钉").style("font-size: 20px; font-weight: 600; margin-top: 40px")
-                ui.label("手机号").style("width: 140px; border-bottom: 1px solid rgba(255,255,255,.8); font-size: 12px")
-                ui.label("密码").style("width: 140px; border-bottom: 1px solid rgba(255,255,255,.8); font-size: 12px")
+            with ui.column().classes("absolute-full items-center gap-2").style("color: #fff; padding-top: 90px"):
+                ui.label("专属钉钉").style("font-size: 20px; font-weight: 600; margin-bottom: 24px")
+                ui.label("手机号").style(f"width: 140px; {_LINE}")
+                ui.label("密码").style(f"width: 140px; {_LINE}")
                 ui.label("登录").style(
                     "width: 140px; text-align: center; border: 1px solid #fff; border-radius: 16px; padding: 4px"
                 )
@@ -154,22 +171,13 @@ def _phone(view: LookView) -> None:
 
 
 def _ipad(view: LookView) -> None:
-    preview = view.previews.get(AssetKind.IPAD_BACKGROUND)
-    background = f"background-image: url('{_data_url(preview)}');" if preview else "background: #3a4150;"
     with ui.column().classes("items-center gap-1"):
-        with (
-            ui.element("div")
-            .style(
-                f"width: 320px; height: 240px; border-radius: 14px; border: 6px solid #222; {background}"
-                "background-size: cover; background-position: center; position: relative"
-            )
-            .mark("preview-ipad")
+        with _screen(
+            view.previews.get(AssetKind.IPAD_BACKGROUND), width=320, height=240, radius=14, marker="preview-ipad"
         ):
             with ui.column().classes("absolute-full items-center justify-center gap-2").style("color: #fff"):
                 ui.label("专属钉钉").style("font-size: 18px; font-weight: 600")
-                ui.label("手机号 / 密码").style(
-                    "width: 160px; border-bottom: 1px solid rgba(255,255,255,.8); font-size: 12px"
-                )
+                ui.label("手机号 / 密码").style(f"width: 160px; {_LINE}")
                 ui.label("登录").style("width: 160px; text-align: center; border: 1px solid #fff; border-radius: 14px")
         ui.label("iPad 端登录页").classes("text-caption text-grey-7")
 
@@ -253,7 +261,7 @@ def _history(view: LookView, content: ui.refreshable) -> None:
                 "label": a.label,
                 "filename": a.filename,
                 "size": f"{a.width}*{a.height}px",
-                "bytes": f"{a.size_bytes / 1024 / 1024:.2f}M",
+                "bytes": exclusive_assets.size_text(a.size_bytes),
                 "by": a.uploaded_by,
                 "at": a.uploaded_at.astimezone().strftime("%Y-%m-%d %H:%M"),
                 "state": "使用中" if a.is_current else "",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 from nicegui import ui
 
 from app.components.entity_form import FieldErrors
@@ -25,20 +23,35 @@ PURCHASE_URL = "https://www.aliyun.com/product/oss"
 STEP_NAMES = {"purchase": "购买", "settings": "设置", "opened": "开启"}
 
 
-def _show_errors(errors: FieldErrors, exc: ServiceError) -> None:
+class _Errors(FieldErrors):
+    """Field errors whose messages may span lines (DingTalk's answer plus advice), set as props directly."""
+
+    def show_one(self, field: str | None, message: str) -> bool:
+        element = self._inputs.get(field or "")
+        if element is None:
+            return False
+        element.props["error"] = True
+        element.props["error-message"] = message
+        element.update()
+        return True
+
+
+def _show_errors(errors: _Errors, exc: ServiceError, detail: ui.label | None = None) -> None:
+    """Each field's message next to it; DingTalk's full answer and advice under the form (or as a notification)."""
+    errors.clear()
+    if detail is not None:
+        detail.set_text("")
+        detail.set_visibility(False)
     if isinstance(exc, FormInvalid):
-        errors.clear()
         for field, message in exc.errors.items():
             errors.show_one(field, message)
         return
-    errors.show(exc)
-
-
-class _Errors(FieldErrors):
-    def show_one(self, field: str, message: str) -> None:
-        element = self._inputs.get(field)
-        if element is not None:
-            element.props(f'error error-message="{html.escape(message, quote=True)}"')
+    shown = errors.show_one(exc.field, getattr(exc, "short", exc.message))
+    if detail is not None:
+        detail.set_text(exc.message)
+        detail.set_visibility(True)
+    elif not shown:
+        notify_error(exc.message)
 
 
 def _state_row(label: str, value: str, marker: str) -> None:
@@ -58,7 +71,8 @@ def _chart(series: exclusive_storage.QuotaSeries) -> None:
     values_mb = [round(v / 1024 / 1024, 2) for v in series.used_bytes]
     ui.echart(
         {
-            "tooltip": {"trigger": "axis", "valueFormatter": None},
+            "animation": False,
+            "tooltip": {"trigger": "axis"},
             "grid": {"left": 60, "right": 24, "top": 36, "bottom": 36},
             "xAxis": {"type": "category", "data": series.days, "boundaryGap": False},
             "yAxis": {"type": "value", "name": "MB"},
@@ -79,7 +93,9 @@ def _chart(series: exclusive_storage.QuotaSeries) -> None:
 
 
 async def storage_panel(org_id: int) -> None:
-    """Build the tab; every action reloads this panel through ``content.refresh``."""
+    """Build the tab; every action reloads this panel through ``content.refresh``. What the admin typed (not the
+    secret) survives 上一步 / 下一步 in ``draft``."""
+    draft: dict[str, str] = {}
 
     @ui.refreshable
     async def content() -> None:
@@ -92,11 +108,18 @@ async def storage_panel(org_id: int) -> None:
             .classes("w-full landing-card")
             .mark("storage-stepper")
         ):
-            with ui.step("purchase", title="购买", icon="shopping_cart"):
+            order = ("purchase", "settings", "opened")
+            reached = order.index(view.step.value)
+            done = {name: order.index(name) < reached or (name == "opened" and view.opened) for name in order}
+            with ui.step("purchase", title="购买", icon="shopping_cart").props(
+                f":done={str(done['purchase']).lower()}"
+            ):
                 _purchase_step(view, content)
-            with ui.step("settings", title="设置", icon="tune"):
-                _settings_step(view, content)
-            with ui.step("opened", title="开启", icon="cloud_done"):
+            with ui.step("settings", title="设置", icon="tune").props(f":done={str(done['settings']).lower()}"):
+                _settings_step(view, content, draft)
+            with ui.step("opened", title="开启", icon="cloud_done").props(
+                f":done={str(done['opened']).lower()} done-icon=cloud_done"
+            ):
                 await _opened_step(view, content)
 
     await content()
@@ -127,7 +150,7 @@ def _purchase_step(view: StorageView, content: ui.refreshable) -> None:
         ui.button("已购买，下一步", on_click=next_step).props("unelevated color=primary").mark("to-settings")
 
 
-def _settings_step(view: StorageView, content: ui.refreshable) -> None:
+def _settings_step(view: StorageView, content: ui.refreshable, draft: dict[str, str]) -> None:
     errors = _Errors()
     ui.label("第二步：完成数据专属存储设置。检测通过后，自动开启专属数据存储服务。").classes("text-grey-8")
     if view.last_error:
@@ -137,7 +160,8 @@ def _settings_step(view: StorageView, content: ui.refreshable) -> None:
             exclusive_storage.FIELD_OSS,
             ui.input(
                 "OSS链接地址",
-                value=view.oss_url,
+                value=draft.get("oss", view.oss_url),
+                on_change=lambda e: draft.__setitem__("oss", e.value or ""),
                 placeholder="请完整输入阿里云服务的bucket域名,格式如https://xxxx.oss-cn-hangzhou.aliyuncs.com",
             )
             .props("outlined dense")
@@ -148,7 +172,8 @@ def _settings_step(view: StorageView, content: ui.refreshable) -> None:
             exclusive_storage.FIELD_KEY_ID,
             ui.input(
                 "阿里云AccessKey ID",
-                value=view.access_key_id,
+                value=draft.get("key_id", view.access_key_id),
+                on_change=lambda e: draft.__setitem__("key_id", e.value or ""),
                 placeholder="请完整输入购买阿里云服务时所提供的AccessKey ID",
             )
             .props("outlined dense")
@@ -171,6 +196,8 @@ def _settings_step(view: StorageView, content: ui.refreshable) -> None:
         "如你的企业尚未购买阿里云数据专属存储服务 (OSS)，可前往阿里云咨询购买。"
         "AccessKey Secret 加密保存，页面不再显示。"
     ).classes("landing-hint")
+    detail = ui.label("").classes("text-negative whitespace-pre-line").mark("check-error")
+    detail.set_visibility(False)
 
     async def back() -> None:
         try:
@@ -193,7 +220,7 @@ def _settings_step(view: StorageView, content: ui.refreshable) -> None:
             )
         except ServiceError as exc:
             button.props(remove="loading")
-            _show_errors(errors, exc)
+            _show_errors(errors, exc, detail)
             return
         notify_ok("检测通过，已开启专属数据存储")
         content.refresh()
@@ -217,11 +244,11 @@ async def _opened_step(view: StorageView, content: ui.refreshable) -> None:
             read_at = view.state_read_at.astimezone().strftime("%Y-%m-%d %H:%M:%S") if view.state_read_at else ""
             _state_row("状态读取时间", read_at, "state-read-at")
         with ui.column().classes("gap-2"):
-            ui.button("刷新状态", icon="refresh", on_click=content.refresh).props("outline color=primary").mark(
+            ui.button("刷新状态", icon="refresh", on_click=content.refresh).props("outline no-caps color=primary").mark(
                 "refresh-state"
             )
             ui.button("更新 AccessKey", icon="key", on_click=lambda: _update_key_dialog(view, content)).props(
-                "outline color=primary"
+                "outline no-caps color=primary"
             ).mark("update-key")
     if view.opened:
         _chart(await exclusive_storage.quota_series(actor(), view.org_id))
@@ -243,6 +270,8 @@ def _update_key_dialog(view: StorageView, content: ui.refreshable) -> None:
             .classes("w-full")
             .mark("new-key-secret"),
         )
+        detail = ui.label("").classes("text-negative whitespace-pre-line").mark("update-key-error")
+        detail.set_visibility(False)
 
         async def save() -> None:
             errors.clear()
@@ -251,7 +280,7 @@ def _update_key_dialog(view: StorageView, content: ui.refreshable) -> None:
                     actor(), view.org_id, access_key_id=key_id.value or "", access_key_secret=key_secret.value or ""
                 )
             except ServiceError as exc:
-                _show_errors(errors, exc)
+                _show_errors(errors, exc, detail)
                 return
             notify_ok("已更新 AccessKey")
             dialog.close()

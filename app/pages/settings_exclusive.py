@@ -32,15 +32,11 @@ async def exclusive_page(tab: str = "storage") -> None:
         "专属钉钉的多数设置在钉钉管理后台完成。本页通过钉钉开放接口开启专属数据存储，检查并预览专属企业界面的图片，"
         "并列出其余设置在钉钉管理后台中的位置。"
     ).classes("text-grey-7")
-    names = dict(TABS)
-    with (
-        ui.tabs(value=tab if tab in names else "storage")
-        .classes("w-full text-primary")
-        .props("align=left no-caps") as tabs
-    ):
+    current = tab if tab in dict(TABS) else "storage"
+    with ui.tabs().classes("w-full text-primary").props("align=left no-caps") as tabs:
         for name, label in TABS:
             ui.tab(name, label).mark(f"tab-{name}")
-    with ui.tab_panels(tabs).classes("w-full bg-transparent").props("keep-alive"):
+    with ui.tab_panels(tabs, value=current, animated=False).classes("w-full bg-transparent").props("keep-alive"):
         with ui.tab_panel("look").classes("q-px-none"):
             await look_panel(org_id)
         with ui.tab_panel("storage").classes("q-px-none"):
@@ -50,4 +46,4 @@ async def exclusive_page(tab: str = "storage") -> None:
         with ui.tab_panel("security").classes("q-px-none"):
             console_sections(("2.5.1", "2.5.2", "2.5.3", "2.5.4", "2.5.5", "2.5.6", "2.5.7"))
             await idp_card(org_id)
-            console_sections(("2.5.9",))
+            console_sections(("2.5.9",), intro=False)

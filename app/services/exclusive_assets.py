@@ -101,8 +101,9 @@ class LookView:
     history: list[AssetView]
 
 
-def _size_text(size: int) -> str:
-    return f"{size / MB:.1f}M" if size >= MB / 10 else f"{size / 1024:.0f}K"
+def size_text(size: int) -> str:
+    """File sizes the way the guide writes its limit (3M): 2.4M, 380K."""
+    return f"{size / MB:.1f}M" if size >= MB / 10 else f"{max(size, 1) / 1024:.0f}K"
 
 
 def _relative_luminance(rgb: tuple[float, float, float]) -> float:
@@ -130,7 +131,7 @@ def check_image(kind: AssetKind, data: bytes) -> CheckedImage:
         raise ValidationFailed(f"{spec.label}：文件为空，请重新选择图片", field=field)
     if len(data) > spec.max_bytes:
         raise ValidationFailed(
-            f"{spec.label}大小不能超过 {spec.max_bytes // MB}M，当前为 {_size_text(len(data))}", field=field
+            f"{spec.label}大小不能超过 {spec.max_bytes // MB}M，当前为 {size_text(len(data))}", field=field
         )
     try:
         with Image.open(io.BytesIO(data)) as probe:

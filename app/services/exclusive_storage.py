@@ -50,7 +50,12 @@ DINGTALK_TZ = timezone(timedelta(hours=8))  # DingTalk counts days in China time
 
 
 class StorageRefused(ServiceError):
-    """DingTalk said no; ``field`` is set when the refusal is about one of the form's fields."""
+    """DingTalk said no; ``field`` is set when the refusal is about one of the form's fields, and ``short`` is the
+    few words to show next to it (``message`` has DingTalk's answer and the advice)."""
+
+    def __init__(self, message: str, *, field: str | None = None, short: str = "") -> None:
+        super().__init__(message, field=field)
+        self.short = short or message
 
 
 @dataclass
@@ -228,7 +233,8 @@ def _describe(exc: DingTalkError | DingTalkTransportError) -> str:
 
 def _refused(exc: DingTalkError | DingTalkTransportError, what: str) -> StorageRefused:
     field = CODE_FIELDS.get(str(exc.errcode)) if isinstance(exc, DingTalkError) else None
-    return StorageRefused(f"{what}：" + _describe(exc), field=field)
+    short = exc.info.zh if isinstance(exc, DingTalkError) and exc.info is not None else ""
+    return StorageRefused(f"{what}：" + _describe(exc), field=field, short=short)
 
 
 async def check_and_open(
