@@ -158,19 +158,19 @@ def _remember(storage: ExclusiveStorage, state: StorageState) -> None:
 
 
 async def get_view(actor: Actor, org_id: int | None, *, refresh: bool = True) -> StorageView:
-    """The org's set-up; ``refresh`` asks DingTalk for the current state first (a failure is shown, not raised)."""
+    """The org's set-up; ``refresh`` asks DingTalk for the current state first (a failure is shown, not raised).
+
+    Before a check has passed there is nothing to ask DingTalk about, so the page costs no API call."""
     org = await _org(actor, org_id)
     storage = await _storage(org)
     state_error = ""
-    if refresh:
+    if refresh and (storage.checked_at is not None or storage.step is StorageStep.OPENED):
         try:
             state = await runtime.get().dingtalk.get_file_storage_state(ding_app(org))
         except (DingTalkError, DingTalkTransportError) as exc:
             state_error = "读取专属存储状态失败：" + describe_dingtalk_error(exc)
         else:
             _remember(storage, state)
-            if state.opened and not storage.oss_url:
-                storage.oss_url, storage.access_key_id = state.oss, state.access_key_id  # opened elsewhere
             await storage.save()
     return _view(org, storage, state_error)
 
