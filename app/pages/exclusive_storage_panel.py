@@ -125,6 +125,20 @@ async def storage_panel(org_id: int) -> None:
     await content()
 
 
+def _go(view: StorageView, step: exclusive_storage.StorageStep, content: ui.refreshable):
+    """下一步 / 上一步: the handler that moves the stepper to ``step``."""
+
+    async def handler() -> None:
+        try:
+            await exclusive_storage.set_step(actor(), view.org_id, step)
+        except ServiceError as exc:
+            notify_error(exc.message)
+            return
+        content.refresh()
+
+    return handler
+
+
 def _purchase_step(view: StorageView, content: ui.refreshable) -> None:
     ui.label(
         "数据专属存储，是钉钉为大型企业或组织提供的将钉钉上专属的文件加密后归档存储到企业购买的阿里云专属存储空间的服务。"
@@ -138,16 +152,29 @@ def _purchase_step(view: StorageView, content: ui.refreshable) -> None:
         )
         ui.link("咨询购买", PURCHASE_URL, new_tab=True)
 
-    async def next_step() -> None:
-        try:
-            await exclusive_storage.set_step(actor(), view.org_id, exclusive_storage.StorageStep.SETTINGS)
-        except ServiceError as exc:
-            notify_error(exc.message)
-            return
-        content.refresh()
-
     with ui.stepper_navigation():
+        next_step = _go(view, exclusive_storage.StorageStep.SETTINGS, content)
         ui.button("已购买，下一步", on_click=next_step).props("unelevated color=primary").mark("to-settings")
+
+
+def _key_input(
+    errors: _Errors,
+    field: str,
+    label: str,
+    marker: str,
+    draft: dict[str, str] | None = None,
+    draft_key: str = "",
+    stored: str = "",
+) -> ui.input:
+    """One field of the storage form. Fields named in ``draft`` keep what was typed; the secret field never does."""
+    secret = field == exclusive_storage.FIELD_KEY_SECRET
+    element = ui.input(label, password=secret, password_toggle_button=secret).props("outlined dense").classes("w-full")
+    if secret:
+        element.props("autocomplete=new-password")
+    if draft is not None and draft_key:
+        element.value = draft.get(draft_key, stored)
+        element.on_value_change(lambda e: draft.__setitem__(draft_key, e.value or ""))
+    return errors.input(field, element.mark(marker))
 
 
 def _settings_step(view: StorageView, content: ui.refreshable, draft: dict[str, str]) -> None:
@@ -156,42 +183,22 @@ def _settings_step(view: StorageView, content: ui.refreshable, draft: dict[str, 
     if view.last_error:
         ui.label(view.last_error).classes("text-negative whitespace-pre-line").mark("open-error")
     with ui.column().classes("w-full gap-1").style("max-width: 640px"):
-        oss = errors.input(
-            exclusive_storage.FIELD_OSS,
-            ui.input(
-                "OSS链接地址",
-                value=draft.get("oss", view.oss_url),
-                on_change=lambda e: draft.__setitem__("oss", e.value or ""),
-                placeholder="请完整输入阿里云服务的bucket域名,格式如https://xxxx.oss-cn-hangzhou.aliyuncs.com",
-            )
-            .props("outlined dense")
-            .classes("w-full")
-            .mark("oss-url"),
-        )
-        key_id = errors.input(
+        oss = _key_input(errors, exclusive_storage.FIELD_OSS, "OSS链接地址", "oss-url", draft, "oss", view.oss_url)
+        oss.props('placeholder="请完整输入阿里云服务的bucket域名,格式如https://xxxx.oss-cn-hangzhou.aliyuncs.com"')
+        key_id = _key_input(
+            errors,
             exclusive_storage.FIELD_KEY_ID,
-            ui.input(
-                "阿里云AccessKey ID",
-                value=draft.get("key_id", view.access_key_id),
-                on_change=lambda e: draft.__setitem__("key_id", e.value or ""),
-                placeholder="请完整输入购买阿里云服务时所提供的AccessKey ID",
-            )
-            .props("outlined dense")
-            .classes("w-full")
-            .mark("access-key-id"),
+            "阿里云AccessKey ID",
+            "access-key-id",
+            draft,
+            "key_id",
+            view.access_key_id,
         )
-        key_secret = errors.input(
-            exclusive_storage.FIELD_KEY_SECRET,
-            ui.input(
-                "阿里云AccessKey Secret",
-                password=True,
-                password_toggle_button=True,
-                placeholder="请完整输入购买阿里云服务时所提供的AccessKey Secret",
-            )
-            .props("outlined dense autocomplete=new-password")
-            .classes("w-full")
-            .mark("access-key-secret"),
+        key_id.props('placeholder="请完整输入购买阿里云服务时所提供的AccessKey ID"')
+        key_secret = _key_input(
+            errors, exclusive_storage.FIELD_KEY_SECRET, "阿里云AccessKey Secret", "access-key-secret"
         )
+        key_secret.props('placeholder="请完整输入购买阿里云服务时所提供的AccessKey Secret"')
     ui.label(
         "如你的企业尚未购买阿里云数据专属存储服务 (OSS)，可前往阿里云咨询购买。"
         "AccessKey Secret 加密保存，页面不再显示。"
@@ -199,13 +206,7 @@ def _settings_step(view: StorageView, content: ui.refreshable, draft: dict[str, 
     detail = ui.label("").classes("text-negative whitespace-pre-line").mark("check-error")
     detail.set_visibility(False)
 
-    async def back() -> None:
-        try:
-            await exclusive_storage.set_step(actor(), view.org_id, exclusive_storage.StorageStep.PURCHASE)
-        except ServiceError as exc:
-            notify_error(exc.message)
-            return
-        content.refresh()
+    back = _go(view, exclusive_storage.StorageStep.PURCHASE, content)
 
     async def check() -> None:
         errors.clear()
@@ -259,17 +260,8 @@ def _update_key_dialog(view: StorageView, content: ui.refreshable) -> None:
     with ui.dialog() as dialog, ui.card().style("min-width: 460px").mark("update-key-dialog"):
         ui.label("更新 AccessKey").classes("text-h6")
         ui.label(f"OSS链接地址：{view.oss_url}（已开通的专属存储不能更换 bucket）").classes("text-grey-7")
-        key_id = errors.input(
-            exclusive_storage.FIELD_KEY_ID,
-            ui.input("阿里云AccessKey ID").props("outlined dense").classes("w-full").mark("new-key-id"),
-        )
-        key_secret = errors.input(
-            exclusive_storage.FIELD_KEY_SECRET,
-            ui.input("阿里云AccessKey Secret", password=True, password_toggle_button=True)
-            .props("outlined dense autocomplete=new-password")
-            .classes("w-full")
-            .mark("new-key-secret"),
-        )
+        key_id = _key_input(errors, exclusive_storage.FIELD_KEY_ID, "阿里云AccessKey ID", "new-key-id")
+        key_secret = _key_input(errors, exclusive_storage.FIELD_KEY_SECRET, "阿里云AccessKey Secret", "new-key-secret")
         detail = ui.label("").classes("text-negative whitespace-pre-line").mark("update-key-error")
         detail.set_visibility(False)
 

@@ -22,7 +22,8 @@ from app.models.exclusive import AssetKind, ExclusiveAsset, ExclusiveLook
 from app.models.orgs import Org
 from app.services import audit
 from app.services.errors import NotFound, ValidationFailed
-from app.services.permissions import Actor, Perm, require
+from app.services.exclusive_console import exclusive_org
+from app.services.permissions import Actor
 
 MB = 1024 * 1024
 ALLOWED_FORMATS = {"PNG": "png", "JPEG": "jpg"}
@@ -167,16 +168,6 @@ def preview_bytes(data: bytes, width: int = PREVIEW_WIDTH) -> bytes:
         return out.getvalue()
 
 
-async def _org(actor: Actor, org_id: int | None) -> Org:
-    if org_id is None:
-        raise NotFound("请先选择组织")
-    require(actor, Perm.EXCLUSIVE_MANAGE, org_id)
-    org = await Org.get_or_none(id=org_id)
-    if org is None:
-        raise NotFound("组织不存在或已解散")
-    return org
-
-
 def _asset_view(asset: ExclusiveAsset) -> AssetView:
     return AssetView(
         id=asset.id,
@@ -200,7 +191,7 @@ async def _theme(org: Org) -> str:
 
 
 async def get_look(actor: Actor, org_id: int | None) -> LookView:
-    org = await _org(actor, org_id)
+    org = await exclusive_org(actor, org_id)
     current = await ExclusiveAsset.filter(org_id=org.id, is_current=True)
     history = (
         await ExclusiveAsset.filter(org_id=org.id)
@@ -233,7 +224,7 @@ async def get_look(actor: Actor, org_id: int | None) -> LookView:
 
 async def upload(actor: Actor, org_id: int | None, kind: AssetKind, filename: str, data: bytes) -> AssetView:
     """Check and keep an upload; it becomes the current one of its kind, the previous one stays in the history."""
-    org = await _org(actor, org_id)
+    org = await exclusive_org(actor, org_id)
     checked = check_image(kind, data)
     name = (filename or "").strip().replace("/", "_").replace("\\", "_")[-200:] or f"{kind.value}"
     async with in_transaction():
@@ -270,7 +261,7 @@ async def upload(actor: Actor, org_id: int | None, kind: AssetKind, filename: st
 
 async def make_current(actor: Actor, org_id: int | None, asset_id: int) -> AssetView:
     """恢复 an earlier upload from the history."""
-    org = await _org(actor, org_id)
+    org = await exclusive_org(actor, org_id)
     asset = await ExclusiveAsset.get_or_none(id=asset_id, org_id=org.id)
     if asset is None:
         raise NotFound("图片不存在")
@@ -292,7 +283,7 @@ async def make_current(actor: Actor, org_id: int | None, asset_id: int) -> Asset
 
 
 async def set_theme_color(actor: Actor, org_id: int | None, color: str) -> str:
-    org = await _org(actor, org_id)
+    org = await exclusive_org(actor, org_id)
     color = (color or "").strip()
     if not THEME_PATTERN.match(color):
         raise ValidationFailed("主题色需为 #RRGGBB 格式的颜色值，如 #1677FF", field="theme_color")
@@ -320,7 +311,7 @@ async def set_theme_color(actor: Actor, org_id: int | None, color: str) -> str:
 
 
 async def download_asset(actor: Actor, org_id: int | None, asset_id: int) -> tuple[str, bytes]:
-    org = await _org(actor, org_id)
+    org = await exclusive_org(actor, org_id)
     asset = await ExclusiveAsset.get_or_none(id=asset_id, org_id=org.id)
     if asset is None:
         raise NotFound("图片不存在")
@@ -329,7 +320,7 @@ async def download_asset(actor: Actor, org_id: int | None, asset_id: int) -> tup
 
 async def download_set(actor: Actor, org_id: int | None) -> tuple[str, bytes]:
     """The current files as one zip, named by what they are, plus a note of where each goes in DingTalk's console."""
-    org = await _org(actor, org_id)
+    org = await exclusive_org(actor, org_id)
     current = {a.kind: a for a in await ExclusiveAsset.filter(org_id=org.id, is_current=True)}
     if not current:
         raise ValidationFailed("还没有上传任何图片")

@@ -177,13 +177,19 @@ class IdpState:
         return "已启用：本组织员工可通过域账号二次验证登录专属钉钉"
 
 
-async def idp_state(actor: Actor, org_id: int | None) -> IdpState:
+async def exclusive_org(actor: Actor, org_id: int | None) -> Org:
+    """The org whose 专属钉钉 settings ``actor`` works on: its org admin, or the super admin for any org."""
     if org_id is None:
         raise NotFound("请先选择组织")
     require(actor, Perm.EXCLUSIVE_MANAGE, org_id)
     org = await Org.get_or_none(id=org_id)
     if org is None:
         raise NotFound("组织不存在或已解散")
+    return org
+
+
+async def idp_state(actor: Actor, org_id: int | None) -> IdpState:
+    org = await exclusive_org(actor, org_id)
     settings = await login_auth.load()
     idp_org_id = settings.org_id
     if idp_org_id is None or not await Org.exists(id=idp_org_id):

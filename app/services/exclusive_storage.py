@@ -30,9 +30,10 @@ from app.dingtalk.exclusive_api import (
 from app.models.exclusive import ExclusiveStorage, StorageStep
 from app.models.orgs import Org
 from app.services import audit
-from app.services.errors import NotFound, ServiceError, ValidationFailed
+from app.services.errors import ServiceError, ValidationFailed
+from app.services.exclusive_console import exclusive_org
 from app.services.orgs import FormInvalid, describe_dingtalk_error
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor
 from app.sync.dingtalk_in import ding_app
 
 FIELD_OSS, FIELD_KEY_ID, FIELD_KEY_SECRET = "oss_url", "access_key_id", "access_key_secret"
@@ -112,16 +113,6 @@ def format_bytes(value: int) -> str:
     return f"{value} B"
 
 
-async def _org(actor: Actor, org_id: int | None) -> Org:
-    if org_id is None:
-        raise NotFound("请先选择组织")
-    require(actor, Perm.EXCLUSIVE_MANAGE, org_id)
-    org = await Org.get_or_none(id=org_id)
-    if org is None:
-        raise NotFound("组织不存在或已解散")
-    return org
-
-
 async def _storage(org: Org) -> ExclusiveStorage:
     storage = await ExclusiveStorage.get_or_none(org_id=org.id)
     return storage or await ExclusiveStorage.create(org=org)
@@ -161,7 +152,7 @@ async def get_view(actor: Actor, org_id: int | None, *, refresh: bool = True) ->
     """The org's set-up; ``refresh`` asks DingTalk for the current state first (a failure is shown, not raised).
 
     Before a check has passed there is nothing to ask DingTalk about, so the page costs no API call."""
-    org = await _org(actor, org_id)
+    org = await exclusive_org(actor, org_id)
     storage = await _storage(org)
     state_error = ""
     if refresh and (storage.checked_at is not None or storage.step is StorageStep.OPENED):
@@ -177,7 +168,7 @@ async def get_view(actor: Actor, org_id: int | None, *, refresh: bool = True) ->
 
 async def set_step(actor: Actor, org_id: int | None, step: StorageStep) -> StorageView:
     """下一步 / 上一步 between 购买 and 设置. An opened storage stays opened."""
-    org = await _org(actor, org_id)
+    org = await exclusive_org(actor, org_id)
     storage = await _storage(org)
     if step is StorageStep.OPENED or storage.step is StorageStep.OPENED:
         raise ValidationFailed("专属存储已开启或需检测通过后开启，不能手动切换到该步骤")
@@ -241,7 +232,7 @@ async def check_and_open(
     actor: Actor, org_id: int | None, *, oss_url: str, access_key_id: str, access_key_secret: str
 ) -> StorageView:
     """检测链接; when the check passes, 开启 follows at once (guide step 3). Nothing is stored on a failed check."""
-    org = await _org(actor, org_id)
+    org = await exclusive_org(actor, org_id)
     storage = await _storage(org)
     if storage.step is StorageStep.OPENED and storage.open_status == 1:
         raise ValidationFailed("专属存储已开启，如需更换密钥请使用“更新 AccessKey”")
@@ -286,7 +277,7 @@ async def update_access_key(
     actor: Actor, org_id: int | None, *, access_key_id: str, access_key_secret: str
 ) -> StorageView:
     """更新 AccessKey of an opened storage; DingTalk checks the new key against the bucket before accepting it."""
-    org = await _org(actor, org_id)
+    org = await exclusive_org(actor, org_id)
     storage = await _storage(org)
     if storage.step is not StorageStep.OPENED:
         raise ValidationFailed("专属存储尚未开启，请先完成设置并检测链接")
@@ -311,7 +302,7 @@ async def quota_series(
     actor: Actor, org_id: int | None, *, days: int = QUOTA_DAYS, today: date | None = None
 ) -> QuotaSeries:
     """Used storage per day over the last ``days`` days, as DingTalk reports it (empty before it is opened)."""
-    org = await _org(actor, org_id)
+    org = await exclusive_org(actor, org_id)
     storage = await _storage(org)
     if storage.step is not StorageStep.OPENED:
         return QuotaSeries([], [])

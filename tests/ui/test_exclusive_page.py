@@ -11,11 +11,15 @@ from tests import factories
 from tests.ui.helpers import login
 
 
-async def test_org_admin_walks_the_steps_and_empty_fields_are_refused(user: User) -> None:
-    await user.open("/login")
+async def _logged_in(user: User, role: Role) -> None:
+    await user.open("/login")  # starts the app (and its database) before we add data
     org = await factories.org("叮当科技", "corpA", is_main=True)
-    await factories.account("orgadmin", Role.ORG_ADMIN, org)
-    await login(user, "orgadmin", factories.PASSWORD, expect="欢迎")
+    await factories.account("someone", role, org)
+    await login(user, "someone", factories.PASSWORD, expect="欢迎")
+
+
+async def test_org_admin_walks_the_steps_and_empty_fields_are_refused(user: User) -> None:
+    await _logged_in(user, Role.ORG_ADMIN)
     await user.open("/settings/org")
     await user.should_see("专属钉钉")  # the menu entry
     await user.open("/settings/exclusive")
@@ -37,10 +41,7 @@ async def test_org_admin_walks_the_steps_and_empty_fields_are_refused(user: User
 
 
 async def test_look_tab_lists_the_rules_and_the_history_is_empty(user: User) -> None:
-    await user.open("/login")
-    org = await factories.org("叮当科技", "corpA", is_main=True)
-    await factories.account("orgadmin", Role.ORG_ADMIN, org)
-    await login(user, "orgadmin", factories.PASSWORD, expect="欢迎")
+    await _logged_in(user, Role.ORG_ADMIN)
     await user.open("/settings/exclusive?tab=look")
     await user.should_see("要求尺寸 1242*2688px，大小不超过 3M，PNG 或 JPG")
     await user.should_see("要求尺寸 2048*1536px，大小不超过 3M，PNG 或 JPG")
@@ -49,10 +50,7 @@ async def test_look_tab_lists_the_rules_and_the_history_is_empty(user: User) -> 
 
 
 async def test_sub_admin_is_refused(user: User) -> None:
-    await user.open("/login")
-    org = await factories.org("叮当科技", "corpA", is_main=True)
-    await factories.account("sub", Role.SUB_ADMIN, org)
-    await login(user, "sub", factories.PASSWORD, expect="欢迎")
+    await _logged_in(user, Role.SUB_ADMIN)
     await user.open("/settings/exclusive")
     await user.should_see("无权限")
     await user.should_not_see("专属钉钉配置")
