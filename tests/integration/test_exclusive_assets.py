@@ -154,3 +154,16 @@ async def test_assets_of_another_org_are_out_of_reach(admin) -> None:
         await exclusive_assets.download_asset(other_admin, admin.current_org_id, logo.id)
     with pytest.raises(NotFound):  # its own org has no such asset
         await exclusive_assets.make_current(other_admin, other.id, logo.id)
+
+
+async def test_dissolving_an_org_removes_its_assets_only(admin) -> None:
+    from app.services import orgs
+
+    other = await factories.org("待解散组织", "dingassets3")
+    other_admin = actor_for(await factories.account("other3", Role.ORG_ADMIN, other), Role.ORG_ADMIN, other)
+    await exclusive_assets.upload(admin, admin.current_org_id, AssetKind.LOGO, "mine.png", image_bytes((400, 150)))
+    await exclusive_assets.upload(other_admin, other.id, AssetKind.LOGO, "theirs.png", image_bytes((400, 150)))
+    await exclusive_assets.set_theme_color(other_admin, other.id, "#123456")
+    root = actor_for(await factories.account("root", Role.SUPER_ADMIN), Role.SUPER_ADMIN, None)
+    await orgs.dissolve_orgs(root, [other.id])
+    assert [a.filename for a in await ExclusiveAsset.all()] == ["mine.png"]

@@ -170,3 +170,13 @@ async def test_official_sdk_exclusive_1_0_against_the_simulator(client: DingTalk
     # What the SDK saw is what our client sees.
     ours = await client.get_file_storage_state(APP)
     assert (ours.oss, ours.access_key_id, ours.create_date) == (bucket, "LTAI5tSdkRotated", opened.body.create_date)
+
+
+async def test_simulator_state_dump_keeps_buckets_and_storages(client: DingTalkClient, sim: Any, bucket: str) -> None:
+    await client.activate_file_storage(APP, oss=bucket, access_key_id=KEY_ID, access_key_secret=KEY_SECRET)
+    dumped = sim.sim.dump()
+    sim.sim.reset()
+    assert (await client.get_file_storage_state(APP)).opened is False
+    sim.sim.load(dumped)
+    state = await client.get_file_storage_state(APP)
+    assert state.opened and state.healthy and state.oss == bucket
