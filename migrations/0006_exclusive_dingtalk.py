@@ -7,6 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
+    # 设置 > 专属钉钉 (guide section 2): 专属数据存储 set-up, login backgrounds and logo with history, 主题色.
     dependencies = [('models', '0002_other_dept_lookup_index')]
 
     initial = False
@@ -26,6 +27,7 @@ class Migration(migrations.Migration):
                 ('sha256', fields.CharField(max_length=64)),
                 ('contrast', fields.FloatField(null=True)),
                 ('data', fields.BinaryField()),
+                ('preview', fields.BinaryField()),
                 ('is_current', fields.BooleanField(default=True)),
                 ('uploaded_by', fields.CharField(default='', max_length=64)),
                 ('uploaded_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),

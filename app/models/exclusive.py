@@ -65,6 +65,7 @@ class ExclusiveAsset(Model):
     sha256 = fields.CharField(max_length=64)
     contrast = fields.FloatField(null=True)  # white text on this background (WCAG ratio); None for logos
     data = fields.BinaryField()
+    preview = fields.BinaryField()  # a small rendering for the page, made once at upload
     is_current = fields.BooleanField(default=True)
     uploaded_by = fields.CharField(max_length=64, default="")
     uploaded_at = fields.DatetimeField(auto_now_add=True)

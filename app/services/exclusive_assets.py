@@ -8,6 +8,7 @@ previews the result and hands out the current set as one zip to upload there.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import re
@@ -190,34 +191,33 @@ async def _theme(org: Org) -> str:
     return look.theme_color if look else DEFAULT_THEME
 
 
+# Everything but the file itself: pages list and preview assets without loading megabytes.
+_LIGHT = (
+    "id",
+    "org_id",
+    "kind",
+    "filename",
+    "image_format",
+    "width",
+    "height",
+    "size_bytes",
+    "contrast",
+    "is_current",
+    "uploaded_by",
+    "uploaded_at",
+)
+
+
 async def get_look(actor: Actor, org_id: int | None) -> LookView:
     org = await exclusive_org(actor, org_id)
-    current = await ExclusiveAsset.filter(org_id=org.id, is_current=True)
-    history = (
-        await ExclusiveAsset.filter(org_id=org.id)
-        .order_by("-id")
-        .limit(HISTORY_LIMIT)
-        .only(
-            "id",
-            "kind",
-            "filename",
-            "image_format",
-            "width",
-            "height",
-            "size_bytes",
-            "contrast",
-            "is_current",
-            "uploaded_by",
-            "uploaded_at",
-            "org_id",
-        )
-    )
+    current = await ExclusiveAsset.filter(org_id=org.id, is_current=True).only(*_LIGHT, "preview")
+    history = await ExclusiveAsset.filter(org_id=org.id).order_by("-id").limit(HISTORY_LIMIT).only(*_LIGHT)
     return LookView(
         org_id=org.id,
         org_name=org.name,
         theme_color=await _theme(org),
         current={a.kind: _asset_view(a) for a in current},
-        previews={a.kind: preview_bytes(a.data) for a in current},
+        previews={a.kind: a.preview for a in current},
         history=[_asset_view(a) for a in history],
     )
 
@@ -225,7 +225,9 @@ async def get_look(actor: Actor, org_id: int | None) -> LookView:
 async def upload(actor: Actor, org_id: int | None, kind: AssetKind, filename: str, data: bytes) -> AssetView:
     """Check and keep an upload; it becomes the current one of its kind, the previous one stays in the history."""
     org = await exclusive_org(actor, org_id)
-    checked = check_image(kind, data)
+    # Decoding a 3M image takes a while: off the event loop, so other pages stay responsive.
+    checked = await asyncio.to_thread(check_image, kind, data)
+    preview = await asyncio.to_thread(preview_bytes, data)
     name = (filename or "").strip().replace("/", "_").replace("\\", "_")[-200:] or f"{kind.value}"
     async with in_transaction():
         previous = await ExclusiveAsset.filter(org_id=org.id, kind=kind, is_current=True).values_list("id", flat=True)
@@ -241,6 +243,7 @@ async def upload(actor: Actor, org_id: int | None, kind: AssetKind, filename: st
             sha256=hashlib.sha256(data).hexdigest(),
             contrast=checked.contrast,
             data=data,
+            preview=preview,
             is_current=True,
             uploaded_by=actor.login,
         )

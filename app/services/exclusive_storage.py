@@ -146,6 +146,8 @@ def _remember(storage: ExclusiveStorage, state: StorageState) -> None:
     storage.state_read_at = datetime.now(UTC)
     if state.opened:
         storage.step = StorageStep.OPENED
+    elif storage.step is StorageStep.OPENED:
+        storage.step = StorageStep.SETTINGS  # DingTalk no longer has it open: the admin sets it up again
 
 
 async def get_view(actor: Actor, org_id: int | None, *, refresh: bool = True) -> StorageView:

@@ -197,3 +197,14 @@ async def test_only_the_org_admin_of_that_org_and_the_super_admin_may_configure(
         superadmin, env.org.id, oss_url=OSS, access_key_id=KEY_ID, access_key_secret=KEY_SECRET
     )
     assert view.opened
+
+
+async def test_a_storage_dingtalk_no_longer_has_open_goes_back_to_the_settings_step(env: ExclusiveEnv) -> None:
+    admin = await org_admin(env.org)
+    await exclusive_storage.check_and_open(
+        admin, env.org.id, oss_url=OSS, access_key_id=KEY_ID, access_key_secret=KEY_SECRET
+    )
+    await env.sim("POST", "/_sim/reset")  # DingTalk's side forgot it (e.g. switched off by DingTalk support)
+    view = await exclusive_storage.get_view(admin, env.org.id)
+    assert view.step is StorageStep.SETTINGS and view.open_label == "未开通"
+    assert view.oss_url == OSS  # what was set up stays, ready for another 检测链接
