@@ -119,6 +119,7 @@ async def storage_panel(org_id: int) -> None:
                 _settings_step(view, content, draft)
             with ui.step("opened", title="开启", icon="cloud_done").props(
                 f":done={str(done['opened']).lower()} done-icon=cloud_done"
+                + (" active-icon=cloud_done" if view.opened else "")
             ):
                 await _opened_step(view, content)
 

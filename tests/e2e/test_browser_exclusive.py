@@ -90,6 +90,20 @@ def test_exclusive_dingtalk_page_in_chromium(demo, browser_page, tmp_path: Path)
     page.locator(".nicegui-echart canvas").first.wait_for()
     page.screenshot(path=SCREENSHOTS / "22-exclusive-opened.png", full_page=True)
 
+    # The key is rotated at Aliyun: 存储状态 turns 异常 until 更新 AccessKey gives DingTalk the new one.
+    rotated = {"oss": DEMO_OSS, "accessKeyId": "LTAI5tRotatedDemo01", "accessKeySecret": "RotatedDemoSecret77"}
+    assert httpx.put(f"{sim}/_sim/exclusive/buckets", json=rotated).status_code == 200
+    page.get_by_role("button", name="刷新状态").click()
+    page.get_by_text("异常（AccessKey 失效或 bucket 无法访问，请更新 AccessKey）").wait_for()
+    page.get_by_role("button", name="更新 AccessKey").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("阿里云AccessKey ID").fill(rotated["accessKeyId"])
+    dialog.get_by_label("阿里云AccessKey Secret").fill(rotated["accessKeySecret"])
+    dialog.get_by_role("button", name="保存").click()
+    page.get_by_text("已更新 AccessKey").wait_for()
+    page.get_by_text("正常", exact=True).wait_for()
+    assert page.get_by_text("LTAI5tRotatedDemo01").is_visible()
+
     # 专属企业界面: a wrong-size logo is refused with the rule; the right files show in the preview.
     page.get_by_role("tab", name="专属企业界面").click()
     uploads = page.locator(".q-uploader input[type=file]")
