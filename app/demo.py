@@ -22,6 +22,10 @@ DEMO_APPSECRET = "DemoAppSecret-9b41f27ce0d34a5f8e6c1a2b3d4e5f60"
 DEMO_AGENT_ID = "100001"
 EKP_USER = "landing"
 EKP_PASSWORD = "ekp-demo-2026"
+# The simulated Aliyun OSS bucket that 设置 > 专属钉钉 > 专属数据存储 can be pointed at in the demo.
+DEMO_OSS = "https://landing-demo.oss-cn-hangzhou.aliyuncs.com"
+DEMO_OSS_KEY_ID = "LTAI5tDemoLanDing2026"
+DEMO_OSS_KEY_SECRET = "DemoOssSecret9f8e7d6c5b4a3210"
 
 
 def run_demo(port: int = 8080, dingtalk_port: int = 18081, ekp_port: int = 18082) -> None:
@@ -40,6 +44,9 @@ def run_demo(port: int = 8080, dingtalk_port: int = 18081, ekp_port: int = 18082
         dingtalk = await start_dingtalk(
             corps=[f"{DEMO_CORP}:{DEMO_APPKEY}:{DEMO_APPSECRET}:{DEMO_AGENT_ID}"], port=dingtalk_port, qps=20
         )
+        from app.dingtalk.simulator.exclusive import add_bucket
+
+        add_bucket(dingtalk.sim.state, DEMO_OSS, DEMO_OSS_KEY_ID, DEMO_OSS_KEY_SECRET)
         ekp = await start_ekp(port=ekp_port, user=EKP_USER, password=EKP_PASSWORD, depts=24, persons=160, seed=7)
         log.info("demo simulators: DingTalk %s, EKP %s", dingtalk.base_url, ekp.base_url)
         seeding = asyncio.create_task(_seed(rt, ekp.base_url))
@@ -55,6 +62,7 @@ def run_demo(port: int = 8080, dingtalk_port: int = 18081, ekp_port: int = 18082
 
     print(f"蓝钉管理平台 demo: http://127.0.0.1:{port}")
     print("Log in as admin / 1 (you will be asked to set a new password).")
+    print(f"专属数据存储 demo bucket: {DEMO_OSS}, AccessKey ID {DEMO_OSS_KEY_ID}, Secret {DEMO_OSS_KEY_SECRET}")
     serve(settings)
 
 

@@ -33,6 +33,7 @@ PAGE_MODULES = (
     "settings_sub_admins",
     "settings_login_auth",
     "settings_access",
+    "settings_exclusive",
     "contacts",
     "contacts_dept",
     "contacts_person",

@@ -23,6 +23,7 @@ MODEL_MODULES = [
     "app.models.access",
     "app.models.audit",
     "app.models.api_tokens",
+    "app.models.exclusive",
 ]
 
 log = logging.getLogger(__name__)

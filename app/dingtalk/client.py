@@ -2,9 +2,9 @@
 
 Layout of this module: credentials (``App``), log redaction, then the transport core of ``DingTalkClient``
 (access-token cache, rate limiter, retry policy, envelope checks). The typed wrappers live in the mixins
-``ContactsAPI`` (departments, users, callback management), ``LoginAPI`` (SSO flows) and ``NotifyAPI`` (work records,
-todo, work notifications); they only build request bodies and parse results and reach the network exclusively
-through ``DingTalkClient.oapi`` / ``DingTalkClient.api`` / ``DingTalkClient._execute``.
+``ContactsAPI`` (departments, users, callback management), ``LoginAPI`` (SSO flows), ``NotifyAPI`` (work records,
+todo, work notifications) and ``ExclusiveAPI`` (专属数据存储); they only build request bodies and parse results and
+reach the network exclusively through ``DingTalkClient.oapi`` / ``DingTalkClient.api`` / ``DingTalkClient._execute``.
 
 The caller owns the ``aiohttp.ClientSession`` (created at startup, closed at shutdown) and shares one client per
 process so that the per-app/per-API rate limit and the token cache cover cron jobs, callbacks and manual actions
@@ -29,6 +29,7 @@ from yarl import URL
 from app.dingtalk.auth_api import LoginAPI
 from app.dingtalk.contacts_api import ContactsAPI
 from app.dingtalk.errors import DingTalkError, DingTalkTransportError, is_transient_status
+from app.dingtalk.exclusive_api import ExclusiveAPI
 from app.dingtalk.notify_api import NotifyAPI
 from app.dingtalk.ratelimit import RateLimiter
 
@@ -79,6 +80,7 @@ SECRET_KEYS = frozenset(
         "aesKey",
         "signature",
         "password",
+        "accessKeySecret",
         TOKEN_HEADER,
     )
 )
@@ -130,7 +132,7 @@ class _CachedToken:
     refresh_at: float  # monotonic time after which the next caller fetches a fresh token
 
 
-class DingTalkClient(ContactsAPI, LoginAPI, NotifyAPI):
+class DingTalkClient(ContactsAPI, LoginAPI, NotifyAPI, ExclusiveAPI):
     """Async DingTalk client: token cache, per-app/per-API rate limiting, bounded retries, typed wrappers."""
 
     def __init__(

@@ -327,6 +327,42 @@ ERROR_TABLE: dict[int | str, ErrorInfo] = {
     "invalidParameter.user.notFound": ErrorInfo("找不到该用户", "user not found"),
     "systemError": ErrorInfo("系统错误", "system error", Retry.YES),
     "service.timeout": ErrorInfo("服务超时", "service timeout", Retry.YES),
+    # 专属数据存储 (exclusive_1_0 fileStorages): codes chosen in app/dingtalk/exclusive_api.py (DingTalk does not
+    # document them).
+    "invalidParameter.oss.url": ErrorInfo(
+        "OSS链接地址格式不正确",
+        "not an OSS bucket domain",
+        advice="请完整输入阿里云 OSS 的 bucket 域名，格式如 https://xxxx.oss-cn-hangzhou.aliyuncs.com。"
+        " (Enter the bucket's full domain, e.g. https://xxxx.oss-cn-hangzhou.aliyuncs.com.)",
+    ),
+    "fileStorage.oss.bucketNotFound": ErrorInfo(
+        "OSS bucket 不存在",
+        "no such bucket",
+        advice="请在阿里云 OSS 控制台核对 bucket 名称和地域。 (Check the bucket name and region in the OSS console.)",
+    ),
+    "fileStorage.oss.invalidAccessKeyId": ErrorInfo(
+        "AccessKey ID 不存在或已禁用",
+        "AccessKey ID unknown or disabled",
+        advice="请核对购买阿里云服务时提供的 AccessKey ID，并确认其未被禁用。 (Check the AccessKey ID.)",
+    ),
+    "fileStorage.oss.signatureNotMatch": ErrorInfo(
+        "AccessKey Secret 不正确",
+        "AccessKey Secret does not match",
+        advice="请重新输入与该 AccessKey ID 配对的 AccessKey Secret。 (Enter the secret that belongs to this key.)",
+    ),
+    "fileStorage.oss.connectFailed": ErrorInfo(
+        "无法连接 OSS bucket",
+        "bucket unreachable",
+        advice="钉钉无法访问该 bucket：请检查 bucket 的访问控制（Bucket Policy / 防盗链）是否拒绝了钉钉。"
+        " (DingTalk cannot reach the bucket; check its bucket policy.)",
+    ),
+    "fileStorage.notOpened": ErrorInfo("专属存储尚未开通", "exclusive storage not opened"),
+    "fileStorage.alreadyOpened": ErrorInfo(
+        "专属存储已开通，不能更换 OSS",
+        "storage already opened with another bucket",
+        advice="已开通的专属存储只能更新 AccessKey。 (Once opened, only the AccessKey can change.)",
+    ),
+    "invalidParameter.targetCorpId": ErrorInfo("targetCorpId 与调用应用所在组织不一致", "targetCorpId not allowed"),
 }
 
 TOKEN_INVALID_CODES: frozenset[int | str] = frozenset(k for k, v in ERROR_TABLE.items() if v.retry is Retry.TOKEN)

@@ -68,6 +68,13 @@ ACTION_LABELS = {
     "access.bind": "接入系统绑定",
     "access.bind_refused": "接入系统绑定被拒",
     "access.notify_url": "设置接收通知接口",
+    "exclusive.storage.check": "专属存储检测链接",
+    "exclusive.storage.open": "开启专属数据存储",
+    "exclusive.storage.update_key": "更新专属存储 AccessKey",
+    "exclusive.storage.step": "专属存储设置步骤",
+    "exclusive.asset.upload": "上传专属企业界面图片",
+    "exclusive.asset.restore": "恢复专属企业界面图片",
+    "exclusive.theme": "修改专属钉钉主题色",
 }
 
 

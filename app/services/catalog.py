@@ -37,6 +37,7 @@ MENUS: list[MenuDef] = [
     MenuDef("settings.org", "settings", "组织设置", "/settings/org", Perm.ORG_VIEW, 50),
     MenuDef("settings.sub_admins", "settings", "子管理员", "/settings/sub-admins", Perm.SUBADMIN_MANAGE, 60),
     MenuDef("settings.access", "settings", "接入系统", "/settings/access", Perm.ACCESS_MANAGE, 70),
+    MenuDef("settings.exclusive", "settings", "专属钉钉", "/settings/exclusive", Perm.EXCLUSIVE_MANAGE, 80),
 ]
 
 

@@ -30,6 +30,7 @@ class Perm(StrEnum):
     SYNC_LOG_VIEW = "sync.log.view"
     AUDIT_VIEW = "audit.view"
     PERMISSION_VIEW = "permission.view"
+    EXCLUSIVE_MANAGE = "exclusive.manage"
 
 
 PERMISSION_NAMES: dict[Perm, tuple[str, str]] = {
@@ -48,6 +49,7 @@ PERMISSION_NAMES: dict[Perm, tuple[str, str]] = {
     Perm.SYNC_LOG_VIEW: ("查看同步日志", "通讯录"),
     Perm.AUDIT_VIEW: ("审计日志", "权限管理"),
     Perm.PERMISSION_VIEW: ("角色权限", "权限管理"),
+    Perm.EXCLUSIVE_MANAGE: ("专属钉钉配置", "组织"),
 }
 
 ROLE_NAMES: dict[Role, str] = {
@@ -72,7 +74,9 @@ _ORG_WORK = {
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.SUPER_ADMIN: frozenset(Perm),
-    Role.ORG_ADMIN: frozenset(_ORG_WORK | {Perm.ORG_EDIT, Perm.SUBADMIN_MANAGE, Perm.AUDIT_VIEW}),
+    Role.ORG_ADMIN: frozenset(
+        _ORG_WORK | {Perm.ORG_EDIT, Perm.SUBADMIN_MANAGE, Perm.AUDIT_VIEW, Perm.EXCLUSIVE_MANAGE}
+    ),
     # 子管理员: everything an org admin does except editing the org and appointing sub-admins.
     Role.SUB_ADMIN: frozenset(_ORG_WORK),
     Role.DEPT_ADMIN: frozenset({Perm.CONTACTS_VIEW, Perm.CONTACTS_EDIT}),

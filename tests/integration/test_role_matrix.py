@@ -24,6 +24,7 @@ EXPECTED = {
         Perm.SYNC_LOG_VIEW,
         Perm.AUDIT_VIEW,
         Perm.PERMISSION_VIEW,
+        Perm.EXCLUSIVE_MANAGE,  # 专属钉钉 (guide 2) is org configuration: not for sub admins
     },
     Role.SUB_ADMIN: {
         Perm.ORG_VIEW,

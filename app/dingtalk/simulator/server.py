@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import auth, callbacks, control, departments, login_pages, messages, users
+from . import auth, callbacks, control, departments, exclusive, login_pages, messages, users
 from .delivery import CallbackDispatcher
 from .errors import ApiError
 from .faults import Counters, Faults, QpsLimiter
@@ -23,7 +23,7 @@ from .state import Corp, SimState
 log = logging.getLogger(__name__)
 
 SIM_KEY: web.AppKey[Simulator] = web.AppKey("dingtalk_simulator")
-API_MODULES = (auth, departments, users, callbacks, messages)
+API_MODULES = (auth, departments, users, callbacks, messages, exclusive)
 
 
 @dataclass
@@ -102,6 +102,7 @@ class Simulator:
             other = "POST" if method == "GET" else "GET"
             app.router.add_route(other, path, wrong_method_handler(method))
         control.setup(app)
+        exclusive.setup_control(app)
         login_pages.setup(app)
         app.on_cleanup.append(self._on_cleanup)
         return app

@@ -194,6 +194,8 @@ class SimState:
     refresh_tokens: dict[str, UserToken] = field(default_factory=dict)
     codes: dict[str, LoginCode] = field(default_factory=dict)
     next_task_id: int = 256271667526
+    # 专属数据存储: {"buckets": {domain: {...}}, "storages": {corpid: {...}}}, see exclusive.py.
+    exclusive: dict[str, Any] = field(default_factory=dict)
 
     def find_app(self, appkey: str) -> tuple[Corp, App] | None:
         for corp in self.corps.values():
@@ -239,4 +241,5 @@ class SimState:
         state.user_tokens = {k: UserToken(**v) for k, v in data.get("user_tokens", {}).items()}
         state.refresh_tokens = {k: UserToken(**v) for k, v in data.get("refresh_tokens", {}).items()}
         state.codes = {k: LoginCode(**v) for k, v in data.get("codes", {}).items()}
+        state.exclusive = data.get("exclusive", {})
         return state
