@@ -8,6 +8,7 @@ from typing import Any
 
 from tortoise.expressions import Q
 
+from app.core import metrics
 from app.models.audit import AuditLog
 from app.services.permissions import Actor, Perm, require
 
@@ -92,6 +93,7 @@ async def record(
     login: str = "",
     ip: str = "",
 ) -> AuditLog:
+    metrics.audit_recorded(action)
     return await AuditLog.create(
         account_id=actor.account_id if actor else None,
         account_login=actor.login if actor else login,

@@ -13,6 +13,7 @@ import logging
 from datetime import UTC, datetime
 
 from app import runtime
+from app.core import metrics
 from app.models.orgs import Org
 from app.models.sync import RunKind, RunResult, RunTrigger, SyncRun, SyncSettings
 from app.sync import lease, summary
@@ -186,6 +187,7 @@ async def _finish(ctx: RunContext, result: RunResult, error: str) -> None:
         if ctx.progress is not None:
             run_row.progress_done, run_row.progress_total = ctx.progress.done, ctx.progress.total
         await run_row.save()
+        metrics.sync_run_finished(ctx.org.id, run_row.kind, result, run_row.started_at, run_row.ended_at, ctx.counters)
 
     # Closing the row must survive the cancellation that may have ended the run.
     await asyncio.shield(close())
