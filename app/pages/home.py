@@ -5,6 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.components.frame import actor, page
+from app.core import localtime
 from app.services import home_summary
 from app.services.permissions import ROLE_NAMES, Perm
 
@@ -73,6 +74,6 @@ async def home_page() -> None:
                     ui.label("最近同步").classes("text-grey-7")
                     ui.badge(org.last_sync_result).props(f"color={_RESULT_COLOURS.get(org.last_sync_result, 'grey')}")
                     if org.last_sync_at:
-                        ui.label(f"{org.last_sync_at.astimezone():%Y-%m-%d %H:%M}").classes("text-grey-7")
+                        ui.label(localtime.fmt(org.last_sync_at, localtime.MINUTES)).classes("text-grey-7")
                 if org.last_sync_summary:
                     ui.label(org.last_sync_summary).classes("landing-hint").style("line-height: 1.5")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from nicegui import ui
 
 from app.components.frame import actor, empty_state, page, page_title
+from app.core import localtime
 from app.services import admin_directory, audit
 from app.services.permissions import PERMISSION_NAMES, ROLE_NAMES, ROLE_PERMISSIONS, Perm
 
@@ -117,14 +118,14 @@ async def audit_page() -> None:
     async def reload(reset: bool = False) -> None:
         if reset:
             state["page"] = 1
-        since = datetime.now().astimezone() - timedelta(days=days.value) if days.value else None
+        since = localtime.now() - timedelta(days=days.value) if days.value else None
         result = await audit.search(
             actor(), keyword=keyword.value or "", action=action.value or "", since=since, page=state["page"], size=size
         )
         table.rows = [
             {
                 "id": r.id,
-                "at": f"{r.at.astimezone():%Y-%m-%d %H:%M:%S}",
+                "at": localtime.fmt(r.at),
                 "account": r.account_login,
                 "org": r.org_name,
                 "action": audit.action_label(r.action),
