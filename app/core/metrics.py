@@ -25,6 +25,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from app.core import api_usage
+
 REGISTRY = CollectorRegistry(auto_describe=True)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -187,18 +189,23 @@ def _token(value: Any, limit: int = 32) -> str:
     return text[:limit] or "none"
 
 
-async def dingtalk_call(api: str, call: Awaitable[T]) -> T:
-    """Await one HTTP exchange with DingTalk and count it by API and outcome (the client's only hook)."""
-    api = _token(api, 96)
+async def dingtalk_call(bucket: tuple[str, str], call: Awaitable[T]) -> T:
+    """Await one HTTP exchange with DingTalk and count it by API and outcome (the client's only hook).
+
+    ``bucket`` is the rate limiter's key: (app key, API path template)."""
+    owner, api = bucket[0], _token(bucket[1], 96)
     try:
         result = await call
     except Exception as exc:
         code = getattr(exc, "errcode", None)
         DINGTALK_CALLS.labels(api, _token(code) if code not in (None, "") else "transport").inc()
-        if getattr(exc, "is_throttled", False) or getattr(exc, "retry_after", None):
+        throttled = bool(getattr(exc, "is_throttled", False) or getattr(exc, "retry_after", None))
+        if throttled:
             DINGTALK_THROTTLES.labels(api).inc()
+        api_usage.USAGE.record(owner, api, error=True, throttled=throttled)
         raise
     DINGTALK_CALLS.labels(api, "0").inc()
+    api_usage.USAGE.record(owner, api)
     return result
 
 
@@ -311,3 +318,21 @@ class LoopLagProbe:
             started = time.monotonic()
             await asyncio.sleep(self.interval)
             self.observe(self.interval, time.monotonic() - started)
+
+
+# -- reading back, for the home page --------------------------------------------------------------------------------
+
+
+def _samples(family: Counter, suffix: str = "_total") -> Iterable[tuple[dict[str, str], float]]:
+    for metric in family.collect():
+        for sample in metric.samples:
+            if sample.name.endswith(suffix):
+                yield sample.labels, sample.value
+
+
+def callbacks_refused() -> dict[str, int]:
+    return {labels["reason"]: int(v) for labels, v in _samples(CALLBACKS_REFUSED) if v}
+
+
+def sync_runs_of(org_id: int) -> int:
+    return int(sum(v for labels, v in _samples(SYNC_RUNS) if labels.get("org") == str(org_id)))

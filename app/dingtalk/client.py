@@ -301,7 +301,7 @@ class DingTalkClient(ContactsAPI, LoginAPI, NotifyAPI):
                     send_headers[TOKEN_HEADER] = token
             try:
                 sent = self._send(bucket_key, method, base, path, query, json_body, send_headers, flavour)
-                return await metrics.dingtalk_call(bucket_key[1], sent)
+                return await metrics.dingtalk_call(bucket_key, sent)
             except DingTalkError as exc:
                 if token is not None and app is not None and exc.is_token_invalid and not token_refreshed:
                     token_refreshed = True
