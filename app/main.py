@@ -92,6 +92,9 @@ def build(settings: Settings | None = None, *, generate_schemas: bool = False) -
 
     app.include_router(v1_access.router)
     app.include_router(ekp_feed.router)
+    from app.api import openapi_docs
+
+    openapi_docs.install(app)  # after every router: /docs and /redoc from local files
     _install_error_pages()
 
     async def on_ready() -> None:
@@ -122,7 +125,7 @@ def run_kwargs(settings: Settings) -> dict:
         "storage_secret": settings.session_secret.get_secret_value(),
         "reload": False,
         "show": False,
-        "fastapi_docs": True,
+        "fastapi_docs": False,  # openapi_docs serves /docs, /redoc and /openapi.json without a CDN
         "show_welcome_message": False,
         "uvicorn_logging_level": "warning",
     }
