@@ -92,7 +92,10 @@ def build(settings: Settings | None = None, *, generate_schemas: bool = False) -
 
     app.include_router(v1_access.router)
     app.include_router(ekp_feed.router)
+    from app.api import exports as export_files
     from app.api import openapi_docs
+
+    app.include_router(export_files.router)
 
     openapi_docs.install(app)  # after every router: /docs and /redoc from local files
     _install_error_pages()

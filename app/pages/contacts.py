@@ -8,9 +8,10 @@ from nicegui import ui
 from app.components import address_book
 from app.components.dept_tree import DeptTree
 from app.components.entity_form import confirm, highlight
+from app.components.export_button import export_button
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page
 from app.components.paged_table import PagedTable
-from app.services import contacts_search, departments, people
+from app.services import contacts_search, departments, exports, people
 from app.services.departments import DeptNode
 from app.services.errors import NotFound, PermissionDenied, ServiceError
 from app.services.permissions import Perm
@@ -181,6 +182,7 @@ async def contacts_page(dept: int | None = None) -> None:
                 ui.label("人员").classes("text-subtitle1 text-weight-medium")
                 inactive = ui.checkbox("显示无效人员").props("dense").mark("show-inactive")
                 ui.space()
+                export_button(lambda fmt: exports.start_contacts_export(me, org_id, detail.id, fmt), marker="export")
                 if editable:
                     ui.button("批量删除", icon="delete", on_click=lambda: delete_people()).props(
                         "flat color=negative dense"

@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from nicegui import ui
 
+from app.components.export_button import export_button
 from app.components.frame import actor, empty_state, page, page_title
 from app.core import localtime
-from app.services import admin_directory, audit
+from app.services import admin_directory, audit, exports
 from app.services.permissions import PERMISSION_NAMES, ROLE_NAMES, ROLE_PERMISSIONS, Perm
 
 
@@ -87,6 +88,16 @@ async def audit_page() -> None:
             .style("min-width: 120px")
         )
         ui.button("查询", on_click=lambda: reload(reset=True)).props("unelevated color=primary")
+        export_button(
+            lambda fmt: exports.start_audit_export(
+                actor(),
+                fmt,
+                keyword=keyword.value or "",
+                action=action.value or "",
+                since=localtime.now() - timedelta(days=days.value) if days.value else None,
+            ),
+            marker="audit-export",
+        )
     columns = [
         {"name": "at", "label": "时间", "field": "at", "align": "left"},
         {"name": "account", "label": "操作人", "field": "account", "align": "left"},

@@ -127,6 +127,16 @@ async def search(
     size: int = 20,
 ) -> AuditPage:
     """Super admins see everything; an org admin sees the entries of the current org only."""
+    query = filtered(actor, keyword=keyword, action=action, since=since, until=until)
+    total = await query.count()
+    rows = await query.order_by("-id").offset((max(page, 1) - 1) * size).limit(size)
+    return AuditPage(rows=rows, total=total)
+
+
+def filtered(
+    actor: Actor, *, keyword: str = "", action: str = "", since: datetime | None = None, until: datetime | None = None
+):
+    """The entries ``actor`` may read that match the filters (the audit page and its export share this)."""
     require(actor, Perm.AUDIT_VIEW)
     query = AuditLog.all()
     if not actor.is_super:
@@ -141,6 +151,4 @@ async def search(
         query = query.filter(at__gte=since)
     if until:
         query = query.filter(at__lte=until)
-    total = await query.count()
-    rows = await query.order_by("-id").offset((max(page, 1) - 1) * size).limit(size)
-    return AuditPage(rows=rows, total=total)
+    return query
