@@ -15,7 +15,7 @@ from nicegui import app, ui
 
 from app.core.config import Settings, get_settings
 from app.core.db import db_lifespan
-from app.core.logging import configure_logging
+from app.core.logging import configure_logging, is_expected_disconnect
 from app.core.security import install_secret_key
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,9 @@ def _install_error_pages() -> None:
     from app.components.frame import notify_error
 
     def on_event_error(exc: Exception) -> None:
+        if is_expected_disconnect(exc):
+            log.debug("client went away during an event handler: %s", exc)
+            return
         ref = uuid.uuid4().hex[:8]
         log.error("unhandled error in an event handler (ref %s)", ref, exc_info=exc)
         try:
