@@ -139,5 +139,11 @@ def run_kwargs(settings: Settings) -> dict:
 
 def serve(settings: Settings | None = None) -> None:
     settings = build(settings)
+    if not settings.public_base_url:
+        log.warning(
+            "LANDING_PUBLIC_BASE_URL is not set: callback URLs and links sent to DingTalk and access systems will use "
+            "%s, which other machines probably cannot reach; set it to the console's external address",
+            settings.effective_public_base_url,
+        )
     log.info("LanDing Console listening on http://%s:%s", settings.host, settings.port)
     ui.run(**run_kwargs(settings))
