@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from app.core import localtime
+
 MONTHLY_QUOTA = 5000
 # Path prefixes DingTalk meters against the monthly call volume (reference: throttling dimensions, section 9.1).
 METERED_PREFIXES = (
@@ -54,7 +56,7 @@ class ApiTally:
 @dataclass
 class AppUsage:
     apis: dict[str, ApiTally] = field(default_factory=dict)
-    metered_by_month: dict[str, int] = field(default_factory=dict)  # "2026-03" (UTC) -> metered calls
+    metered_by_month: dict[str, int] = field(default_factory=dict)  # "2026-03" (系统设置 zone) -> metered calls
 
 
 class ApiUsage:
@@ -70,14 +72,14 @@ class ApiUsage:
         usage = self.apps.setdefault(owner, AppUsage())
         usage.apis.setdefault(api, ApiTally()).add(now, error=error, throttled=throttled)
         if is_metered(api):
-            month = datetime.fromtimestamp(now, UTC).strftime("%Y-%m")
+            month = localtime.local(datetime.fromtimestamp(now, UTC)).strftime("%Y-%m")
             usage.metered_by_month[month] = usage.metered_by_month.get(month, 0) + 1
 
     def of(self, owner: str) -> AppUsage:
         return self.apps.get(owner) or AppUsage()
 
     def metered_this_month(self, owner: str, now: datetime | None = None) -> int:
-        month = (now or datetime.fromtimestamp(self._clock(), UTC)).astimezone(UTC).strftime("%Y-%m")
+        month = localtime.local(now or datetime.fromtimestamp(self._clock(), UTC)).strftime("%Y-%m")
         return self.of(owner).metered_by_month.get(month, 0)
 
 

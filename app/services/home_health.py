@@ -217,7 +217,8 @@ def fires_until(cron: str, start: datetime, end: datetime) -> int:
 
 
 def _month_end(now: datetime) -> datetime:
-    first = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    """The start of next month in the configured zone (DingTalk counts calendar months in China time)."""
+    first = localtime.local(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     return (first + timedelta(days=32)).replace(day=1)
 
 
