@@ -336,3 +336,14 @@ def callbacks_refused() -> dict[str, int]:
 
 def sync_runs_of(org_id: int) -> int:
     return int(sum(v for labels, v in _samples(SYNC_RUNS) if labels.get("org") == str(org_id)))
+
+
+# Known label values start at zero, so alerts on increase() see the series before the first event.
+for _reason in {*_REFUSALS.values(), *_REFUSAL_MESSAGES.values()}:
+    CALLBACKS_REFUSED.labels(_reason)
+for _result in ("applied", "failed"):
+    CALLBACKS_PROCESSED.labels(_result)
+for _result in ("delivered", "failed", "gave_up"):
+    NOTIFICATIONS.labels(_result)
+for _pair in _LOGIN_ACTIONS.values():
+    LOGINS.labels(*_pair)
