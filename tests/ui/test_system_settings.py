@@ -49,7 +49,7 @@ async def _audit_times(user: User) -> set[str]:
     from nicegui import ui
 
     await user.open("/permissions/audit")
-    await user.should_see(marker="audit-table")
+    await user.should_see("页，共")  # the first page has arrived (the table itself is drawn before its rows)
     table = user.find(marker="audit-table").elements.pop()
     assert isinstance(table, ui.table)
     return {row["at"] for row in table.rows}
