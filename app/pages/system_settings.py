@@ -78,7 +78,7 @@ async def _time_zone_card() -> None:
                 hint.text = f"当前：{localtime.label()}，现在 {localtime.fmt(localtime.now())}"
                 notify_ok(f"时区已改为 {localtime.zone_name()}" if changed else "没有需要保存的修改")
 
-            ui.button("保存时区", on_click=save_zone).props("unelevated color=primary").classes("q-mt-sm").mark(
+            ui.button("应用时区", on_click=save_zone).props("unelevated color=primary").classes("q-mt-sm").mark(
                 "save-time-zone"
             )
         ui.label("页面显示的时间、下载文件中的时间和同步 Cron 表达式都按此时区计算；数据库始终保存 UTC 时间。").classes(
