@@ -109,7 +109,12 @@ def test_main_flows_by_keyboard_at_1024_px(demo, browser_page) -> None:  # noqa:
     assert {"时间", "操作人", "来源IP", "说明"} <= set(_columns_reachable(page, audit))
     page.screenshot(path=SCREENSHOTS / "23-audit-1024.png")
 
-    # Every field of a settings form is found by its label.
+    # Every field of a form is found by its label, also where the label is drawn beside the field.
     page.goto(f"{base}/settings/system")
     for label in ("显示时区", "服务器DNS(外网)", "系统名称"):
         page.get_by_label(label).wait_for()
+    page.goto(f"{base}/contacts/person/new?dept=1")
+    for label in ("姓名", "登录账号", "手机号", "邮箱", "工号", "职位"):
+        page.get_by_label(label, exact=True).wait_for()
+    page.get_by_label("姓名", exact=True).fill("键盘测试")
+    assert page.get_by_label("姓名", exact=True).input_value() == "键盘测试"
