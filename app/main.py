@@ -15,7 +15,7 @@ from nicegui import app, ui
 
 from app.core.config import Settings, get_settings
 from app.core.db import db_lifespan
-from app.core.logging import configure_logging
+from app.core.logging import configure_logging, is_expected_disconnect
 from app.core.security import install_secret_key
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,9 @@ def _install_error_pages() -> None:
     from app.components.frame import notify_error
 
     def on_event_error(exc: Exception) -> None:
+        if is_expected_disconnect(exc):
+            log.debug("client went away during an event handler: %s", exc)
+            return
         ref = uuid.uuid4().hex[:8]
         log.error("unhandled error in an event handler (ref %s)", ref, exc_info=exc)
         try:
@@ -94,6 +97,12 @@ def build(settings: Settings | None = None, *, generate_schemas: bool = False) -
     app.include_router(v1_access.router)
     app.include_router(importlib.import_module("app.api.v1_sync_runs").router)
     app.include_router(ekp_feed.router)
+    from app.api import exports as export_files
+    from app.api import openapi_docs
+
+    app.include_router(export_files.router)
+
+    openapi_docs.install(app)  # after every router: /docs and /redoc from local files
     _install_error_pages()
 
     async def on_ready() -> None:
@@ -124,7 +133,7 @@ def run_kwargs(settings: Settings) -> dict:
         "storage_secret": settings.session_secret.get_secret_value(),
         "reload": False,
         "show": False,
-        "fastapi_docs": True,
+        "fastapi_docs": False,  # openapi_docs serves /docs, /redoc and /openapi.json without a CDN
         "show_welcome_message": False,
         "uvicorn_logging_level": "warning",
     }
@@ -132,5 +141,11 @@ def run_kwargs(settings: Settings) -> dict:
 
 def serve(settings: Settings | None = None) -> None:
     settings = build(settings)
+    if not settings.public_base_url:
+        log.warning(
+            "LANDING_PUBLIC_BASE_URL is not set: callback URLs and links sent to DingTalk and access systems will use "
+            "%s, which other machines probably cannot reach; set it to the console's external address",
+            settings.effective_public_base_url,
+        )
     log.info("LanDing Console listening on http://%s:%s", settings.host, settings.port)
     ui.run(**run_kwargs(settings))

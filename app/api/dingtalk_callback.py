@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from tortoise.exceptions import IntegrityError
 
+from app.core import metrics
 from app.dingtalk.crypto import CallbackCryptoError, DingTalkCrypto, KeyIdMismatchError
 from app.dingtalk.events import EventParseError, parse_event
 from app.models.orgs import Org
@@ -57,6 +58,7 @@ def _decrypt(org: Org, signature: str, timestamp: str, nonce: str, encrypt: str)
 
 
 @router.post("/api/ding_console/contacts/callback", summary="钉钉通讯录事件回调（验签、解密、入队后应答 success）")
+@metrics.callback_route
 async def contacts_callback(request: Request) -> JSONResponse:
     query = request.query_params
     corpid = query.get("corpid") or query.get("corpId") or ""

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from app.core import db
+from app.core import metrics as core_metrics
 from app.services import metrics
 
 router = APIRouter(tags=["运维"])
@@ -19,4 +20,4 @@ async def healthz() -> JSONResponse:
 
 @router.get("/metrics", summary="Prometheus 格式的运行指标", response_class=PlainTextResponse)
 async def prometheus_metrics() -> PlainTextResponse:
-    return PlainTextResponse(await metrics.render(), media_type="text/plain; version=0.0.4")
+    return PlainTextResponse(await metrics.render(), media_type=core_metrics.CONTENT_TYPE)

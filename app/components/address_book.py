@@ -29,6 +29,7 @@ from nicegui import ui
 
 from app.components.dept_tree import DeptTree
 from app.components.frame import actor, notify_error
+from app.components.keyboard import activatable
 from app.services import address_book as book
 from app.services.address_book import PickedItem
 from app.services.departments import DeptNode
@@ -67,7 +68,8 @@ async def pick(
             ui.label(hint).classes("text-grey-6 text-caption")
         with ui.row().classes("w-full no-wrap gap-4 items-stretch").style("height: 460px"):
             with ui.column().classes("gap-2").style("flex: 3; min-width: 0; overflow: auto"):
-                search = ui.input(placeholder="请输入关键字").props("outlined dense clearable").classes("w-full")
+                search = ui.input(placeholder="请输入关键字").props('outlined dense clearable aria-label="搜索"')
+                search.classes("w-full")
                 search.mark("ab-search")
                 hits_box = ui.column().classes("w-full gap-0")
                 ui.label("点击部门查看其人员，点击人员或“选择该部门”加入已选").classes("text-grey-6 text-caption")
@@ -144,7 +146,7 @@ async def pick(
                         ui.icon("person", size="18px").classes("text-grey-6")
                         ui.label(person.name)
                         ui.label(person.detail).classes("text-grey-6 text-caption ellipsis")
-                    row.on("click", lambda p=person: choose(p))
+                    activatable(row, lambda p=person: choose(p), role="option", label=person.name)
                     row.mark(f"ab-person-{person.id}")
                 if page.pages > 1:
                     with ui.row().classes("items-center gap-1"):
@@ -173,7 +175,7 @@ async def pick(
                         ui.icon("apartment" if item.kind == "dept" else "person", size="18px").classes("text-grey-6")
                         ui.label(item.name)
                         ui.label(item.detail).classes("text-grey-6 text-caption ellipsis")
-                    row.on("click", lambda i=item: choose(i))
+                    activatable(row, lambda i=item: choose(i), role="option", label=item.name)
                     row.mark(f"ab-hit-{item.kind}-{item.id}")
                 ui.separator()
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from nicegui import ui
 
@@ -51,12 +53,21 @@ def section(title: str) -> None:
     ui.label(title).classes("text-subtitle1 text-weight-medium q-mt-md q-mb-xs landing-section-title")
 
 
-def form_row(label: str):
-    """A labelled row: ``with form_row("部门名称"): ui.input(...)``."""
+@contextmanager
+def form_row(label: str) -> Iterator[ui.row]:
+    """A labelled row: ``with form_row("部门名称"): ui.input(...)``.
+
+    The fields built inside get the row's label as their accessible name, so screen readers announce it and
+    ``get_by_label("部门名称")`` finds the field although the label is drawn beside it, not inside it.
+    """
     row = ui.row().classes("w-full items-start no-wrap gap-3 q-py-xs")
     with row:
         ui.label(label).classes("text-grey-8 q-pt-sm").style("width: 130px; flex-shrink: 0; text-align: right")
-    return row
+        yield row
+    if label:
+        for field in row.descendants():
+            if isinstance(field, ui.input | ui.textarea | ui.number | ui.select) and "aria-label" not in field.props:
+                field.props(f'aria-label="{label}"')
 
 
 def highlight(text: str, keyword: str) -> str:

@@ -33,6 +33,10 @@ body { background: #f3f5f8; font-family: "Noto Sans CJK SC", "PingFang SC", "Mic
 .landing-login-bg { min-height: 100vh; margin: -16px; width: calc(100% + 32px) !important; background: linear-gradient(135deg, #1f5fbf 0%, #3b8be8 100%); }
 .landing-menu-toggle { display: none; }
 .landing-clickable-rows tbody tr { cursor: pointer; }
+.landing-activatable:focus-visible, .landing-tree-label:focus-visible { outline: 2px solid #1f5fbf; outline-offset: -2px; border-radius: 3px; background: #eef3fb; }
+.q-table__middle::-webkit-scrollbar { height: 10px; }
+.q-table__middle::-webkit-scrollbar-thumb { background: #c5ccd6; border-radius: 5px; }
+.q-table__middle::-webkit-scrollbar-track { background: #f0f2f5; }
 .landing-header .q-toolbar, .landing-header { overflow-x: auto; }
 @media (max-width: 760px) {
   .landing-menu-toggle { display: inline-flex; }

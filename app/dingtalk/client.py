@@ -26,6 +26,7 @@ from typing import Any, Literal
 import aiohttp
 from yarl import URL
 
+from app.core import metrics
 from app.dingtalk.auth_api import LoginAPI
 from app.dingtalk.contacts_api import ContactsAPI
 from app.dingtalk.errors import DingTalkError, DingTalkTransportError, is_transient_status
@@ -301,7 +302,8 @@ class DingTalkClient(ContactsAPI, LoginAPI, NotifyAPI, ExclusiveAPI):
                 else:
                     send_headers[TOKEN_HEADER] = token
             try:
-                return await self._send(bucket_key, method, base, path, query, json_body, send_headers, flavour)
+                sent = self._send(bucket_key, method, base, path, query, json_body, send_headers, flavour)
+                return await metrics.dingtalk_call(bucket_key, sent)
             except DingTalkError as exc:
                 if token is not None and app is not None and exc.is_token_invalid and not token_refreshed:
                     token_refreshed = True

@@ -9,6 +9,7 @@ from nicegui import ui
 
 from app.components import session
 from app.components.frame import actor, notify_error, notify_ok, page
+from app.components.keyboard import activatable
 from app.services import accounts
 from app.services.errors import LoginFailed, ValidationFailed
 from app.services.permissions import ROLE_NAMES
@@ -111,12 +112,7 @@ async def select_org_page(redirect_to: str = "/") -> None:
         return
     with ui.row().classes("gap-4"):
         for choice in choices:
-            with (
-                ui.card()
-                .classes("cursor-pointer q-pa-md")
-                .style("width: 260px")
-                .on("click", lambda _, oid=choice.id: choose(oid))
-                .mark(f"org-{choice.id}")
-            ):
+            with ui.card().classes("cursor-pointer q-pa-md").style("width: 260px").mark(f"org-{choice.id}") as card:
+                activatable(card, lambda oid=choice.id: choose(oid), label=f"进入 {choice.name}")
                 ui.label(choice.name).classes("text-subtitle1 text-weight-medium")
                 ui.label(("主组织 · " if choice.is_main else "") + ROLE_NAMES[choice.role]).classes("text-grey-7")

@@ -8,9 +8,11 @@ from nicegui import ui
 from app.components import address_book
 from app.components.dept_tree import DeptTree
 from app.components.entity_form import confirm, highlight
+from app.components.export_button import export_button
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page
+from app.components.keyboard import activatable
 from app.components.paged_table import PagedTable
-from app.services import contacts_search, departments, people
+from app.services import contacts_search, departments, exports, people
 from app.services.departments import DeptNode
 from app.services.errors import NotFound, PermissionDenied, ServiceError
 from app.services.permissions import Perm
@@ -30,6 +32,8 @@ _CSS = """
 .landing-pick-row { padding: 3px 4px; border-radius: 3px; }
 .landing-pick-row:hover { background: #f2f6fc; }
 .landing-panel { background: #fff; border: 1px solid #e6e8eb; border-radius: 4px; padding: 12px 16px; }
+.landing-contacts-right .q-btn__content { white-space: nowrap; flex-wrap: nowrap; }
+@media (max-width: 1279px) { .landing-contacts-left { width: 220px; } }
 """
 
 
@@ -43,7 +47,8 @@ async def contacts_shell(selected_id: int | None = None, reveal: list[int] | Non
     org_id = actor().current_org_id
     with ui.row().classes("w-full no-wrap gap-4 landing-contacts"):
         with ui.column().classes("landing-contacts-left gap-1"):
-            search = ui.input(placeholder="请输入关键字").props("outlined dense clearable").classes("w-full")
+            search = ui.input(placeholder="请输入关键字").props('outlined dense clearable aria-label="搜索部门或人员"')
+            search.classes("w-full")
             search.mark("contacts-search")
             results = ui.column().classes("w-full gap-0").mark("search-results")
             results.set_visibility(False)
@@ -74,7 +79,7 @@ async def contacts_shell(selected_id: int | None = None, reveal: list[int] | Non
                         ui.icon("apartment", size="18px").classes("text-grey-6")
                         ui.html(highlight(hit.name, keyword), sanitize=False)
                     ui.label(hit.detail).classes("text-grey-6 text-caption")
-                box.on("click", lambda h=hit: ui.navigate.to(dept_url(h.id)))
+                activatable(box, lambda h=hit: ui.navigate.to(dept_url(h.id)), role="link", label=f"部门 {hit.name}")
             for hit in found.people:
                 with ui.column().classes("landing-hit gap-0 w-full").mark(f"hit-person-{hit.id}") as box:
                     with ui.row().classes("items-center no-wrap gap-1"):
@@ -84,7 +89,7 @@ async def contacts_shell(selected_id: int | None = None, reveal: list[int] | Non
                         f'<span class="text-grey-6 text-caption">{highlight(hit.detail, keyword)}</span>',
                         sanitize=False,
                     )
-                box.on("click", lambda h=hit: ui.navigate.to(f"/contacts/person/{h.id}"))
+                activatable(box, lambda h=hit: ui.navigate.to(f"/contacts/person/{h.id}"), role="link", label=hit.name)
             if found.more_depts or found.more_people:
                 ui.label("结果较多，仅显示前 20 条，请输入更准确的关键字").classes("text-grey-6 text-caption q-pa-sm")
 
@@ -119,7 +124,7 @@ async def contacts_page(dept: int | None = None) -> None:
             for dept_id, name in detail.path_names[:-1]:
                 ui.link(name, dept_url(dept_id)).classes("text-grey-7")
                 ui.label("/").classes("text-grey-5")
-        with ui.row().classes("w-full items-center gap-2 no-wrap"):
+        with ui.row().classes("w-full items-center gap-2"):
             ui.label(detail.name).classes("text-h6").mark("dept-title")
             ui.label(f"({detail.member_count})").classes("text-grey-7")
             ui.link("查看", f"/contacts/dept/{detail.id}").classes("q-ml-sm").mark("dept-view-link")
@@ -181,6 +186,7 @@ async def contacts_page(dept: int | None = None) -> None:
                 ui.label("人员").classes("text-subtitle1 text-weight-medium")
                 inactive = ui.checkbox("显示无效人员").props("dense").mark("show-inactive")
                 ui.space()
+                export_button(lambda fmt: exports.start_contacts_export(me, org_id, detail.id, fmt), marker="export")
                 if editable:
                     ui.button("批量删除", icon="delete", on_click=lambda: delete_people()).props(
                         "flat color=negative dense"

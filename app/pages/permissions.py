@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from nicegui import ui
 
+from app.components.export_button import export_button
 from app.components.frame import actor, empty_state, page, page_title
+from app.components.paged_table import PagedTable
+from app.core import localtime
 from app.pages.api_tokens_section import token_section
-from app.services import admin_directory, audit
+from app.services import admin_directory, audit, exports
 from app.services.permissions import PERMISSION_NAMES, ROLE_NAMES, ROLE_PERMISSIONS, Perm
 
 
@@ -47,21 +50,24 @@ async def admins_page() -> None:
         return
     columns = [
         {"name": "login", "label": "登录名", "field": "login", "align": "left", "sortable": True},
-        {"name": "name", "label": "姓名", "field": "name", "align": "left"},
+        {"name": "name", "label": "姓名", "field": "name", "align": "left", "sortable": True},
         {"name": "role", "label": "角色", "field": "role", "align": "left"},
-        {"name": "org", "label": "组织", "field": "org", "align": "left"},
+        {"name": "org", "label": "组织", "field": "org", "align": "left", "sortable": True},
         {"name": "state", "label": "状态", "field": "state", "align": "left"},
     ]
-    ui.table(columns=columns, rows=rows, row_key="key", pagination=20).props("flat bordered").classes(
-        "landing-card"
-    ).mark("admins-table")
+
+    async def fetch(page_no: int, size: int, sort: str, desc: bool):
+        ordered = admin_directory.sort_rows(rows, sort or "org", desc)
+        return ordered[(page_no - 1) * size : page_no * size], len(ordered)
+
+    table = PagedTable(columns, fetch, row_key="key", marker="admins-table", selection=None, empty_text="暂无管理员")
+    await table.reload()
     await token_section()
 
 
 @page("/permissions/audit", "审计日志", section="permissions", perm=Perm.AUDIT_VIEW)
 async def audit_page() -> None:
     page_title("审计日志")
-    state = {"page": 1}
     size = 20
     with ui.row().classes("items-end gap-3"):
         keyword = ui.input("关键字", placeholder="操作对象 / 账号 / 说明").props("outlined dense clearable")
@@ -89,6 +95,16 @@ async def audit_page() -> None:
             .style("min-width: 120px")
         )
         ui.button("查询", on_click=lambda: reload(reset=True)).props("unelevated color=primary")
+        export_button(
+            lambda fmt: exports.start_audit_export(
+                actor(),
+                fmt,
+                keyword=keyword.value or "",
+                action=action.value or "",
+                since=localtime.now() - timedelta(days=days.value) if days.value else None,
+            ),
+            marker="audit-export",
+        )
     columns = [
         {"name": "at", "label": "时间", "field": "at", "align": "left"},
         {"name": "account", "label": "操作人", "field": "account", "align": "left"},
@@ -104,30 +120,16 @@ async def audit_page() -> None:
             "style": "max-width: 360px; white-space: normal; word-break: break-all",
         },
     ]
-    table = (
-        ui.table(columns=columns, rows=[], row_key="id")
-        .props("flat bordered")
-        .classes("landing-clickable-rows")
-        .mark("audit-table")
-        .classes("landing-card q-mt-md")
-    )
-    table.add_slot("no-data", '<div class="full-width text-center text-grey-6 q-pa-md">没有符合条件的记录</div>')
-    with ui.row().classes("items-center gap-2"):
-        prev_btn = ui.button("上一页", on_click=lambda: go(-1)).props("flat dense")
-        pager = ui.label("")
-        next_btn = ui.button("下一页", on_click=lambda: go(1)).props("flat dense")
 
-    async def reload(reset: bool = False) -> None:
-        if reset:
-            state["page"] = 1
-        since = datetime.now().astimezone() - timedelta(days=days.value) if days.value else None
+    async def fetch(page_no: int, page_size: int, sort: str, desc: bool):
+        since = localtime.now() - timedelta(days=days.value) if days.value else None
         result = await audit.search(
-            actor(), keyword=keyword.value or "", action=action.value or "", since=since, page=state["page"], size=size
+            actor(), keyword=keyword.value or "", action=action.value or "", since=since, page=page_no, size=page_size
         )
-        table.rows = [
+        return [
             {
                 "id": r.id,
-                "at": f"{r.at.astimezone():%Y-%m-%d %H:%M:%S}",
+                "at": localtime.fmt(r.at),
                 "account": r.account_login,
                 "org": r.org_name,
                 "action": audit.action_label(r.action),
@@ -139,12 +141,17 @@ async def audit_page() -> None:
                 "after": json.dumps(r.after, ensure_ascii=False, indent=2) if r.after else "",
             }
             for r in result.rows
-        ]
-        table.update()
-        pages = max(1, (result.total + size - 1) // size)
-        pager.set_text(f"第 {state['page']} / {pages} 页，共 {result.total} 条")
-        prev_btn.set_enabled(state["page"] > 1)
-        next_btn.set_enabled(state["page"] < pages)
+        ], result.total
+
+    with ui.element("div").classes("w-full q-mt-md"):
+        paged = PagedTable(
+            columns, fetch, marker="audit-table", size=size, selection=None, empty_text="没有符合条件的记录"
+        )
+    table = paged.table
+    table.classes("landing-clickable-rows")
+
+    async def reload(reset: bool = False) -> None:
+        await paged.reload(reset=reset)
 
     def show(row: dict) -> None:
         with ui.dialog() as dialog, ui.card().style("min-width: 560px; max-width: 860px"):
@@ -161,9 +168,4 @@ async def audit_page() -> None:
         dialog.open()
 
     table.on("rowClick", lambda e: show(e.args[1]))
-
-    async def go(delta: int) -> None:
-        state["page"] += delta
-        await reload()
-
     await reload()

@@ -7,6 +7,7 @@ from datetime import datetime
 from nicegui import ui
 
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
+from app.core import localtime
 from app.services import access_systems
 from app.services.access_systems import SystemInput, SystemRow
 from app.services.errors import ServiceError, ValidationFailed
@@ -42,7 +43,7 @@ HELP = {
 
 
 def _when(value: datetime | None, empty: str = "—") -> str:
-    return f"{value.astimezone():%Y-%m-%d %H:%M:%S}" if value else empty
+    return localtime.fmt(value, empty=empty)
 
 
 def _health(row: SystemRow) -> tuple[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.components.frame import actor, notify_error, notify_ok, page, page_title
+from app.core import localtime
 from app.services import login_auth
 from app.services.errors import ServiceError
 from app.services.permissions import Perm
@@ -118,7 +119,7 @@ async def login_auth_page() -> None:
             ui.label("尚未生成（启用后自动生成）").classes("text-grey-7")
         for key in view.keys:
             state = "使用中" if key["active"] else "已轮换（仍发布，用于校验旧令牌）"
-            ui.label(f"{key['kid']}  ·  {key['created'].astimezone():%Y-%m-%d %H:%M}  ·  {state}").style(
+            ui.label(f"{key['kid']}  ·  {localtime.fmt(key['created'], localtime.MINUTES)}  ·  {state}").style(
                 "font-family: monospace"
             )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.components.frame import actor, notify_error, notify_ok, page, page_title
+from app.core import localtime
 from app.pages.sync_settings import live_progress_panel
 from app.services import sync_runs
 from app.services.errors import ServiceError
@@ -102,7 +103,7 @@ async def sync_logs_page() -> None:
             {
                 "id": r.id,
                 "number": r.number,
-                "started": f"{r.started_at.astimezone():%Y-%m-%d %H:%M}",
+                "started": localtime.fmt(r.started_at, localtime.MINUTES),
                 "trigger": r.trigger,
                 "kind": r.kind,
                 "result": r.result,
@@ -166,8 +167,8 @@ async def sync_log_detail_page(run_id: int) -> None:
                 ("组织", run.org_name),
                 ("同步类型", run.kind),
                 ("同步结果", run.result),
-                ("开始时间", f"{run.started_at.astimezone():%Y-%m-%d %H:%M:%S}"),
-                ("结束时间", f"{run.ended_at.astimezone():%Y-%m-%d %H:%M:%S}" if run.ended_at else "—"),
+                ("开始时间", localtime.fmt(run.started_at)),
+                ("结束时间", localtime.fmt(run.ended_at, empty="—")),
             ):
                 ui.label(label).classes("text-grey-7")
                 ui.label(value).mark(f"detail-{label}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.components.frame import actor, notify_error, notify_ok, page, page_title
+from app.core import localtime
 from app.services import sync_runs, sync_settings
 from app.services.errors import ServiceError
 from app.services.permissions import Perm
@@ -57,6 +58,7 @@ async def sync_settings_page() -> None:
             with ui.column().classes("gap-1"):
                 ui.label("接下来5次执行时间").classes("text-caption text-grey-7")
                 upcoming = ui.column().classes("gap-0").mark("next-runs")
+                ui.label(f"按 {localtime.label()} 计算").classes("text-caption text-grey-6").mark("cron-zone")
             with ui.column().classes("gap-1"):
                 threshold = (
                     ui.number("删除记录阈值 (%)", value=view.delete_threshold, min=0, max=100, step=1, format="%d")

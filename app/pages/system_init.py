@@ -5,6 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.components.frame import actor, notify_ok, page, page_title
+from app.core import localtime
 from app.core.config import get_settings
 from app.services import system_init
 from app.services.permissions import Perm
@@ -17,7 +18,7 @@ async def system_init_page() -> None:
     last = await system_init.last_run()
     status = (
         ui.label(
-            f"上次执行：{last.ran_at.astimezone():%Y-%m-%d %H:%M}（{last.account_login}）"
+            f"上次执行：{localtime.fmt(last.ran_at, localtime.MINUTES)}（{last.account_login}）"
             if last
             else "尚未执行过初始化"
         )

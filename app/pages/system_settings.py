@@ -5,6 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
+from app.core import localtime
 from app.services import system_params
 from app.services.errors import ValidationFailed
 from app.services.permissions import Perm
@@ -18,6 +19,7 @@ _HINTS = {
 @page("/settings/system", "系统设置", section="settings", perm=Perm.SYSTEM_SETTINGS)
 async def system_settings_page() -> None:
     page_title("系统设置")
+    await _time_zone_card()
     params = await system_params.list_params(actor())
     if not params:
         empty_state("尚未执行系统初始化，暂无系统参数。请先到「系统初始化」执行初始化。")
@@ -43,3 +45,42 @@ async def system_settings_page() -> None:
             notify_ok(f"已保存，{changed} 项有变化" if changed else "没有需要保存的修改")
 
         ui.button("保存", on_click=save).props("unelevated color=primary").mark("save-params")
+
+
+# -- 时区 ---------------------------------------------------------------------------------------------------------
+# Its own card (a picker, not a free-text parameter): every time on every page, in downloads and the cron schedule
+# follows it.
+
+
+async def _time_zone_card() -> None:
+    current = await system_params.get_time_zone(actor())
+    with ui.card().classes("landing-card q-pa-md q-mb-md").style("max-width: 760px").mark("time-zone-card"):
+        ui.label("时区").classes("text-subtitle1 text-weight-medium")
+        with ui.row().classes("w-full items-start no-wrap gap-3"):
+            picker = (
+                ui.select(localtime.all_zones(), value=current, with_input=True, label="显示时区")
+                .props("outlined")
+                .classes("col")
+                .mark("time_zone")
+            )
+            hint = ui.label(f"当前：{localtime.label()}，现在 {localtime.fmt(localtime.now())}").classes(
+                "landing-hint q-mt-md"
+            )
+
+            async def save_zone() -> None:
+                picker.props(remove="error error-message")
+                try:
+                    changed = await system_params.set_time_zone(actor(), picker.value or "")
+                except ValidationFailed as exc:
+                    picker.props(f'error error-message="{exc.message}"')
+                    notify_error(exc.message)
+                    return
+                hint.text = f"当前：{localtime.label()}，现在 {localtime.fmt(localtime.now())}"
+                notify_ok(f"时区已改为 {localtime.zone_name()}" if changed else "没有需要保存的修改")
+
+            ui.button("应用时区", on_click=save_zone).props("unelevated color=primary").classes("q-mt-sm").mark(
+                "save-time-zone"
+            )
+        ui.label("页面显示的时间、下载文件中的时间和同步 Cron 表达式都按此时区计算；数据库始终保存 UTC 时间。").classes(
+            "landing-hint"
+        )

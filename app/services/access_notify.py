@@ -29,7 +29,7 @@ import aiohttp
 from tortoise.functions import Max
 
 from app import runtime
-from app.core import change_tracking
+from app.core import change_tracking, metrics
 from app.models.access import AccessSystem, FeedTombstone, Notification
 from app.models.contacts import Department, Person
 from app.services import mapping_feed
@@ -209,6 +209,7 @@ async def _send_one(http: aiohttp.ClientSession, note: Notification) -> bool:
         error = f"接收通知接口地址无效：{exc}"
     now = _now()
     note.attempts += 1
+    metrics.notification_attempted(error, gave_up=note.attempts >= MAX_ATTEMPTS)
     note.last_attempt_at = now
     if not error:
         note.delivered_at = now

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.core import pinyin
 from app.models.accounts import RoleGrant
 from app.services.permissions import ROLE_NAMES, Actor, Perm, require
 
@@ -27,3 +28,8 @@ async def list_admins(actor: Actor) -> list[dict]:
             }
         )
     return rows
+
+
+def sort_rows(rows: list[dict], column: str, descending: bool = False) -> list[dict]:
+    """Rows ordered by one column; Chinese text (姓名, 组织) by pinyin."""
+    return sorted(rows, key=lambda r: (pinyin.sort_key(str(r.get(column, ""))), r["key"]), reverse=descending)

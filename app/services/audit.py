@@ -8,6 +8,7 @@ from typing import Any
 
 from tortoise.expressions import Q
 
+from app.core import metrics
 from app.models.audit import AuditLog
 from app.services.permissions import Actor, Perm, require
 
@@ -104,6 +105,7 @@ async def record(
     login: str = "",
     ip: str = "",
 ) -> AuditLog:
+    metrics.audit_recorded(action)
     return await AuditLog.create(
         account_id=actor.account_id if actor else None,
         account_login=actor.login if actor else login,
@@ -137,6 +139,16 @@ async def search(
     size: int = 20,
 ) -> AuditPage:
     """Super admins see everything; an org admin sees the entries of the current org only."""
+    query = filtered(actor, keyword=keyword, action=action, since=since, until=until)
+    total = await query.count()
+    rows = await query.order_by("-id").offset((max(page, 1) - 1) * size).limit(size)
+    return AuditPage(rows=rows, total=total)
+
+
+def filtered(
+    actor: Actor, *, keyword: str = "", action: str = "", since: datetime | None = None, until: datetime | None = None
+):
+    """The entries ``actor`` may read that match the filters (the audit page and its export share this)."""
     require(actor, Perm.AUDIT_VIEW)
     query = AuditLog.all()
     if not actor.is_super:
@@ -151,6 +163,4 @@ async def search(
         query = query.filter(at__gte=since)
     if until:
         query = query.filter(at__lte=until)
-    total = await query.count()
-    rows = await query.order_by("-id").offset((max(page, 1) - 1) * size).limit(size)
-    return AuditPage(rows=rows, total=total)
+    return query

@@ -49,6 +49,7 @@ def system_params(public_base_url: str) -> dict[str, tuple[str, object]]:
         "login_max_failures": ("登录失败锁定次数", 5),
         "login_lock_minutes": ("锁定时长(分钟)", 15),
         "sync_log_retention_days": ("同步日志保留天数", 180),
+        "time_zone": ("时区", "Asia/Shanghai"),
     }
 
 

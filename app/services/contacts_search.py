@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from tortoise.expressions import Q
 
+from app.core import pinyin
 from app.models.contacts import Department, Person
 from app.services.contacts_scope import person_scope_q, resolve
 from app.services.permissions import Actor
@@ -46,7 +47,8 @@ async def search(
             .select_related("parent")
         )
         more_d = len(rows) > limit
-        dept_hits = [Hit("dept", d.id, d.name, d.parent.name if d.parent else "") for d in rows[:limit]]
+        rows = sorted(rows[:limit], key=lambda d: (d.depth, pinyin.sort_key(d.name), d.id))
+        dept_hits = [Hit("dept", d.id, d.name, d.parent.name if d.parent else "") for d in rows]
     if people:
         # Names are Chinese (no case) and mobiles digits: plain LIKE; only login accounts need case folding.
         match = Q(name__contains=keyword) | Q(mobile__contains=keyword) | Q(login_name__icontains=keyword)
@@ -56,7 +58,7 @@ async def search(
         # Ordered by id, the scan stops after limit + 1 matches; the few hits are then sorted by name.
         rows = await query.order_by("id").limit(limit + 1).select_related("main_dept")
         more_p = len(rows) > limit
-        rows = sorted(rows[:limit], key=lambda p: (p.name, p.id))
+        rows = sorted(rows[:limit], key=lambda p: (pinyin.sort_key(p.name), p.id))
         person_hits = [
             Hit(
                 "person", p.id, p.name, " ".join(x for x in (p.main_dept.name, p.mobile or "", p.login_name or "") if x)

@@ -9,6 +9,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from app.core import localtime
 from app.models.orgs import Org
 from app.models.sync import RunKind, RunResult, RunTrigger, SyncEntry, SyncRun, SyncSettings
 from app.services import audit
@@ -134,8 +135,8 @@ async def list_runs(
     pages = max(1, -(-total // page_size))
     page = min(max(1, page), pages)
     runs = await query.order_by("-started_at", "-id").offset((page - 1) * page_size).limit(page_size)
-    start = (page - 1) * page_size
-    return RunPage([_row(r, start + i + 1) for i, r in enumerate(runs)], total, page, pages)
+    # 序号 is the run's own number, the one the 立即同步 toast names (第 N 次), not its place on this page.
+    return RunPage([_row(r, r.id) for r in runs], total, page, pages)
 
 
 async def _run_of(actor: Actor, run_id: int, perm: Perm = Perm.SYNC_LOG_VIEW) -> SyncRun:
@@ -168,7 +169,7 @@ def _entry_line(entry: SyncEntry) -> str:
 async def _log_text(run: SyncRun, errors_only: bool) -> str:
     settings = await SyncSettings.get_or_none(org_id=run.org_id)
     source_name = (settings.source_name or settings.source_type) if settings else "EKP"
-    lines = ["---同步开始---", f"---同步时间戳: {run.started_at:%Y-%m-%d %H:%M:%S}---"]
+    lines = ["---同步开始---", f"---同步时间戳: {localtime.fmt(run.started_at)}---"]
     query = SyncEntry.filter(run_id=run.id)
     if errors_only:
         query = query.filter(ok=False)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from app import runtime
+from app.core import localtime
 from app.models.system import SystemParam
 from app.services import audit
 from app.services.errors import ValidationFailed
@@ -53,7 +58,7 @@ async def list_params(actor: Actor) -> list[Param]:
     return [
         Param(r.key, r.label or r.key, (r.value or {}).get("value"))
         for r in rows
-        if not isinstance((r.value or {}).get("value"), dict)
+        if not isinstance((r.value or {}).get("value"), dict) and r.key not in SEPARATE_KEYS
     ]
 
 
@@ -81,3 +86,78 @@ async def update(actor: Actor, values: dict[str, Any]) -> int:
         )
         changed += 1
     return changed
+
+
+# -- 时区 (display time zone) ------------------------------------------------------------------------------------
+# Kept apart from the generic parameters above: it has its own picker on the page, a default that exists before
+# system initialisation, and a process-wide cache (``app.core.localtime``) every page and download reads.
+
+TIME_ZONE_KEY = "time_zone"
+TIME_ZONE_LABEL = "时区"
+SEPARATE_KEYS = frozenset({TIME_ZONE_KEY})
+TIME_ZONE_REFRESH_SECONDS = 60.0
+
+
+async def load_time_zone() -> str:
+    """Read the saved zone into the process-wide cache; the default when none is saved."""
+    name = str(await get_value(TIME_ZONE_KEY, localtime.DEFAULT_ZONE) or localtime.DEFAULT_ZONE)
+    localtime.set_zone(name)
+    return localtime.zone_name()
+
+
+async def get_time_zone(actor: Actor) -> str:
+    require(actor, Perm.SYSTEM_SETTINGS)
+    return await load_time_zone()
+
+
+async def set_time_zone(actor: Actor, name: str) -> bool:
+    """Save the zone every time is shown in; True when it changed. A bad name changes nothing."""
+    require(actor, Perm.SYSTEM_SETTINGS)
+    name = (name or "").strip()
+    error = localtime.zone_error(name)
+    if error:
+        raise ValidationFailed(error, field=TIME_ZONE_KEY)
+    row = await SystemParam.get_or_none(key=TIME_ZONE_KEY)
+    before = (row.value or {}).get("value") if row is not None else localtime.DEFAULT_ZONE
+    if before == name:
+        localtime.set_zone(name)
+        return False
+    if row is None:
+        await SystemParam.create(key=TIME_ZONE_KEY, label=TIME_ZONE_LABEL, value={"value": name})
+    else:
+        row.value = {"value": name}
+        await row.save(update_fields=["value", "updated_at"])
+    await audit.record(
+        actor,
+        "system.param",
+        object_type="system_param",
+        object_id=TIME_ZONE_KEY,
+        object_name=TIME_ZONE_LABEL,
+        before={"value": before},
+        after={"value": name},
+    )
+    localtime.set_zone(name)
+    return True
+
+
+@runtime.worker
+async def follow_time_zone(rt: runtime.Runtime):
+    """Load the zone at start and re-read it now and then, so a change made on another replica is followed."""
+    await load_time_zone()
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(TIME_ZONE_REFRESH_SECONDS)
+            try:
+                await load_time_zone()
+            except Exception:  # the database may be briefly away; keep the zone we have
+                logging.getLogger(__name__).warning("time zone could not be re-read", exc_info=True)
+
+    task = asyncio.create_task(loop(), name="time-zone-follow")
+
+    async def stop() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return stop

@@ -17,6 +17,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
+from app.core import metrics
 from app.dingtalk.client import App, DingTalkClient
 from app.dingtalk.errors import DingTalkError, DingTalkTransportError
 from app.dingtalk.events import CallbackEvent as DingEvent
@@ -204,6 +205,7 @@ async def process_pending(client: DingTalkClient, org: Org, ctx: RunContext | No
                 row.attempts += 1
                 row.last_error = str(exc)[:2000]
                 await row.save(update_fields=["attempts", "last_error"])
+                metrics.callback_failed()
                 if ctx is not None:
                     ctx.entry(
                         STAGE,
@@ -220,10 +222,12 @@ async def process_pending(client: DingTalkClient, org: Org, ctx: RunContext | No
                 row.attempts = MAX_ATTEMPTS
                 row.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
                 await row.save(update_fields=["attempts", "last_error"])
+                metrics.callback_failed()
                 continue
             row.processed_at = datetime.now(UTC)
             row.attempts += 1
             await row.save(update_fields=["processed_at", "attempts"])
+            metrics.callback_applied(row.received_at, row.processed_at)
             done += 1
             if ctx is not None:
                 for outcome in outcomes:

@@ -13,6 +13,7 @@ import logging
 from datetime import UTC, datetime
 
 from app import runtime
+from app.core import localtime, metrics
 from app.core.change_tracking import now_ms
 from app.models.access import TOMBSTONE_DAYS, FeedTombstone
 from app.models.orgs import Org
@@ -191,7 +192,7 @@ async def _settle_cursors(ctx: RunContext) -> None:
     if ctx.reconcile or RECONCILED_MARK not in cursors:
         cursors[RECONCILED_MARK] = str(now_ms())
     if not settings.source_enabled:
-        cursors["push"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        cursors["push"] = localtime.fmt(datetime.now(UTC))  # shown beside the EKP cursor, in the same zone
     await SyncSettings.filter(id=settings.id).update(cursors=cursors)
 
 
@@ -213,6 +214,7 @@ async def _finish(ctx: RunContext, result: RunResult, error: str) -> None:
         if ctx.progress is not None:
             run_row.progress_done, run_row.progress_total = ctx.progress.done, ctx.progress.total
         await run_row.save()
+        metrics.sync_run_finished(ctx.org.id, run_row.kind, result, run_row.started_at, run_row.ended_at, ctx.counters)
 
     # Closing the row must survive the cancellation that may have ended the run.
     await asyncio.shield(close())

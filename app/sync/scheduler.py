@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from cronsim import CronSim, CronSimError
 
 from app import runtime
+from app.core import localtime
 from app.models.orgs import Org
 from app.models.sync import CallbackEvent, RunTrigger, SyncRun
 from app.sync import callbacks, runner
@@ -43,12 +44,13 @@ def validate_cron(expression: str) -> str | None:
 
 
 def next_runs(expression: str, count: int = 5, start: datetime | None = None) -> list[datetime]:
-    it = CronSim(expression.strip(), (start or datetime.now()).replace(second=0, microsecond=0))
+    it = CronSim(expression.strip(), (start or localtime.now().replace(tzinfo=None)).replace(second=0, microsecond=0))
     return [next(it) for _ in range(count)]
 
 
 def due_since(expression: str, last: datetime, now: datetime) -> datetime | None:
-    """The latest fire time in (last, now], if any (local time, as admins write cron expressions)."""
+    """The latest fire time in (last, now], if any (wall-clock times in the 系统设置 time zone, as admins write
+    cron expressions)."""
     try:
         it = CronSim(expression.strip(), last)
     except (CronSimError, ValueError):
@@ -69,7 +71,7 @@ async def tick(last: datetime, now: datetime) -> None:
         fire = due_since(settings.cron or DEFAULT_CRON, last, now)
         if fire is None:
             continue
-        fire_utc = fire.astimezone(UTC)
+        fire_utc = localtime.to_utc(fire)
         if await SyncRun.filter(org_id=settings.org_id, trigger=RunTrigger.AUTO, started_at__gte=fire_utc).exists():
             continue  # another replica already ran this fire time
         try:
@@ -81,12 +83,13 @@ async def tick(last: datetime, now: datetime) -> None:
 
 
 async def cron_loop() -> None:
-    last = datetime.now().astimezone()
+    last = localtime.now()
     while True:
         await asyncio.sleep(TICK_SECONDS)
-        now = datetime.now().astimezone()
+        now = localtime.now()
         try:
-            await tick(last.replace(tzinfo=None), now.replace(tzinfo=None))
+            # Wall-clock times in the configured zone; a zone change between ticks is taken as of ``now``.
+            await tick(localtime.local(last).replace(tzinfo=None), now.replace(tzinfo=None))
         except Exception:
             log.exception("sync scheduler tick failed")
         last = now
