@@ -35,6 +35,31 @@ _BAD_AUTH = _error(40101, "需要认证账号和认证密码（HTTP Basic）")
 _IP_REFUSED = _error(40301, "来源地址 10.8.0.23 不在该接入系统的 IP 白名单内")
 _TOO_MANY = _error(42901, "尝试过于频繁，请稍后再试")
 _FEED_BAD = _error(40001, "timestamp 必须是毫秒时间戳（整数）")
+RUNS = "/api/v1/orgs/{org_id}/sync-runs"
+_RUN = {
+    "id": 42,
+    "orgId": 1,
+    "trigger": "手动同步",
+    "kind": "增量",
+    "full": False,
+    "result": "success",
+    "resultLabel": "成功",
+    "stage": "已结束",
+    "startedAt": "2026-12-01T02:00:00Z",
+    "endedAt": "2026-12-01T02:00:05Z",
+    "progressDone": 34,
+    "progressTotal": 34,
+    "summary": "从EKP同步部门获取9条, 更新9条, 人员获取34条, 更新2条; 同步到钉钉部门获取0条, 人员获取2条, 更新2条;",
+    "error": "",
+    "thresholdBlocked": False,
+    "counters": {"source": {"person": {"fetched": 34, "updated": 2}}},
+}
+_RUN_ERRORS = {
+    400: _error(40001, "请求格式错误：full 应为布尔值"),
+    401: _error(40101, "需要有效的 API 令牌（Authorization: Bearer …）"),
+    403: _error(40301, "令牌所属管理员没有该组织的「通讯录同步」权限"),
+    404: _error(40401, "组织不存在"),
+}
 
 EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     (f"{V1}/bind", "post"): {
@@ -120,4 +145,14 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
             403: _IP_REFUSED,
         },
     },
+    (RUNS, "post"): {
+        "request": {"full": False},
+        "responses": {
+            202: {**_RUN, "result": "running", "resultLabel": "进行中", "stage": "准备中", "endedAt": None},
+            **_RUN_ERRORS,
+            409: _error(40901, "同步正在进行中"),
+        },
+    },
+    (RUNS, "get"): {"responses": {200: {"items": [_RUN], "total": 1, "page": 1, "pageSize": 20}, **_RUN_ERRORS}},
+    (f"{RUNS}/{{run_id}}", "get"): {"responses": {200: _RUN, **_RUN_ERRORS}},
 }
