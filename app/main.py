@@ -50,6 +50,15 @@ def _install_error_pages() -> None:
     from app.components.frame import notify_error
 
     def on_event_error(exc: Exception) -> None:
+        from app.services.errors import PermissionDenied
+        from app.services.permissions import SessionEnded
+
+        if isinstance(exc, SessionEnded):  # the session ended while the page was open: back to the login page
+            ui.navigate.to("/login?ended=1")
+            return
+        if isinstance(exc, PermissionDenied):  # rights changed while the page was open
+            notify_error(exc.message)
+            return
         ref = uuid.uuid4().hex[:8]
         log.error("unhandled error in an event handler (ref %s)", ref, exc_info=exc)
         try:

@@ -34,7 +34,7 @@ class PageDef:
 
 
 _PAGES: list[PageDef] = []
-_ACTOR_ATTR = "_landing_actor"
+_ACTOR_ATTR = session.ACTOR_ATTR
 
 
 def page(
@@ -95,6 +95,7 @@ def _gate(definition: PageDef) -> Callable:
             elif choices:
                 return RedirectResponse(f"/select-org?redirect_to={_redirect_target()}", status_code=303)
         setattr(context.client, _ACTOR_ATTR, current)
+        session.watch(current)
         allowed = definition.perm is None or current.can(definition.perm)
         org_name = await _org_name(current)
         with frame(current, definition.section, org_name):
@@ -153,7 +154,9 @@ def frame(current: Actor, section: str, org_name: str) -> Iterator[None]:
                 ROLE_NAMES[role] if role else ""
             )
             ui.link("修改密码", "/change-password").classes("landing-nav")
-            ui.link("退出", "/logout").classes("landing-nav")
+            ui.button("退出", on_click=session.end_this_session).props("flat dense no-caps color=white").classes(
+                "landing-nav"
+            ).mark("logout")
     if items:
         # value=None lets Quasar show the menu on wide windows and fold it behind the header button on narrow ones.
         drawer = ui.left_drawer(value=None, fixed=True, bordered=True).classes("landing-drawer")

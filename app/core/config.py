@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     demo: bool = False
+    outbound_allowed_ranges: str = Field(
+        default="",
+        description="Internal ranges user-set URLs may reach (comma-separated, e.g. 10.1.0.0/16); see docs/security.md",
+    )
     audit_retention_days: int = 365
     sync_log_retention_days: int = 180
 

@@ -22,6 +22,7 @@ MODEL_MODULES = [
     "app.models.sync",
     "app.models.access",
     "app.models.audit",
+    "app.models.security",
 ]
 
 log = logging.getLogger(__name__)

@@ -16,11 +16,11 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlparse
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from app.core import net_guard
 from app.core.config import get_settings
 from app.models.access import AccessSystem, Notification
 from app.models.orgs import Org
@@ -116,16 +116,15 @@ def ip_allowed(allowlist: str, ip: str) -> bool:
     return any(address in network for network in networks)
 
 
-def check_notify_url(url: str, field_name: str = "notify_url") -> str:
+async def check_notify_url(url: str, field_name: str = "notify_url") -> str:
+    """A 接收通知接口 must be a full http(s) URL that does not point inside the network (app/core/net_guard.py)."""
     url = (url or "").strip()
     if not url:
         return ""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname or len(url) > 512:
-        raise ValidationFailed(
-            "接收通知接口须是 http:// 或 https:// 开头的完整地址（最长 512 个字符）", field=field_name
-        )
-    return url
+    try:
+        return await net_guard.check_url(url)
+    except net_guard.UnsafeAddress as exc:
+        raise ValidationFailed(f"接收通知接口{exc.message}", field=field_name) from exc
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -170,16 +169,16 @@ def _mask(secret: str | None) -> str:
     return mask(secret)
 
 
-def _org_of(actor: Actor) -> int:
+async def _org_of(actor: Actor) -> int:
     org_id = actor.current_org_id
-    require(actor, Perm.ACCESS_MANAGE, org_id)
+    await require(actor, Perm.ACCESS_MANAGE, org_id)
     if org_id is None:
         raise ValidationFailed("请先选择组织")
     return org_id
 
 
 async def _get_own(actor: Actor, system_id: int) -> AccessSystem:
-    org_id = _org_of(actor)
+    org_id = await _org_of(actor)
     system = await AccessSystem.get_or_none(id=system_id, org_id=org_id)
     if system is None:
         raise NotFound("接入系统不存在或已被删除")
@@ -229,7 +228,7 @@ async def _row(system: AccessSystem) -> SystemRow:
 
 
 async def list_systems(actor: Actor) -> list[SystemRow]:
-    org_id = _org_of(actor)
+    org_id = await _org_of(actor)
     return [await _row(s) for s in await AccessSystem.filter(org_id=org_id).order_by("id")]
 
 
@@ -281,7 +280,7 @@ async def _check_unique(clean: SystemInput, system_id: int | None) -> None:
 
 async def save_system(actor: Actor, system_id: int | None, data: SystemInput) -> int:
     """Create (``system_id`` None) or update an access system of the current org. Returns its id."""
-    org_id = _org_of(actor)
+    org_id = await _org_of(actor)
     clean = _clean(data, creating=system_id is None)
     await _check_unique(clean, system_id)
     org = await Org.get(id=org_id)
@@ -450,7 +449,7 @@ async def bind(identifier: str, notify_url: str, ip: str) -> dict[str, Any]:
         await audit.record(None, "access.bind_refused", login="-", ip=ip, detail="未提供接入标识")
         raise AccessError(BAD_REQUEST, 400, "请提供接入标识（identifier）")
     try:
-        url = check_notify_url(notify_url)
+        url = await check_notify_url(notify_url)
     except ValidationFailed as exc:
         raise AccessError(BAD_REQUEST, 400, exc.message) from exc
     system = await AccessSystem.get_or_none(identifier=identifier).prefetch_related("org")
@@ -522,7 +521,7 @@ async def org_info(system: AccessSystem) -> dict[str, Any]:
 
 async def set_notify_url(system: AccessSystem, url: str, ip: str) -> str:
     try:
-        clean = check_notify_url(url)
+        clean = await check_notify_url(url)
     except ValidationFailed as exc:
         raise AccessError(BAD_REQUEST, 400, exc.message) from exc
     if clean == system.notify_url:

@@ -7,7 +7,7 @@ from app.services.permissions import ROLE_NAMES, Actor, Perm, require
 
 
 async def list_admins(actor: Actor) -> list[dict]:
-    require(actor, Perm.PERMISSION_VIEW)
+    await require(actor, Perm.PERMISSION_VIEW)
     query = RoleGrant.all().select_related("account", "org")
     if not actor.is_super:
         query = query.filter(org_id=actor.current_org_id)

@@ -125,7 +125,7 @@ async def search(
     size: int = 20,
 ) -> AuditPage:
     """Super admins see everything; an org admin sees the entries of the current org only."""
-    require(actor, Perm.AUDIT_VIEW)
+    await require(actor, Perm.AUDIT_VIEW)
     query = AuditLog.all()
     if not actor.is_super:
         query = query.filter(org_id=actor.current_org_id)

@@ -44,7 +44,7 @@ def check_company_fields(name: str, domain: str) -> dict[str, str]:
 
 
 async def get_company(actor: Actor) -> CompanyView | None:
-    require(actor, Perm.COMPANY_MANAGE)
+    await require(actor, Perm.COMPANY_MANAGE)
     company = await Company.all().order_by("id").first()
     if company is None:
         return None
@@ -61,7 +61,7 @@ async def company_domain() -> str:
 
 async def save_company(actor: Actor, form: CompanyForm) -> SaveResult:
     """Create the company and its main org, or edit both. DingTalk checks the credentials before anything is saved."""
-    require(actor, Perm.COMPANY_MANAGE)
+    await require(actor, Perm.COMPANY_MANAGE)
     name, domain = form.name.strip(), form.domain.strip().lower()
     company = await Company.all().order_by("id").first()
     main = await Org.filter(company_id=company.id, is_main=True).first() if company else None

@@ -49,7 +49,7 @@ class Scope:
 async def resolve(actor: Actor, org_id: int | None, perm: Perm = Perm.CONTACTS_VIEW) -> Scope:
     if org_id is None:
         raise NotFound("请先选择组织")
-    require(actor, perm, org_id)
+    actor = await require(actor, perm, org_id)
     org = await Org.get_or_none(id=org_id)
     if org is None:
         raise NotFound("组织不存在")

@@ -7,10 +7,11 @@ super admin, one organisation for org and sub admins, and the subtrees of their 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from app.models.accounts import Role
+from app.models.accounts import Account, Role, RoleGrant
+from app.models.orgs import Org
 from app.services.errors import PermissionDenied
 
 
@@ -96,6 +97,8 @@ class Actor:
     dept_scopes: dict[int, tuple[int, ...]] = field(default_factory=dict)
     current_org_id: int | None = None
     ip: str = ""
+    # The account's session generation when this actor came from a browser session; None for internal actors.
+    session_epoch: int | None = None
 
     def role_in(self, org_id: int | None) -> Role | None:
         if self.is_super:
@@ -124,6 +127,72 @@ class Actor:
         return None
 
 
-def require(actor: Actor, perm: Perm, org_id: int | None = None) -> None:
-    if not actor.can(perm, org_id):
+class SessionEnded(PermissionDenied):
+    """The session behind this actor was ended (logout, password change, role removal ...) or the account is off."""
+
+    def __init__(self) -> None:
+        super().__init__("session", SESSION_ENDED_MESSAGE)
+
+
+SESSION_ENDED_MESSAGE = "登录已失效（账号已退出、密码或角色已变更），请重新登录"
+
+
+async def build_actor(
+    account_id: int, current_org_id: int | None = None, ip: str = "", session_epoch: int | None = None
+) -> Actor | None:
+    """The account's current rights, read from the database; None when it is gone, off or its session ended."""
+    account = await Account.get_or_none(id=account_id, is_active=True)
+    if account is None or (session_epoch is not None and account.session_epoch != session_epoch):
+        return None
+    grants = await RoleGrant.filter(account_id=account_id)
+    is_super = any(g.role == Role.SUPER_ADMIN for g in grants)
+    org_roles: dict[int, Role] = {}
+    dept_scopes: dict[int, tuple[int, ...]] = {}
+    for grant in grants:
+        if grant.org_id is None:
+            continue
+        current = org_roles.get(grant.org_id)
+        if current is None or ROLE_LEVEL[grant.role] > ROLE_LEVEL[current]:
+            org_roles[grant.org_id] = grant.role
+        if grant.role == Role.DEPT_ADMIN:
+            dept_scopes[grant.org_id] = tuple(sorted(set(dept_scopes.get(grant.org_id, ())) | set(grant.dept_ids)))
+    if current_org_id is not None and not is_super and current_org_id not in org_roles:
+        current_org_id = None
+    if current_org_id is not None and not await Org.exists(id=current_org_id):
+        current_org_id = None
+    return Actor(
+        account_id=account.id,
+        login=account.login,
+        display_name=account.display_name or account.login,
+        is_super=is_super,
+        org_roles=org_roles,
+        dept_scopes=dept_scopes,
+        current_org_id=current_org_id,
+        ip=ip,
+        session_epoch=session_epoch,
+    )
+
+
+async def refresh(actor: Actor) -> Actor:
+    """The same actor with its rights as the database holds them now (an open page may be hours old).
+
+    The org the actor works in is kept only while it still holds a role there.
+    """
+    fresh = await build_actor(actor.account_id, actor.current_org_id, actor.ip, actor.session_epoch)
+    if fresh is None:
+        raise SessionEnded()
+    if fresh.current_org_id != actor.current_org_id:
+        fresh = replace(fresh, current_org_id=None)
+    return fresh
+
+
+async def require(actor: Actor, perm: Perm, org_id: int | None = None) -> Actor:
+    """Check ``perm`` against the acting account's current state; returns the refreshed actor.
+
+    Every service calls this first, so a role removed, an account disabled or a session ended a second ago
+    stops the next action of a page that was opened before.
+    """
+    fresh = await refresh(actor)
+    if not fresh.can(perm, org_id):
         raise PermissionDenied(perm.value, f"无权限：{PERMISSION_NAMES[perm][0]}")
+    return fresh

@@ -34,7 +34,7 @@ def _org_id(actor: Actor) -> int:
 
 async def list_sub_admins(actor: Actor) -> list[SubAdminRow]:
     org_id = _org_id(actor)
-    require(actor, Perm.SUBADMIN_MANAGE, org_id)
+    await require(actor, Perm.SUBADMIN_MANAGE, org_id)
     grants = await RoleGrant.filter(org_id=org_id, role=Role.SUB_ADMIN).select_related("account", "person")
     people = {g.person_id for g in grants if g.person_id}
     depts = dict(
@@ -51,7 +51,7 @@ async def list_sub_admins(actor: Actor) -> list[SubAdminRow]:
 async def add_sub_admins(actor: Actor, person_ids: list[int]) -> list[str]:
     """Appoint people of the current org; returns the logins (new accounts start with 123456)."""
     org_id = _org_id(actor)
-    require(actor, Perm.SUBADMIN_MANAGE, org_id)
+    await require(actor, Perm.SUBADMIN_MANAGE, org_id)
     if not person_ids:
         raise ValidationFailed("请从通讯录中选择人员", field="person")
     org = await Org.get(id=org_id)
@@ -68,7 +68,7 @@ async def add_sub_admins(actor: Actor, person_ids: list[int]) -> list[str]:
 
 async def remove_sub_admin(actor: Actor, account_id: int) -> str:
     org_id = _org_id(actor)
-    require(actor, Perm.SUBADMIN_MANAGE, org_id)
+    await require(actor, Perm.SUBADMIN_MANAGE, org_id)
     grant = await RoleGrant.get_or_none(account_id=account_id, org_id=org_id, role=Role.SUB_ADMIN)
     if grant is None:
         raise NotFound("该账号不是本组织的子管理员")

@@ -146,7 +146,7 @@ async def is_initialised() -> bool:
 
 
 async def run(actor: Actor, public_base_url: str) -> list[ItemResult]:
-    require(actor, Perm.SYSTEM_INIT)
+    await require(actor, Perm.SYSTEM_INIT)
     results: list[ItemResult] = []
     async with in_transaction():
         for name, fn in ITEMS:
