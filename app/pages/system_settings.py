@@ -6,7 +6,7 @@ from nicegui import ui
 
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
 from app.services import system_params
-from app.services.errors import ValidationFailed
+from app.services.errors import ServiceError
 from app.services.permissions import Perm
 
 _HINTS = {
@@ -35,7 +35,7 @@ async def system_settings_page() -> None:
                 field.props(remove="error error-message")
             try:
                 changed = await system_params.update(actor(), {k: f.value for k, f in inputs.items()})
-            except ValidationFailed as exc:
+            except ServiceError as exc:  # ValidationFailed next to its field; a session ended elsewhere too
                 if exc.field in inputs:
                     inputs[exc.field].props(f'error error-message="{exc.message}"')
                 notify_error(exc.message)

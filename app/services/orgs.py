@@ -544,9 +544,11 @@ async def dissolve_orgs(actor: Actor, org_ids: list[int]) -> list[str]:
     if main:
         raise ValidationFailed(f"主组织不可解散：{'、'.join(main)}")
     names = [o.name for o in orgs]
+    ended: set[int] = set()
     async with in_transaction():
         for org in orgs:
             account_ids = list(await RoleGrant.filter(org_id=org.id).values_list("account_id", flat=True))
+            ended.update(account_ids)
             # 其他部门 rows go with the people (ON DELETE CASCADE on the through table).
             await Person.filter(org_id=org.id).delete()
             await Department.filter(org_id=org.id).update(parent_id=None)  # RESTRICT between parent and child
@@ -557,6 +559,7 @@ async def dissolve_orgs(actor: Actor, org_ids: list[int]) -> list[str]:
             orphans = [a for a in set(account_ids) if a not in still_used]
             if orphans:
                 await Account.filter(id__in=orphans).delete()
+    await accounts.end_sessions(ended)  # the org's admins: their open pages go to the login page
     for org in orgs:
         await audit.record(
             actor,
