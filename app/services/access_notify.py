@@ -194,6 +194,7 @@ async def _send_one(http: aiohttp.ClientSession, note: Notification) -> bool:
     }
     error = ""
     try:
+        await net_guard.check_url(system.notify_url)  # also when the caller's session has no guarded connector
         # A user-set URL: the shared session's connector refuses internal addresses (app/core/net_guard.py);
         # redirects are never followed and at most a few KB of the answer is read, none of it kept or shown.
         async with http.post(
