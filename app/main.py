@@ -79,6 +79,23 @@ def _install_error_pages() -> None:
     app.on_page_exception(on_page_error)
 
 
+def _install_browser_hardening() -> None:
+    """Security headers on every answer and a websocket that refuses other origins (app/core/http_headers.py)."""
+    from nicegui import core
+
+    from app.core.http_headers import SecurityHeaders, same_origin_checker
+
+    def base_url() -> str:
+        return get_settings().effective_public_base_url
+
+    if not any(m.cls is SecurityHeaders for m in app.user_middleware):
+        try:
+            app.add_middleware(SecurityHeaders, public_base_url=base_url)
+        except RuntimeError:  # the test harness re-runs build() on a started app; the first one added it
+            pass
+    core.sio.eio.cors_allowed_origins = same_origin_checker(base_url)
+
+
 def build(settings: Settings | None = None, *, generate_schemas: bool = False) -> Settings:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -102,6 +119,7 @@ def build(settings: Settings | None = None, *, generate_schemas: bool = False) -
     app.include_router(v1_access.router)
     app.include_router(ekp_feed.router)
     _install_error_pages()
+    _install_browser_hardening()
 
     async def on_ready() -> None:
         if await accounts.ensure_bootstrap_admin():
@@ -134,6 +152,11 @@ def run_kwargs(settings: Settings) -> dict:
         "fastapi_docs": True,
         "show_welcome_message": False,
         "uvicorn_logging_level": "warning",
+        # The session cookie: HttpOnly (Starlette always), SameSite=Lax, Secure when the public address is https.
+        "session_middleware_kwargs": {
+            "same_site": "lax",
+            "https_only": settings.effective_public_base_url.startswith("https://"),
+        },
     }
 
 

@@ -74,6 +74,7 @@ class Settings(BaseSettings):
         from cryptography.fernet import Fernet
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.data_dir, 0o700)  # keys, the SQLite file and uploads: the service account only
         for name, factory in (
             ("secret_key", lambda: Fernet.generate_key().decode()),
             ("session_secret", lambda: secrets.token_urlsafe(48)),

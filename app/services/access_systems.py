@@ -164,9 +164,9 @@ class SystemRow:
 
 
 def _mask(secret: str | None) -> str:
-    from app.core.security import mask
+    from app.services.permissions import masked
 
-    return mask(secret)
+    return masked(secret)
 
 
 async def _org_of(actor: Actor) -> int:

@@ -18,7 +18,6 @@ from tortoise.transactions import in_transaction
 
 from app import runtime
 from app.core.config import get_settings
-from app.core.security import mask
 from app.dingtalk.client import App
 from app.dingtalk.crypto import AES_KEY_LENGTH, generate_aes_key, generate_token
 from app.dingtalk.errors import DingTalkError, DingTalkTransportError
@@ -30,6 +29,7 @@ from app.models.system import SystemParam
 from app.services import access_systems, accounts, audit
 from app.services.errors import NotFound, ServiceError, ValidationFailed
 from app.services.permissions import Actor, Perm, require
+from app.services.permissions import masked as mask  # last four for org admins, "已设置" for sub-admins
 from app.sync import dingtalk_in
 
 log = logging.getLogger(__name__)

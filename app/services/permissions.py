@@ -7,9 +7,11 @@ super admin, one organisation for org and sub admins, and the subtrees of their 
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from app.core.security import mask
 from app.models.accounts import Account, Role, RoleGrant
 from app.models.orgs import Org
 from app.services.errors import PermissionDenied
@@ -195,4 +197,26 @@ async def require(actor: Actor, perm: Perm, org_id: int | None = None) -> Actor:
     fresh = await refresh(actor)
     if not fresh.can(perm, org_id):
         raise PermissionDenied(perm.value, f"无权限：{PERMISSION_NAMES[perm][0]}")
+    _viewer.set(_ViewerRole(fresh.role_in(org_id if org_id is not None else fresh.current_org_id)))
     return fresh
+
+
+@dataclass(frozen=True)
+class _ViewerRole:
+    role: Role | None
+
+
+# Who the view being built is for: set by ``require`` in the same task, read by ``masked``.
+_viewer: ContextVar[_ViewerRole | None] = ContextVar("landing_viewer", default=None)
+SECRET_SET = "已设置"
+
+
+def masked(secret: str | None) -> str:
+    """A secret as a page may show it: its last four characters for super and org admins, for the others only
+    that it is set (sub-admins and department admins work with the org, not with its credentials)."""
+    if not secret:
+        return ""
+    viewer = _viewer.get()
+    if viewer is None or viewer.role not in (Role.SUPER_ADMIN, Role.ORG_ADMIN):
+        return SECRET_SET
+    return mask(secret)

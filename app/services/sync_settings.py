@@ -8,13 +8,13 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from app import runtime
-from app.core.security import mask
 from app.ekp.org_source import EkpOrgSource, EkpSourceConfig
 from app.models.orgs import Org
 from app.models.sync import RunTrigger, SyncSettings
 from app.services import audit
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Perm, require
+from app.services.permissions import masked as mask  # last four for org admins, "已设置" for sub-admins
 from app.sync import runner, scheduler
 
 SOURCE_TYPES = ("EKP",)

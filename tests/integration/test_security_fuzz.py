@@ -7,10 +7,7 @@ The request count is fixed (no time budget) and every request goes to the loopba
 from __future__ import annotations
 
 import base64
-import os
 import random
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +15,7 @@ import aiohttp
 import pytest
 from cryptography.fernet import Fernet
 
-from tests.e2e.conftest import free_port, wait_for
+from tests.integration.server_support import landing_serve
 
 ROUNDS = 2500
 MAX_LOG_GROWTH = 256 * 1024
@@ -76,32 +73,8 @@ def server(tmp_path: Path, db_url: str) -> Iterator[tuple[str, Path]]:
 
     key = Fernet.generate_key().decode()
     asyncio.run(_seed(db_url, key))
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "NICEGUI"))},
-        "LANDING_DATA_DIR": str(tmp_path / "data"),
-        "LANDING_DATABASE_URL": db_url,
-        "LANDING_PORT": str(port),
-        "LANDING_HOST": "127.0.0.1",
-        "LANDING_LOG_JSON": "false",
-        "LANDING_SECRET_KEY": key,
-    }
-    log_path = tmp_path / "server.log"
-    log_file = log_path.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve"],
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        cwd=Path(__file__).parents[2],
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/healthz")
-        yield f"http://127.0.0.1:{port}", log_path
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log_file.close()
+    with landing_serve(tmp_path, db_url, LANDING_SECRET_KEY=key) as running:
+        yield running
 
 
 def _basic(user: str, password: str) -> str:

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from app.core import net_guard
 from app.models.access import AccessSystem, Notification
-from app.services import access_notify, access_systems, change_tracking, mapping_feed, security_settings
+from app.services import access_systems, change_tracking, mapping_feed, security_settings
 from app.services.access_systems import SystemInput
 from tests import factories
 from tests.integration.access_support import console, free_port, org_admin, receiver
