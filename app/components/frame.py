@@ -95,7 +95,6 @@ def _gate(definition: PageDef) -> Callable:
             elif choices:
                 return RedirectResponse(f"/select-org?redirect_to={_redirect_target()}", status_code=303)
         setattr(context.client, _ACTOR_ATTR, current)
-        session.watch(current)
         allowed = definition.perm is None or current.can(definition.perm)
         org_name = await _org_name(current)
         with frame(current, definition.section, org_name):
@@ -105,6 +104,7 @@ def _gate(definition: PageDef) -> Callable:
             result = func(*args, **kwargs)
             if inspect.isawaitable(result):
                 await result
+            session.watch(current)  # after the content: a timer first would let the page count as built early
         return None
 
     return wrapper
