@@ -95,6 +95,13 @@ def _install_browser_hardening() -> None:
             pass
     core.sio.eio.cors_allowed_origins = same_origin_checker(base_url)
 
+    from fastapi.exceptions import RequestValidationError
+
+    from app.core import error_pages
+
+    app.add_exception_handler(404, error_pages.not_found)  # Chinese, instead of NiceGUI's English 404 page
+    app.add_exception_handler(RequestValidationError, error_pages.bad_parameters)  # /contacts?dept=abc
+
 
 def build(settings: Settings | None = None, *, generate_schemas: bool = False) -> Settings:
     settings = settings or get_settings()

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import app, context, ui
 
 from app.components import session, theme
-from app.services import accounts, orgs_lookup
+from app.services import accounts, orgs_lookup, system_params
 from app.services.catalog import MENUS, SECTIONS
 from app.services.permissions import ROLE_NAMES, Actor, Perm
 
@@ -77,6 +77,8 @@ def _gate(definition: PageDef) -> Callable:
     @functools.wraps(func)
     async def wrapper(*args, **kwargs):
         theme.apply()
+        # 系统设置 > 系统名称 names the product in every page title.
+        ui.page_title(f"{definition.title} - {await system_params.get_value('system_name', '蓝钉管理平台')}")
         if definition.public:
             result = func(*args, **kwargs)
             return await result if inspect.isawaitable(result) else result

@@ -9,7 +9,7 @@ from nicegui import ui
 
 from app.components import session
 from app.components.frame import actor, notify_error, notify_ok, page
-from app.services import accounts
+from app.services import accounts, system_params
 from app.services.errors import LoginFailed, ValidationFailed
 from app.services.permissions import ROLE_NAMES, SESSION_ENDED_MESSAGE
 
@@ -39,7 +39,8 @@ async def login_page(redirect_to: str = "/", ended: str = "") -> None:
 
     with ui.column().classes("landing-login-bg w-full items-center justify-center"):
         with ui.card().classes("q-pa-lg").style("width: min(380px, 94vw)"):
-            ui.label("蓝钉管理平台").classes("text-h5 text-primary self-center")
+            name = await system_params.get_value("system_name", "蓝钉管理平台")
+            ui.label(name).classes("text-h5 text-primary self-center").mark("system-name")
             ui.label("Landray 蓝凌").classes("text-grey-6 self-center q-mb-md")
             login = ui.input("账号").props('outlined autofocus autocomplete="username"').classes("w-full").mark("login")
             password = (

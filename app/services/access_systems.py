@@ -276,6 +276,10 @@ async def _check_unique(clean: SystemInput, system_id: int | None) -> None:
         raise ValidationFailed("接入标识已被使用（整个平台内不可重复），请换一个", field="identifier")
     if await others.filter(auth_account=clean.auth_account).exists():
         raise ValidationFailed("认证账号已被其他接入系统使用，请换一个", field="auth_account")
+    if clean.scan_appid and await others.filter(scan_appid=clean.scan_appid).exists():
+        raise ValidationFailed(
+            "该扫码登录appid已被其他接入系统使用（一个appid只能用于一个接入系统）", field="scan_appid"
+        )
 
 
 async def save_system(actor: Actor, system_id: int | None, data: SystemInput) -> int:
@@ -475,14 +479,16 @@ async def bind(identifier: str, notify_url: str, ip: str) -> dict[str, Any]:
         spent = await AccessSystem.filter(id=system.id, identifier_used=False).update(
             identifier_used=True, bound_at=now, bound_ip=ip[:64], **({"notify_url": url} if url else {})
         )
-        if not spent:
-            await audit.record(None, "access.bind_refused", detail="接入标识已被使用", **common)
-            raise AccessError(
-                IDENTIFIER_USED,
-                409,
-                "接入标识已被使用。如需重新绑定，请组织管理员在「设置 > 接入系统」中重新启用接入标识",
-            )
-        await audit.record(None, "access.bind", detail=f"绑定成功，来源地址 {ip}", **common)
+        if spent:
+            await audit.record(None, "access.bind", detail=f"绑定成功，来源地址 {ip}", **common)
+    if not spent:
+        # Outside the transaction: the refusal must stay in the audit trail although the request fails.
+        await audit.record(None, "access.bind_refused", detail="接入标识已被使用", **common)
+        raise AccessError(
+            IDENTIFIER_USED,
+            409,
+            "接入标识已被使用。如需重新绑定，请组织管理员在「设置 > 接入系统」中重新启用接入标识",
+        )
     return {
         "errcode": 0,
         "errmsg": "ok",

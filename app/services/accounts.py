@@ -229,13 +229,14 @@ async def grant_role(
 ) -> tuple[Account, bool]:
     """Give ``login`` a role, creating the account with the initial password 123456 when it is new."""
     created = False
+    initial = await initial_password()
     async with in_transaction():
         account = await Account.get_or_none(login=login)
         if account is None:
             account = await Account.create(
                 login=login,
                 display_name=display_name,
-                password_hash=hash_password(INITIAL_ADMIN_PASSWORD),
+                password_hash=await hash_password_async(initial),
                 must_change_password=True,
             )
             created = True
@@ -245,6 +246,8 @@ async def grant_role(
         if dept_ids is not None and grant.dept_ids != dept_ids:
             grant.dept_ids = dept_ids
             await grant.save(update_fields=["dept_ids"])
+    # Shown once to the admin who created the account (never stored in clear, never logged or audited).
+    account.initial_password = initial if created else None  # type: ignore[attr-defined]
     await audit.record(
         actor,
         "account.grant_role",
@@ -254,9 +257,27 @@ async def grant_role(
         object_id=account.id,
         object_name=login,
         after={"role": role.value, "dept_ids": dept_ids or []},
-        detail="新建账号，初始密码 123456" if created else "",
+        detail=("新建账号，初始密码 123456" if initial == INITIAL_ADMIN_PASSWORD else "新建账号，随机初始密码")
+        if created
+        else "",
     )
     return account, created
+
+
+async def initial_password() -> str:
+    """系统设置 > 安全设置 > 初始密码: the guide's 123456, or a random one shown once."""
+    from app.services import security_settings
+
+    if (await security_settings.load()).initial_password == security_settings.INITIAL_RANDOM:
+        return secrets.token_urlsafe(9)
+    return INITIAL_ADMIN_PASSWORD
+
+
+async def accounts_with_initial_password(actor: Actor) -> int:
+    """For the super admin's home page: accounts that have never changed the password they were given."""
+    if not actor.is_super:
+        return 0
+    return await Account.filter(must_change_password=True, is_active=True).count()
 
 
 async def revoke_role(actor: Actor | None, *, account_id: int, role: Role, org: Org | None) -> None:

@@ -380,7 +380,7 @@ def split_domain_account(username: str, domain: str) -> str:
         return username
     account, _, suffix = username.rpartition("@")
     if domain and suffix.lower() != domain.lower():
-        raise AuthFailure(f"企业域标识不正确，请输入 账号@{domain}", f"wrong domain {suffix}")
+        raise AuthFailure(f"企业域标识不正确，请输入 账号@{domain}", f"企业域标识不符：{suffix[:64]}")
     return account
 
 
@@ -390,20 +390,20 @@ async def login(request: AuthRequest, username: str, password: str, ip: str) -> 
     if not username.strip() or not password:
         raise AuthFailure("请输入域账号和密码")
     if len(username) > 128 or len(password) > 256:
-        raise AuthFailure("账号或密码错误", "oversized input")
+        raise AuthFailure("账号或密码错误", "输入过长")
     throttle_key = "oidc:" + username.strip()
     policy = await login_throttle.current_policy()
     try:
         await login_throttle.check(throttle_key, ip, policy)
     except LoginFailed as exc:
         await audit.record(None, "oidc.login.blocked", login=username[:64], ip=ip, detail="尝试过于频繁")
-        raise AuthFailure(exc.message, "rate limited") from exc
+        raise AuthFailure(exc.message, "尝试过于频繁") from exc
     org_id = settings.org_id
     if org_id is None:
         main = await Org.filter(is_main=True).first()
         org_id = main.id if main else None
     if org_id is None:
-        raise AuthFailure("尚未绑定钉钉组织，暂不能使用域账号登录", "no org")
+        raise AuthFailure("尚未绑定钉钉组织，暂不能使用域账号登录", "尚未绑定组织")
     authenticator = AUTHENTICATORS.get(settings.authenticator) or AUTHENTICATORS["ekp"]
     try:
         account = split_domain_account(username, await company.company_domain())

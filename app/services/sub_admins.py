@@ -49,7 +49,10 @@ async def list_sub_admins(actor: Actor) -> list[SubAdminRow]:
 
 
 async def add_sub_admins(actor: Actor, person_ids: list[int]) -> list[str]:
-    """Appoint people of the current org; returns the logins (new accounts start with 123456)."""
+    """Appoint people of the current org; returns the logins (new accounts start with the initial password).
+
+    With a random initial password (系统设置), ``last_initial_passwords`` of the returned list says which.
+    """
     org_id = _org_id(actor)
     await require(actor, Perm.SUBADMIN_MANAGE, org_id)
     if not person_ids:
@@ -59,11 +62,22 @@ async def add_sub_admins(actor: Actor, person_ids: list[int]) -> list[str]:
     if len(people) != len(set(person_ids)):
         raise ValidationFailed("只能选择本组织通讯录中的有效人员", field="person")
     logins = [login_for(p) for p in people]  # fail before granting anything
+    created = NewLogins(logins)
     for person, login in zip(people, logins, strict=True):
-        await accounts.grant_role(
+        account, _ = await accounts.grant_role(
             actor, login=login, display_name=person.name, role=Role.SUB_ADMIN, org=org, person_id=person.id
         )
-    return logins
+        if getattr(account, "initial_password", None):
+            created.initial_passwords[login] = account.initial_password
+    return created
+
+
+class NewLogins(list):
+    """The logins, plus the initial password of each account created just now (to show once)."""
+
+    def __init__(self, logins: list[str]) -> None:
+        super().__init__(logins)
+        self.initial_passwords: dict[str, str] = {}
 
 
 async def remove_sub_admin(actor: Actor, account_id: int) -> str:
