@@ -170,3 +170,27 @@ async def test_the_connector_checks_the_address_it_connects_to(no_loopback) -> N
             with pytest.raises(net_guard.UnsafeAddress):
                 async with http.get(url):
                     pass
+
+
+async def test_the_ekp_sync_address_goes_through_the_same_guard(orm, tmp_path, no_loopback) -> None:
+    """同步地址: the EKP client uses the shared session, whose connector refuses loopback unless it is allowed."""
+    from cryptography.fernet import Fernet
+
+    from app import runtime
+    from app.core.config import Settings
+    from app.ekp.org_source import EkpConnectionError, EkpOrgSource, EkpSourceConfig
+    from app.ekp.simulator import start_simulator as start_ekp
+
+    ekp = await start_ekp(persons=5, depts=2)
+    settings = Settings(data_dir=tmp_path / "data", secret_key=Fernet.generate_key().decode(), session_secret="x" * 32)
+    rt = await runtime.start(settings, run_workers=False)
+    try:
+        source = EkpOrgSource(rt.http, EkpSourceConfig(base_url=ekp.base_url, user="ekp", password="ekp"))
+        refused = await source.check_connection()
+        assert not refused.ok and isinstance(refused.error, EkpConnectionError)
+        assert "不允许访问本机地址" in str(refused.error)
+        net_guard.install_policy(net_guard.Policy(["127.0.0.1/32"]))  # what an admin's allowed range does
+        assert (await source.check_connection()).ok
+    finally:
+        await runtime.stop()
+        await ekp.close()
