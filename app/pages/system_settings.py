@@ -92,6 +92,7 @@ async def security_block() -> None:
             .mark("metrics_token")
         )
         clear_token = ui.checkbox("取消访问令牌（/metrics 不再需要认证）").mark("clear_metrics_token")
+        clear_token.set_visibility(bool(view.metrics_token_masked))
         ui.label("设置后，/metrics 仅接受 Authorization: Bearer <令牌> 的请求。至少 16 个字符。").classes(
             "landing-hint"
         )

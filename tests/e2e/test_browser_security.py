@@ -42,7 +42,7 @@ def test_password_change_and_logout_close_the_other_pages(console: str, browser_
     _login(other, console, FIRST)
     other.get_by_text("欢迎").wait_for()
     other.goto(f"{console}/settings/system")
-    other.get_by_role("button", name="保存").wait_for()
+    other.get_by_role("button", name="保存", exact=True).wait_for()
 
     page.goto(f"{console}/change-password")
     page.get_by_label("原密码").fill(FIRST)
@@ -56,13 +56,13 @@ def test_password_change_and_logout_close_the_other_pages(console: str, browser_
     other.get_by_text("登录已失效").wait_for()
     other.screenshot(path=SCREENSHOTS / "security-01-session-ended.png")
     page.goto(f"{console}/settings/system")  # the browser that changed the password stays logged in
-    page.get_by_role("button", name="保存").wait_for()
+    page.get_by_role("button", name="保存", exact=True).wait_for()
 
     # A second tab of this browser; 退出 in the first one sends it to the login page too.
     tab = page.context.new_page()
     tab.set_default_timeout(15000)
     tab.goto(f"{console}/settings/system")
-    tab.get_by_role("button", name="保存").wait_for()
+    tab.get_by_role("button", name="保存", exact=True).wait_for()
     page.goto(f"{console}/")
     page.get_by_role("button", name="退出").click()
     page.wait_for_url("**/login")
@@ -77,7 +77,8 @@ def test_a_get_of_logout_changes_nothing(console: str, browser_page) -> None:
     page.goto(f"{console}/logout", referer="https://evil.example.com/")
     page.get_by_text("确定要退出登录吗？").wait_for()
     page.goto(f"{console}/settings/system")
-    page.get_by_role("button", name="保存").wait_for()
+    page.get_by_role("button", name="保存安全设置").wait_for()
+    page.screenshot(path=SCREENSHOTS / "security-02-system-settings.png", full_page=True)
     page.goto(f"{console}/logout")
     page.get_by_role("button", name="退出登录").click()
     page.wait_for_url("**/login")

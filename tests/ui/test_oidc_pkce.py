@@ -114,13 +114,3 @@ async def test_plain_pkce_is_refused(user: User) -> None:
         assert answer.status_code == 302
         error = parse_qs(urlsplit(answer.headers["location"]).query)
         assert error["error"] == ["invalid_request"] and "S256" in error["error_description"][0]
-
-
-async def test_the_login_page_fits_a_phone(user: User) -> None:
-    person, org = await _setup(user)
-    client_id, _ = await _enable(user, "local")
-    page = await user.http_client.get(
-        "/oidc/authorize",
-        params={"client_id": client_id, "redirect_uri": REDIRECT, "response_type": "code", "scope": "openid"},
-    )
-    assert "width=device-width" in page.text and "min(400px,calc(100% - 24px))" in page.text
