@@ -26,7 +26,7 @@ from app.models.access import AccessSystem, Notification
 from app.models.orgs import Org
 from app.services import access_notify, audit
 from app.services.errors import NotFound, ServiceError, ValidationFailed
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor, Perm, authorize
 
 BIND_LIMIT_PER_MINUTE = 10
 AUTH_FAILURES_PER_MINUTE = 30
@@ -171,7 +171,7 @@ def _mask(secret: str | None) -> str:
 
 async def _org_of(actor: Actor) -> int:
     org_id = actor.current_org_id
-    await require(actor, Perm.ACCESS_MANAGE, org_id)
+    await authorize(actor, Perm.ACCESS_MANAGE, org_id)
     if org_id is None:
         raise ValidationFailed("请先选择组织")
     return org_id

@@ -9,7 +9,7 @@ from typing import Any
 from tortoise.expressions import Q
 
 from app.models.audit import AuditLog
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor, Perm, authorize
 
 _SECRET_KEYS = ("password", "secret", "aes_key", "token", "private")
 
@@ -129,7 +129,7 @@ async def search(
     size: int = 20,
 ) -> AuditPage:
     """Super admins see everything; an org admin sees the entries of the current org only."""
-    await require(actor, Perm.AUDIT_VIEW)
+    await authorize(actor, Perm.AUDIT_VIEW)
     query = AuditLog.all()
     if not actor.is_super:
         query = query.filter(org_id=actor.current_org_id)

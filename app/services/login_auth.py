@@ -34,7 +34,7 @@ from app.models.system import SigningKey, SystemParam
 from app.services import audit, company, login_throttle, orgs
 from app.services.authenticators import AUTHENTICATORS, AuthFailure, Identity
 from app.services.errors import LoginFailed, ValidationFailed
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor, Perm, authorize
 
 DINGTALK_REDIRECT = "https://login.dingtalk.com/oauth2/oidcCallBack.htm"
 PARAM_KEY = "login_auth"
@@ -151,7 +151,7 @@ class LoginAuthView:
 
 
 async def get_view(actor: Actor) -> LoginAuthView:
-    await require(actor, Perm.LOGIN_AUTH)
+    await authorize(actor, Perm.LOGIN_AUTH)
     settings = await load()
     org_list = await Org.all().order_by("-is_main", "id").values_list("id", "name")
     keys = [
@@ -177,7 +177,7 @@ async def save_settings(
     actor: Actor, *, enabled: bool, authenticator: str, redirect_uris: list[str], org_id: int | None
 ) -> str | None:
     """Save; the first save creates the client id and secret. Returns a new client secret to show once, if any."""
-    await require(actor, Perm.LOGIN_AUTH)
+    await authorize(actor, Perm.LOGIN_AUTH)
     if authenticator not in AUTHENTICATORS:
         raise ValidationFailed("请选择认证方式", field="authenticator")
     uris = [u.strip() for u in redirect_uris if u.strip()]
@@ -221,7 +221,7 @@ async def save_settings(
 
 
 async def regenerate_client_secret(actor: Actor) -> str:
-    await require(actor, Perm.LOGIN_AUTH)
+    await authorize(actor, Perm.LOGIN_AUTH)
     settings = await load()
     if not settings.client_id:
         settings.client_id = "landing-" + secrets.token_hex(8)
@@ -255,7 +255,7 @@ async def active_key() -> tuple[str, RSAKey]:
 
 async def rotate_key(actor: Actor) -> str:
     """A new signing key; the previous ones stay in the JWKS (not used to sign) so recent tokens still verify."""
-    await require(actor, Perm.LOGIN_AUTH)
+    await authorize(actor, Perm.LOGIN_AUTH)
     kid, key = _new_key()
     await SigningKey.filter(active=True).update(active=False)
     await SigningKey.create(

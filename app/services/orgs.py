@@ -28,7 +28,7 @@ from app.models.orgs import BaselineStatus, CallbackStatus, Company, Org
 from app.models.system import SystemParam
 from app.services import access_systems, accounts, audit
 from app.services.errors import NotFound, ServiceError, ValidationFailed
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor, Perm, authorize
 from app.services.permissions import masked as mask  # last four for org admins, "已设置" for sub-admins
 from app.sync import dingtalk_in
 
@@ -280,14 +280,14 @@ def _view(org: Org, company_name: str, admin_name: str) -> OrgView:
 
 
 async def list_orgs(actor: Actor) -> list[OrgView]:
-    await require(actor, Perm.COMPANY_MANAGE)
+    await authorize(actor, Perm.COMPANY_MANAGE)
     orgs = await Org.all().select_related("company").order_by("id")
     names = await _admin_names(orgs)
     return [_view(o, o.company.name, names.get(o.main_admin_id or 0, "")) for o in orgs]
 
 
 async def get_org(actor: Actor, org_id: int) -> OrgView:
-    await require(actor, Perm.ORG_VIEW, org_id)
+    await authorize(actor, Perm.ORG_VIEW, org_id)
     org = await Org.get_or_none(id=org_id).select_related("company")
     if org is None:
         raise NotFound("组织不存在或已解散")
@@ -337,7 +337,7 @@ async def insert_org(company: Company, form: OrgForm, *, is_main: bool) -> Org:
 
 async def create_org(actor: Actor, form: OrgForm) -> SaveResult:
     """新建组织 (3.2.3)."""
-    await require(actor, Perm.ORG_MANAGE)
+    await authorize(actor, Perm.ORG_MANAGE)
     company = await Company.all().order_by("id").first()
     if company is None:
         raise ValidationFailed("请先填写公司信息，再创建组织")
@@ -359,7 +359,7 @@ async def create_org(actor: Actor, form: OrgForm) -> SaveResult:
 
 async def update_org(actor: Actor, org_id: int, form: OrgForm) -> SaveResult:
     """编辑组织 (3.2.4) / 组织设置 (3.3.2)."""
-    await require(actor, Perm.ORG_EDIT, org_id)
+    await authorize(actor, Perm.ORG_EDIT, org_id)
     org = await Org.get_or_none(id=org_id)
     if org is None:
         raise NotFound("组织不存在或已解散")
@@ -437,7 +437,7 @@ async def _register_callback(org: Org, result: SaveResult) -> None:
 
 async def register_callback(actor: Actor, org_id: int) -> SaveResult:
     """重新注册 (FAQ Q2)."""
-    await require(actor, Perm.ORG_EDIT, org_id)
+    await authorize(actor, Perm.ORG_EDIT, org_id)
     org = await Org.get_or_none(id=org_id)
     if org is None:
         raise NotFound("组织不存在或已解散")
@@ -495,7 +495,7 @@ def login_for(person: Person) -> str:
 
 async def set_main_admin(actor: Actor, org_id: int, person_id: int) -> str:
     """修改主管理员 (3.2.4): the new one gets the org admin role; the previous one loses it in this org."""
-    await require(actor, Perm.ORG_EDIT, org_id)
+    await authorize(actor, Perm.ORG_EDIT, org_id)
     org = await Org.get_or_none(id=org_id)
     if org is None:
         raise NotFound("组织不存在或已解散")
@@ -534,7 +534,7 @@ async def set_main_admin(actor: Actor, org_id: int, person_id: int) -> str:
 
 async def dissolve_orgs(actor: Actor, org_ids: list[int]) -> list[str]:
     """解散组织 (3.2.5): remove only our data of these orgs; DingTalk is never called. The main org stays."""
-    await require(actor, Perm.ORG_MANAGE)
+    await authorize(actor, Perm.ORG_MANAGE)
     if not org_ids:
         raise ValidationFailed("请先勾选要解散的组织")
     orgs = await Org.filter(id__in=org_ids).order_by("id")

@@ -188,16 +188,21 @@ async def refresh(actor: Actor) -> Actor:
     return fresh
 
 
-async def require(actor: Actor, perm: Perm, org_id: int | None = None) -> Actor:
+def require(actor: Actor, perm: Perm, org_id: int | None = None) -> None:
+    """Check ``perm`` against the actor as it was loaded (no database read). Services use :func:`authorize`."""
+    if not actor.can(perm, org_id):
+        raise PermissionDenied(perm.value, f"无权限：{PERMISSION_NAMES[perm][0]}")
+    _viewer.set(_ViewerRole(actor.role_in(org_id if org_id is not None else actor.current_org_id)))
+
+
+async def authorize(actor: Actor, perm: Perm, org_id: int | None = None) -> Actor:
     """Check ``perm`` against the acting account's current state; returns the refreshed actor.
 
     Every service calls this first, so a role removed, an account disabled or a session ended a second ago
-    stops the next action of a page that was opened before.
+    stops the next action of a page that was opened before (the actor a page holds may be hours old).
     """
     fresh = await refresh(actor)
-    if not fresh.can(perm, org_id):
-        raise PermissionDenied(perm.value, f"无权限：{PERMISSION_NAMES[perm][0]}")
-    _viewer.set(_ViewerRole(fresh.role_in(org_id if org_id is not None else fresh.current_org_id)))
+    require(fresh, perm, org_id)
     return fresh
 
 

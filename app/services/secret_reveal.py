@@ -9,7 +9,7 @@ from __future__ import annotations
 from app.models.orgs import Org
 from app.services import audit
 from app.services.errors import NotFound, ValidationFailed
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor, Perm, authorize
 
 REVEALABLE = {"aes_key": "AESKey", "callback_token": "回调Token"}
 
@@ -17,7 +17,7 @@ REVEALABLE = {"aes_key": "AESKey", "callback_token": "回调Token"}
 async def reveal(actor: Actor, org_id: int, which: str, *, purpose: str = "显示") -> str:
     if which not in REVEALABLE:
         raise ValidationFailed("只能查看 AESKey 或 回调Token")
-    actor = await require(actor, Perm.ORG_EDIT, org_id)
+    actor = await authorize(actor, Perm.ORG_EDIT, org_id)
     org = await Org.get_or_none(id=org_id)
     if org is None:
         raise NotFound("组织不存在或已解散")

@@ -23,7 +23,7 @@ from app.core.security import decrypt_secret, encrypt_secret, mask
 from app.models.system import SystemParam
 from app.services import audit
 from app.services.errors import ValidationFailed
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor, Perm, authorize
 
 PARAM_KEY = "security"
 INITIAL_FIXED = "fixed"  # the guide's 123456
@@ -80,7 +80,7 @@ class SecurityView:
 
 
 async def get_view(actor: Actor) -> SecurityView:
-    await require(actor, Perm.SYSTEM_SETTINGS)
+    await authorize(actor, Perm.SYSTEM_SETTINGS)
     settings = await load()
     return SecurityView(
         allowed_ranges="\n".join(settings.allowed_ranges),
@@ -113,7 +113,7 @@ async def save(
     metrics_token: str | None = None,
 ) -> None:
     """Validate everything, then save and audit. ``metrics_token``: None keeps it, "" removes it."""
-    await require(actor, Perm.SYSTEM_SETTINGS)
+    await authorize(actor, Perm.SYSTEM_SETTINGS)
     ranges = _ranges(allowed_ranges, "allowed_ranges")
     if any(ipaddress.ip_network(r).prefixlen == 0 for r in ranges):
         raise ValidationFailed("不能允许全部地址（0.0.0.0/0 或 ::/0）", field="allowed_ranges")

@@ -14,7 +14,7 @@ from app.models.orgs import Org
 from app.services import accounts
 from app.services.errors import NotFound, ValidationFailed
 from app.services.orgs import login_for
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor, Perm, authorize
 
 
 @dataclass
@@ -34,7 +34,7 @@ def _org_id(actor: Actor) -> int:
 
 async def list_sub_admins(actor: Actor) -> list[SubAdminRow]:
     org_id = _org_id(actor)
-    await require(actor, Perm.SUBADMIN_MANAGE, org_id)
+    await authorize(actor, Perm.SUBADMIN_MANAGE, org_id)
     grants = await RoleGrant.filter(org_id=org_id, role=Role.SUB_ADMIN).select_related("account", "person")
     people = {g.person_id for g in grants if g.person_id}
     depts = dict(
@@ -54,7 +54,7 @@ async def add_sub_admins(actor: Actor, person_ids: list[int]) -> list[str]:
     With a random initial password (系统设置), ``last_initial_passwords`` of the returned list says which.
     """
     org_id = _org_id(actor)
-    await require(actor, Perm.SUBADMIN_MANAGE, org_id)
+    await authorize(actor, Perm.SUBADMIN_MANAGE, org_id)
     if not person_ids:
         raise ValidationFailed("请从通讯录中选择人员", field="person")
     org = await Org.get(id=org_id)
@@ -82,7 +82,7 @@ class NewLogins(list):
 
 async def remove_sub_admin(actor: Actor, account_id: int) -> str:
     org_id = _org_id(actor)
-    await require(actor, Perm.SUBADMIN_MANAGE, org_id)
+    await authorize(actor, Perm.SUBADMIN_MANAGE, org_id)
     grant = await RoleGrant.get_or_none(account_id=account_id, org_id=org_id, role=Role.SUB_ADMIN)
     if grant is None:
         raise NotFound("该账号不是本组织的子管理员")

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 from app.models.system import SystemParam
 from app.services import audit
 from app.services.errors import ValidationFailed
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor, Perm, authorize
 
 
 @dataclass
@@ -48,7 +48,7 @@ async def get_value(key: str, default: Any = None) -> Any:
 
 
 async def list_params(actor: Actor) -> list[Param]:
-    await require(actor, Perm.SYSTEM_SETTINGS)
+    await authorize(actor, Perm.SYSTEM_SETTINGS)
     rows = await SystemParam.all().order_by("id")
     return [
         Param(r.key, r.label or r.key, (r.value or {}).get("value"))
@@ -59,7 +59,7 @@ async def list_params(actor: Actor) -> list[Param]:
 
 async def update(actor: Actor, values: dict[str, Any]) -> int:
     """Validate everything first, then save: one bad field changes nothing."""
-    await require(actor, Perm.SYSTEM_SETTINGS)
+    await authorize(actor, Perm.SYSTEM_SETTINGS)
     rows = {r.key: r for r in await SystemParam.filter(key__in=list(values))}
     checked = {key: _check(key, value) for key, value in values.items() if key in rows}
     changed = 0

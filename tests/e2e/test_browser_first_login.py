@@ -61,7 +61,7 @@ def test_audit_entry_shows_before_and_after(console: str, browser_page) -> None:
     page.get_by_text("本次执行完成").wait_for()
     page.goto(f"{console}/settings/system")
     page.get_by_label("服务器DNS(外网)").fill("https://landing.example.com")
-    page.get_by_role("button", name="保存").click()
+    page.get_by_role("button", name="保存", exact=True).click()
     page.get_by_text("已保存，1 项有变化").wait_for()
     page.goto(f"{console}/permissions/audit")
     page.get_by_role("cell", name="修改系统参数").click()

@@ -129,7 +129,8 @@ async def test_failing_notifications_are_shown_and_replayed(user: User) -> None:
     user.find(marker="replay").click()
     await user.should_see("已安排重新发送 1 条通知")
     note = await Notification.get(system_id=system.id)
-    assert note.failed_at is None and note.attempts == 0
+    # Re-armed; the running notifier may already have made the first new attempt.
+    assert note.failed_at is None and note.attempts <= 1
     await user.should_not_see("已停止重试")
 
 
