@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 
 from fastapi import APIRouter, Request
@@ -34,6 +35,7 @@ MAX_SKEW_MS = 3600 * 1000
 
 
 MAX_PARAM = 256
+_CORPID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 def _stale(timestamp: str) -> bool:
@@ -76,7 +78,8 @@ async def contacts_callback(request: Request) -> JSONResponse:
             log, "callback refused: body of %s bytes is over %s (corpid=%s)", declared, MAX_BODY, corpid[:64]
         )
         return _error(413, "body too large")
-    org = await Org.get_or_none(corpid=corpid) if corpid else None
+    # A corpid is ASCII letters and digits; anything else (a NUL byte breaks PostgreSQL) is simply unknown.
+    org = await Org.get_or_none(corpid=corpid) if _CORPID.match(corpid) else None
     if org is None:
         refused.warning(log, "callback refused: unknown corpid %r", corpid[:64])
         return _error(404, "unknown corpid")

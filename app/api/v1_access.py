@@ -97,7 +97,11 @@ async def current_system(request: Request, credentials: HTTPBasicCredentials | N
     ip = client_ip(request)
     if credentials is None:
         raise AccessError(access_systems.BAD_CREDENTIALS, 401, "需要认证账号和认证密码（HTTP Basic）")
-    if len(credentials.username) > MAX_CREDENTIAL or len(credentials.password) > MAX_CREDENTIAL:
+    if (
+        len(credentials.username) > MAX_CREDENTIAL
+        or len(credentials.password) > MAX_CREDENTIAL
+        or "\x00" in credentials.username + credentials.password  # PostgreSQL refuses NUL in text
+    ):
         raise AccessError(access_systems.BAD_CREDENTIALS, 401, "认证账号或认证密码错误")
     return await access_systems.authenticate(credentials.username, credentials.password, ip)
 

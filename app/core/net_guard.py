@@ -212,6 +212,8 @@ async def check_url(url: str, *, resolve: bool = True) -> str:
         port = parts.port
     except ValueError as exc:
         raise UnsafeAddress("地址格式不正确") from exc
+    if any(ord(c) < 32 or ord(c) == 127 for c in url):
+        raise UnsafeAddress("地址中不能包含控制字符")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeAddress("须是 http:// 或 https:// 开头的完整地址")
     if parts.username or parts.password:

@@ -449,6 +449,10 @@ async def bind(identifier: str, notify_url: str, ip: str) -> dict[str, Any]:
         )
     bind_limiter.hit(ip)
     identifier = (identifier or "").strip()
+    if "\x00" in identifier or len(identifier) > 64:  # never a stored identifier; PostgreSQL refuses NUL in text
+        identifier = identifier.replace("\x00", "")[:64] or "-"
+        await audit.record(None, "access.bind_refused", login=identifier, ip=ip, detail="接入标识不存在")
+        raise AccessError(UNKNOWN_IDENTIFIER, 404, "接入标识不存在，请向蓝钉管理平台的组织管理员确认")
     if not identifier:
         await audit.record(None, "access.bind_refused", login="-", ip=ip, detail="未提供接入标识")
         raise AccessError(BAD_REQUEST, 400, "请提供接入标识（identifier）")

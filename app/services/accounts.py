@@ -53,7 +53,7 @@ async def authenticate(login: str, password: str, ip: str = "") -> Account:
     only the pair is locked, so the owner still logs in from elsewhere. An unknown account costs the same password
     check and gets the same answer as a wrong password.
     """
-    login = (login or "").strip()[:64]
+    login = (login or "").strip()[:64].replace("\x00", "")  # PostgreSQL refuses NUL in text
     if not login or not password:
         raise LoginFailed("请输入账号和密码")
     policy = await login_throttle.current_policy()

@@ -98,18 +98,23 @@ async def record(
 ) -> AuditLog:
     return await AuditLog.create(
         account_id=actor.account_id if actor else None,
-        account_login=actor.login if actor else login,
+        account_login=_text(actor.login if actor else login, 64),
         org_id=org_id,
-        org_name=org_name,
+        org_name=_text(org_name, 128),
         action=action,
         object_type=object_type,
-        object_id=str(object_id or ""),
-        object_name=object_name,
+        object_id=_text(str(object_id or ""), 64),
+        object_name=_text(object_name, 255),
         before=scrub(before),
         after=scrub(after),
-        ip=(actor.ip if actor else ip) or ip,
-        detail=detail,
+        ip=_text((actor.ip if actor else ip) or ip, 64),
+        detail=_text(detail, 2000),
     )
+
+
+def _text(value: str, limit: int) -> str:
+    """What a stranger typed goes into the trail as text: bounded, without NUL (which PostgreSQL refuses)."""
+    return (value or "").replace("\x00", "")[:limit]
 
 
 @dataclass

@@ -343,6 +343,8 @@ async def check_request(params: dict[str, str]) -> AuthRequest:
     settings = await load()
     if not settings.enabled:
         raise OidcError("access_denied", "域账号登录未启用，请联系管理员在“设置 > 登录认证”中启用", status=403)
+    if any("\x00" in str(v) or len(str(v)) > 2048 for v in params.values()):
+        raise OidcError("invalid_request", "请求参数格式不正确")
     request = AuthRequest(
         client_id=params.get("client_id", ""),
         redirect_uri=params.get("redirect_uri", ""),
@@ -389,7 +391,7 @@ async def login(request: AuthRequest, username: str, password: str, ip: str) -> 
     settings = await load()
     if not username.strip() or not password:
         raise AuthFailure("请输入域账号和密码")
-    if len(username) > 128 or len(password) > 256:
+    if len(username) > 128 or len(password) > 256 or "\x00" in username:
         raise AuthFailure("账号或密码错误", "输入过长")
     throttle_key = "oidc:" + username.strip()
     policy = await login_throttle.current_policy()

@@ -23,6 +23,7 @@ CORPID = "dingfuzzcorp"
 NESTED = "[" * 15000 + "]" * 15000  # ~30 KB of nesting: a RecursionError waiting to happen
 NASTY = [
     "",
+    "fuzz\x00user",
     "inf",
     "-inf",
     "nan",
@@ -97,7 +98,14 @@ def _requests(rng: random.Random) -> Iterator[tuple[str, str, dict, dict, bytes]
         headers: dict = {}
         if rng.random() < 0.3:
             headers["Authorization"] = rng.choice(
-                [_basic("U" * 60000, "x"), _basic("fuzzuser", value()), "Basic ###", "Bearer " + "x" * 3000, "Basic"]
+                [
+                    _basic("U" * 60000, "x"),
+                    _basic("fuzzuser", value()),
+                    _basic("fuzz\x00user", "x"),
+                    "Basic ###",
+                    "Bearer " + "x" * 3000,
+                    "Basic",
+                ]
             )
         if rng.random() < 0.3:
             headers["Content-Type"] = rng.choice(
@@ -134,7 +142,13 @@ def _requests(rng: random.Random) -> Iterator[tuple[str, str, dict, dict, bytes]
                 "/api/v1/access/bind",
                 {},
                 headers,
-                rng.choice([b'{"identifier": "fuzz-0001", "notifyUrl": "http://0x7f000001/"}', body()]),
+                rng.choice(
+                    [
+                        b'{"identifier": "fuzz-0001", "notifyUrl": "http://0x7f000001/"}',
+                        b'{"identifier": "fuzz\\u0000x", "notifyUrl": "http://a\\u0000b/"}',
+                        body(),
+                    ]
+                ),
             )
         elif kind == 4:
             yield "POST", "/api/v1/access/notify-url", {}, headers, body()
