@@ -12,15 +12,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client
-from authlib.jose import JsonWebKey, jwt
-from authlib.oidc.core import CodeIDToken
 from nicegui import core
 from nicegui.testing import User
 
 from app.models.accounts import Role
 from app.models.security import OidcGrant
 from tests import factories
-from tests.ui.test_login_auth import ISSUER, REDIRECT, _enable, _setup, _submit
+from tests.ui.test_login_auth import ISSUER, REDIRECT, _enable, _setup, _submit, _verify
 
 
 def _client(client_id: str, secret: str) -> AsyncOAuth2Client:
@@ -61,10 +59,8 @@ async def test_authlib_code_flow_with_pkce(user: User) -> None:
         assert await OidcGrant.filter(kind="code").count() == 1  # in the database, hashed
         assert not await OidcGrant.filter(token_hash=code).exists()
         token = await rp.fetch_token("http://test/oidc/token", code=code, code_verifier=verifier)
-        jwks = JsonWebKey.import_key_set((await user.http_client.get("/oidc/jwks")).json())
-        claims = jwt.decode(token["id_token"], jwks, claims_cls=CodeIDToken, claims_params={"nonce": "n-pkce"})
-        claims.validate()
-        assert claims["iss"] == ISSUER and claims["aud"] == client_id and claims["sub"] == "ding-zs-001"
+        claims = await _verify(user, token["id_token"], client_id, "n-pkce")  # signature, iss, aud, nonce, exp
+        assert claims["iss"] == ISSUER and claims["sub"] == "ding-zs-001"
         info = await rp.get("http://test/oidc/userinfo")
         assert info.status_code == 200 and info.json()["sub"] == "ding-zs-001"
 
