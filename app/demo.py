@@ -33,6 +33,8 @@ def run_demo(port: int = 8080, dingtalk_port: int = 18081, ekp_port: int = 18082
     os.environ.setdefault("LANDING_PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     os.environ["LANDING_DINGTALK_OAPI_BASE"] = f"http://127.0.0.1:{dingtalk_port}"
     os.environ["LANDING_DINGTALK_API_BASE"] = f"http://127.0.0.1:{dingtalk_port}"
+    # The EKP simulator and the demo's receivers listen on loopback; a real install allows only its EKP's range.
+    os.environ.setdefault("LANDING_OUTBOUND_ALLOWED_RANGES", "127.0.0.1/32")
     reset_settings_cache()
     settings = get_settings()
 

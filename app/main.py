@@ -51,8 +51,17 @@ def _install_error_pages() -> None:
     from app.components.frame import notify_error
 
     def on_event_error(exc: Exception) -> None:
+        from app.services.errors import PermissionDenied
+        from app.services.permissions import SessionEnded
+
         if is_expected_disconnect(exc):
             log.debug("client went away during an event handler: %s", exc)
+            return
+        if isinstance(exc, SessionEnded):  # the session ended while the page was open: back to the login page
+            ui.navigate.to("/login?ended=1")
+            return
+        if isinstance(exc, PermissionDenied):  # rights changed while the page was open
+            notify_error(exc.message)
             return
         ref = uuid.uuid4().hex[:8]
         log.error("unhandled error in an event handler (ref %s)", ref, exc_info=exc)
@@ -72,6 +81,30 @@ def _install_error_pages() -> None:
 
     app.on_exception(on_event_error)
     app.on_page_exception(on_page_error)
+
+
+def _install_browser_hardening() -> None:
+    """Security headers on every answer and a websocket that refuses other origins (app/core/http_headers.py)."""
+    from nicegui import core
+
+    from app.core.http_headers import SecurityHeaders, same_origin_checker
+
+    def base_url() -> str:
+        return get_settings().effective_public_base_url
+
+    if not any(m.cls is SecurityHeaders for m in app.user_middleware):
+        try:
+            app.add_middleware(SecurityHeaders, public_base_url=base_url)
+        except RuntimeError:  # the test harness re-runs build() on a started app; the first one added it
+            pass
+    core.sio.eio.cors_allowed_origins = same_origin_checker(base_url)
+
+    from fastapi.exceptions import RequestValidationError
+
+    from app.core import error_pages
+
+    app.add_exception_handler(404, error_pages.not_found)  # Chinese, instead of NiceGUI's English 404 page
+    app.add_exception_handler(RequestValidationError, error_pages.bad_parameters)  # /contacts?dept=abc
 
 
 def build(settings: Settings | None = None, *, generate_schemas: bool = False) -> Settings:
@@ -104,6 +137,7 @@ def build(settings: Settings | None = None, *, generate_schemas: bool = False) -
 
     openapi_docs.install(app)  # after every router: /docs and /redoc from local files
     _install_error_pages()
+    _install_browser_hardening()
 
     async def on_ready() -> None:
         if await accounts.ensure_bootstrap_admin():
@@ -136,6 +170,11 @@ def run_kwargs(settings: Settings) -> dict:
         "fastapi_docs": False,  # openapi_docs serves /docs, /redoc and /openapi.json without a CDN
         "show_welcome_message": False,
         "uvicorn_logging_level": "warning",
+        # The session cookie: HttpOnly (Starlette always), SameSite=Lax, Secure when the public address is https.
+        "session_middleware_kwargs": {
+            "same_site": "lax",
+            "https_only": settings.effective_public_base_url.startswith("https://"),
+        },
     }
 
 

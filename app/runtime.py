@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from app.core import net_guard
 from app.core.config import Settings
 from app.dingtalk.client import DingTalkClient
 
@@ -44,9 +45,30 @@ def worker(start: Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]] | 
     return start
 
 
+def _guarded_connector(settings: Settings) -> aiohttp.TCPConnector:
+    """Every connection of the shared session is checked against the outbound policy (app/core/net_guard.py).
+
+    The DingTalk bases are the operator's settings and trusted as they are; every other host is a URL somebody
+    typed (EKP 同步地址, 接收通知接口 ...) and may reach an internal address only inside the allowed ranges.
+    """
+    from app.services import security_settings
+
+    trusted = [
+        e for e in map(net_guard.trusted_endpoint, (settings.dingtalk_oapi_base, settings.dingtalk_api_base)) if e
+    ]
+    net_guard.install_policy(
+        net_guard.Policy(
+            net_guard.split_ranges(settings.outbound_allowed_ranges),
+            trusted,
+            provider=security_settings.allowed_ranges,
+        )
+    )
+    return net_guard.GuardedConnector()
+
+
 async def start(settings: Settings, *, run_workers: bool = True) -> Runtime:
     global _current
-    http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+    http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30), connector=_guarded_connector(settings))
     client = DingTalkClient(
         http, oapi_base=settings.dingtalk_oapi_base, api_base=settings.dingtalk_api_base, qps=settings.dingtalk_qps
     )

@@ -39,6 +39,20 @@ async def _drop_pg_database(name: str) -> None:
         await conn.close()
 
 
+LOOPBACK_ALLOWED = "127.0.0.0/8"
+
+
+@pytest.fixture(autouse=True)
+def loopback_simulators_allowed(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The simulators and test receivers listen on 127.0.0.1, which the outbound guard refuses by default.
+
+    Tests allow loopback the way an operator allows an on-prem EKP's range (``LANDING_OUTBOUND_ALLOWED_RANGES``);
+    the SSRF tests (tests/integration/test_security_ssrf.py) set it back to empty. Nothing else bypasses the guard.
+    """
+    monkeypatch.setenv("LANDING_OUTBOUND_ALLOWED_RANGES", LOOPBACK_ALLOWED)
+    return LOOPBACK_ALLOWED
+
+
 @pytest.fixture
 async def db_url(tmp_path: Path) -> AsyncIterator[str]:
     if PG_DSN:

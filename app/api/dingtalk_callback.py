@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 
 from fastapi import APIRouter, Request
@@ -19,6 +20,7 @@ from fastapi.responses import JSONResponse
 from tortoise.exceptions import IntegrityError
 
 from app.core import metrics
+from app.core.logging import refused
 from app.dingtalk.crypto import CallbackCryptoError, DingTalkCrypto, KeyIdMismatchError
 from app.dingtalk.events import EventParseError, parse_event
 from app.models.orgs import Org
@@ -33,11 +35,15 @@ MAX_BODY = 64 * 1024
 MAX_SKEW_MS = 3600 * 1000
 
 
+MAX_PARAM = 256
+_CORPID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
 def _stale(timestamp: str) -> bool:
-    try:
-        value = int(float(timestamp))
-    except ValueError:
+    text = timestamp.strip()
+    if not text.isdigit() or len(text) > 16:  # "inf", "1e999", "-1", 26 digits: not a time
         return True
+    value = int(text)
     millis = value * 1000 if value < 100_000_000_000 else value  # DingTalk sends ms; accept seconds too
     return abs(time.time() * 1000 - millis) > MAX_SKEW_MS
 
@@ -65,13 +71,19 @@ async def contacts_callback(request: Request) -> JSONResponse:
     signature = query.get("msg_signature") or query.get("signature") or ""
     timestamp = query.get("timeStamp") or query.get("timestamp") or ""
     nonce = query.get("nonce") or ""
+    if any(len(v) > MAX_PARAM for v in (corpid, signature, timestamp, nonce)):
+        refused.warning(log, "callback refused: a query parameter is over %s characters", MAX_PARAM)
+        return _error(400, "query parameter too long")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY:
-        log.warning("callback refused: body of %s bytes is over %s (corpid=%s)", declared, MAX_BODY, corpid[:64])
+        refused.warning(
+            log, "callback refused: body of %s bytes is over %s (corpid=%s)", declared, MAX_BODY, corpid[:64]
+        )
         return _error(413, "body too large")
-    org = await Org.get_or_none(corpid=corpid) if corpid else None
+    # A corpid is ASCII letters and digits; anything else (a NUL byte breaks PostgreSQL) is simply unknown.
+    org = await Org.get_or_none(corpid=corpid) if _CORPID.match(corpid) else None
     if org is None:
-        log.warning("callback refused: unknown corpid %r", corpid[:64])
+        refused.warning(log, "callback refused: unknown corpid %r", corpid[:64])
         return _error(404, "unknown corpid")
     raw = await request.body()
     if len(raw) > MAX_BODY:
@@ -80,18 +92,18 @@ async def contacts_callback(request: Request) -> JSONResponse:
     try:
         body = json.loads(raw)
         encrypt = str(body.get("encrypt") or "")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return _error(400, "body must be JSON with 'encrypt'")
     if not (signature and timestamp and nonce and encrypt):
         return _error(400, "signature, timestamp, nonce and encrypt are required")
     if _stale(timestamp):
-        log.warning("callback for org %s refused: timestamp %s is more than an hour off", org.id, timestamp[:20])
+        refused.warning(log, "callback for org %s refused: timestamp %r is not within an hour", org.id, timestamp[:20])
         return _error(403, "stale timestamp")
     try:
         crypto, plaintext = _decrypt(org, signature, timestamp, nonce, encrypt)
         event = parse_event(plaintext)
     except CallbackCryptoError as exc:
-        log.warning("callback for org %s rejected: %s", org.id, exc.message)
+        refused.warning(log, "callback for org %s rejected: %s", org.id, str(exc.message)[:200])
         return _error(403, "signature or decryption failed")
     except EventParseError:
         return _error(400, "event is not a JSON object")

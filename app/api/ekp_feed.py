@@ -51,10 +51,10 @@ def _cursor(timestamp: str | None) -> int:
     text = (timestamp or "").strip()
     if not text or text == "null":
         return 0
-    try:
-        return int(text)
-    except ValueError as exc:
-        raise AccessError(access_systems.BAD_REQUEST, 400, "timestamp 必须是毫秒时间戳（整数）") from exc
+    # Digits only and at most 15 of them (the year 33658): "1e999", "inf" or 26 digits are not a cursor.
+    if not text.isdigit() or len(text) > 15:
+        raise AccessError(access_systems.BAD_REQUEST, 400, "timestamp 必须是毫秒时间戳（整数）")
+    return int(text)
 
 
 async def _answer(kind: Literal["dept", "person"], system, timestamp: str | None, limit: int | None) -> Response:

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from app.services import company, login_auth
+from app.services import company, login_auth, security_settings
 from app.services.authenticators import AuthFailure
 from app.services.login_auth import AuthRequest, OidcError
 
@@ -21,7 +21,9 @@ router = APIRouter(tags=["域账号登录 (OIDC)"])
 
 _STYLE = """
 body{margin:0;font-family:"PingFang SC","Microsoft YaHei",sans-serif;background:#f3f5f8;color:#1f2329}
-.box{width:360px;margin:10vh auto;background:#fff;border-radius:8px;box-shadow:0 2px 12px rgba(0,0,0,.08);padding:32px}
+.box{box-sizing:border-box;width:min(400px,calc(100% - 24px));margin:10vh auto;background:#fff;border-radius:8px;
+box-shadow:0 2px 12px rgba(0,0,0,.08);padding:32px}
+@media (max-width:420px){.box{margin:16px auto;padding:20px 16px}}
 h1{font-size:20px;margin:0 0 4px}p.sub{color:#646a73;margin:0 0 24px;font-size:13px}
 label{display:block;font-size:13px;color:#646a73;margin:14px 0 6px}
 input{width:100%;box-sizing:border-box;padding:10px 12px;border:1px solid #d0d3d6;border-radius:4px;font-size:14px}
@@ -88,11 +90,10 @@ def _form_post(redirect_uri: str, params: dict[str, str]) -> HTMLResponse:
     return _page("正在登录", body)
 
 
-def _ip(request: Request) -> str:
-    forwarded = request.headers.get("x-forwarded-for", "")
-    if forwarded:
-        return forwarded.split(",")[0].strip()
-    return request.client.host if request.client else ""
+async def _ip(request: Request) -> str:
+    """The client's address; X-Forwarded-For counts only from a trusted proxy (系统设置 > 安全设置)."""
+    peer = request.client.host if request.client else ""
+    return await security_settings.client_address(peer, request.headers.get("x-forwarded-for", ""))
 
 
 @router.get("/.well-known/openid-configuration", summary="OIDC 发现文档")
@@ -136,7 +137,7 @@ async def authorize_submit(request: Request) -> Response:
     except OidcError as exc:
         return _client_error(_partial(form), exc)
     try:
-        identity = await login_auth.login(auth_request, username, password, _ip(request))
+        identity = await login_auth.login(auth_request, username, password, await _ip(request))
     except AuthFailure as exc:
         return await _login_page(auth_request, error=exc.message, username=username)
     mode, params = await login_auth.complete(auth_request, identity)
@@ -176,7 +177,11 @@ async def token(request: Request) -> JSONResponse:
     client_secret = client_secret or form.get("client_secret", "")
     try:
         tokens = await login_auth.exchange_code(
-            form.get("code", ""), client_id, client_secret, form.get("redirect_uri", "")
+            form.get("code", ""),
+            client_id,
+            client_secret,
+            form.get("redirect_uri", ""),
+            code_verifier=form.get("code_verifier", ""),
         )
     except OidcError as exc:
         return _token_error(exc)

@@ -13,12 +13,13 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.services import access_systems
 from app.services.access_systems import AccessError
@@ -26,6 +27,7 @@ from app.services.access_systems import AccessError
 log = logging.getLogger(__name__)
 
 REALM = "LanDing"
+MAX_CREDENTIAL = 256  # a 60 KB user name is not an account: refused before any lookup or log line
 
 
 def error_response(errcode: int, status: int, message: str) -> JSONResponse:
@@ -48,12 +50,14 @@ class JsonErrorRoute(APIRoute):
                 first = exc.errors()[0] if exc.errors() else {}
                 where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
                 return error_response(access_systems.BAD_REQUEST, 400, f"请求格式错误：{where} {first.get('msg', '')}")
-            except HTTPException as exc:
+            except (RecursionError, UnicodeDecodeError):  # a 30 KB nested array or bytes that are not text
+                return error_response(access_systems.BAD_REQUEST, 400, "请求体不是有效的 JSON")
+            except StarletteHTTPException as exc:
                 if exc.status_code == 401:
                     return error_response(access_systems.BAD_CREDENTIALS, 401, "需要认证账号和认证密码（HTTP Basic）")
                 return error_response(exc.status_code * 100 + 1, exc.status_code, str(exc.detail))
             except Exception:
-                log.exception("access API %s failed", request.url.path)
+                log.exception("access API %s failed", request.url.path[:200])
                 return error_response(50001, 500, "服务器内部错误，请稍后重试")
 
         return guarded
@@ -93,6 +97,12 @@ async def current_system(request: Request, credentials: HTTPBasicCredentials | N
     ip = client_ip(request)
     if credentials is None:
         raise AccessError(access_systems.BAD_CREDENTIALS, 401, "需要认证账号和认证密码（HTTP Basic）")
+    if (
+        len(credentials.username) > MAX_CREDENTIAL
+        or len(credentials.password) > MAX_CREDENTIAL
+        or "\x00" in credentials.username + credentials.password  # PostgreSQL refuses NUL in text
+    ):
+        raise AccessError(access_systems.BAD_CREDENTIALS, 401, "认证账号或认证密码错误")
     return await access_systems.authenticate(credentials.username, credentials.password, ip)
 
 

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import app, context, ui
 
 from app.components import session, theme
-from app.services import accounts, orgs_lookup
+from app.services import accounts, orgs_lookup, system_params
 from app.services.catalog import MENUS, SECTIONS
 from app.services.permissions import ROLE_NAMES, Actor, Perm
 
@@ -34,7 +34,7 @@ class PageDef:
 
 
 _PAGES: list[PageDef] = []
-_ACTOR_ATTR = "_landing_actor"
+_ACTOR_ATTR = session.ACTOR_ATTR
 
 
 def page(
@@ -77,6 +77,8 @@ def _gate(definition: PageDef) -> Callable:
     @functools.wraps(func)
     async def wrapper(*args, **kwargs):
         theme.apply()
+        # 系统设置 > 系统名称 names the product in every page title.
+        ui.page_title(f"{definition.title} - {await system_params.get_value('system_name', '蓝钉管理平台')}")
         if definition.public:
             result = func(*args, **kwargs)
             return await result if inspect.isawaitable(result) else result
@@ -104,6 +106,7 @@ def _gate(definition: PageDef) -> Callable:
             result = func(*args, **kwargs)
             if inspect.isawaitable(result):
                 await result
+            session.watch(current)  # after the content: a timer first would let the page count as built early
         return None
 
     return wrapper
@@ -153,7 +156,9 @@ def frame(current: Actor, section: str, org_name: str) -> Iterator[None]:
                 ROLE_NAMES[role] if role else ""
             )
             ui.link("修改密码", "/change-password").classes("landing-nav")
-            ui.link("退出", "/logout").classes("landing-nav")
+            ui.button("退出", on_click=session.end_this_session).props("flat dense no-caps color=white").classes(
+                "landing-nav"
+            ).mark("logout")
     if items:
         # value=None lets Quasar show the menu on wide windows and fold it behind the header button on narrow ones.
         drawer = ui.left_drawer(value=None, fixed=True, bordered=True).classes("landing-drawer")

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     demo: bool = False
+    outbound_allowed_ranges: str = Field(
+        default="",
+        description="Internal ranges user-set URLs may reach (comma-separated, e.g. 10.1.0.0/16); see docs/security.md",
+    )
     audit_retention_days: int = 365
     sync_log_retention_days: int = 180
 
@@ -70,6 +74,7 @@ class Settings(BaseSettings):
         from cryptography.fernet import Fernet
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.data_dir, 0o700)  # keys, the SQLite file and uploads: the service account only
         for name, factory in (
             ("secret_key", lambda: Fernet.generate_key().decode()),
             ("session_secret", lambda: secrets.token_urlsafe(48)),

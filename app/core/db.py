@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "app.models.audit",
     "app.models.api_tokens",
     "app.models.exclusive",
+    "app.models.security",
 ]
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,19 @@ async def _enable_sqlite_wal() -> None:
     conn = Tortoise.get_connection("default")
     if conn.capabilities.dialect == "sqlite":
         await conn.execute_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+        restrict_sqlite_files(getattr(conn, "filename", ""))
+
+
+def restrict_sqlite_files(filename: str) -> None:
+    """The database holds password hashes and encrypted secrets: readable by the service account only (0600)."""
+    if not filename or filename == ":memory:":
+        return
+    import os
+
+    for suffix in ("", "-wal", "-shm"):
+        path = filename + suffix
+        if os.path.exists(path):
+            os.chmod(path, 0o600)
 
 
 async def run_migrations(db_url: str) -> None:

@@ -12,18 +12,60 @@ import re
 import sys
 from datetime import UTC, datetime
 
-_SECRET_NAMES = r"access_token|appsecret|app_secret|appSecret|password|passwd|secret|token|aes_key|aesKey|code"
-_KV = re.compile(rf"(?i)\b({_SECRET_NAMES})(=|\"?\s*:\s*\"?)([^&\s\"',}}]+)")
+# Any name that contains one of these (``*password*``, ``*secret*``, ``*token*``, ``*key*``, plus a few the
+# protocols use) in ``name=value`` (query strings, form bodies), ``"name": "value"`` (JSON) or ``name: value``.
+_SECRET_PARTS = r"password|passwd|pwd|secret|token|key|code|signature|credential"
+_KV = re.compile(rf"(?i)([\w.-]*(?:{_SECRET_PARTS})[\w.-]*)(\"?\s*[=:]\s*\"?|\"?\s*:\s*\")([^&\s\"',}}]+)")
+_AUTH = re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._~-]{6,}")
+MAX_LINE = 2000  # a log line about refused input never carries the input itself at full length
 
 
 def redact(text: str) -> str:
+    text = _AUTH.sub(lambda m: f"{m.group(1)} ***", text)
     return _KV.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+
+
+class FloodFilter(logging.Filter):
+    """At most ``per_minute`` WARNING-or-lower lines a minute of one kind (logger + message template).
+
+    Thousands of bad requests (unknown paths, refused callbacks) then cost a few lines, not megabytes; errors
+    always pass. A summary line says how many were left out.
+    """
+
+    def __init__(self, per_minute: int = 60) -> None:
+        super().__init__()
+        self.per_minute = per_minute
+        self._window = 0
+        self._counts: dict[tuple[str, str], int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR:
+            return True
+        import time
+
+        window = int(time.monotonic() // 60)
+        if window != self._window:
+            dropped = sum(c - self.per_minute for c in self._counts.values() if c > self.per_minute)
+            self._window, self._counts = window, {}
+            if dropped:
+                record.msg = f"({dropped} similar log lines left out in the last minute) " + str(record.msg)
+        template = str(record.msg) if record.args else str(record.msg)[:30]
+        key = (record.name, template)
+        count = self._counts.get(key, 0) + 1
+        if len(self._counts) < 10_000 or key in self._counts:
+            self._counts[key] = count
+        return count <= self.per_minute
 
 
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not lose the line
+            message = str(record.msg)
         redacted = redact(message)
+        if len(redacted) > MAX_LINE:
+            redacted = redacted[:MAX_LINE] + f"…（截断，原长 {len(redacted)} 字符）"
         if redacted != message:
             record.msg, record.args = redacted, None
         return True
@@ -61,6 +103,34 @@ class DisconnectsAreDebug(logging.Filter):
         record.msg, record.args = f"client went away: {type(exc).__name__}: {exc}", None
         record.levelno, record.levelname, record.exc_info, record.exc_text = logging.DEBUG, "DEBUG", None, None
         return True
+class RefusalLog:
+    """Warnings about refused input, at most ``per_minute`` lines a minute per process; the rest are counted.
+
+    A stranger sending thousands of bad requests must not be able to fill the disk or bury real problems.
+    """
+
+    def __init__(self, per_minute: int = 30) -> None:
+        self.per_minute = per_minute
+        self._window = 0
+        self._count = 0
+        self._dropped = 0
+
+    def warning(self, logger: logging.Logger, message: str, *args: object) -> None:
+        import time
+
+        window = int(time.monotonic() // 60)
+        if window != self._window:
+            if self._dropped:
+                logger.warning("%s more refused requests in the last minute were not logged", self._dropped)
+            self._window, self._count, self._dropped = window, 0, 0
+        if self._count >= self.per_minute:
+            self._dropped += 1
+            return
+        self._count += 1
+        logger.warning(message, *args)
+
+
+refused = RefusalLog()
 
 
 class JsonFormatter(logging.Formatter):
@@ -75,12 +145,13 @@ class JsonFormatter(logging.Formatter):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:
-            entry["exc"] = redact(self.formatException(record.exc_info))
+            entry["exc"] = redact(self.formatException(record.exc_info))[-8000:]
         return json.dumps(entry, ensure_ascii=False)
 
 
 def configure_logging(level: str = "INFO", as_json: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(FloodFilter())
     handler.addFilter(RedactingFilter())
     handler.setFormatter(
         JsonFormatter() if as_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")

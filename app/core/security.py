@@ -7,6 +7,10 @@ at startup with ``install_secret_key``; the ``EncryptedTextField`` model field u
 
 from __future__ import annotations
 
+import asyncio
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+
 from cryptography.fernet import Fernet, InvalidToken
 from passlib.context import CryptContext
 
@@ -67,9 +71,55 @@ def decrypt_secret(stored: str | None) -> str | None:
 
 
 def mask(secret: str | None, keep: int = 4) -> str:
-    """What pages show instead of a secret: enough to recognise it, not to use it."""
+    """What pages show instead of a secret: at most its last four characters, never its length or its start.
+
+    Short secrets (under 12 characters) show nothing of themselves: four of eight would be half the secret.
+    """
     if not secret:
         return ""
-    if len(secret) <= keep * 2:
-        return "*" * len(secret)
-    return f"{secret[:keep]}{'*' * 8}{secret[-keep:]}"
+    keep = min(keep, 4)
+    if len(secret) < 12:
+        return "*" * 8
+    return f"{'*' * 8}{secret[-keep:]}"
+
+
+# -- off the event loop --------------------------------------------------------------------------------------------
+# Argon2 costs tens of milliseconds of CPU on purpose. Run on the event loop, five logins at once would stall every
+# page and callback; so hashing runs in a small thread pool, and when too many checks are already waiting the login
+# is refused at once ("系统繁忙") instead of queueing without bound.
+
+HASH_THREADS = 2
+HASH_QUEUE_LIMIT = 32
+_hash_pool = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="argon2")
+_in_flight = 0
+_DUMMY_HASH: str | None = None
+
+
+class HashingBusy(RuntimeError):
+    """More password checks are waiting than the bound allows."""
+
+
+async def _run_bounded(func, *args):
+    global _in_flight
+    if _in_flight >= HASH_QUEUE_LIMIT:
+        raise HashingBusy("too many password checks waiting")
+    _in_flight += 1
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_hash_pool, func, *args)
+    finally:
+        _in_flight -= 1
+
+
+async def verify_password_async(password: str, hashed: str | None) -> bool:
+    """Verify in the pool. ``hashed`` None (unknown account) still costs one real check, so timing tells nothing."""
+    global _DUMMY_HASH
+    if hashed is None:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = await _run_bounded(hash_password, secrets.token_urlsafe(12))
+        await _run_bounded(verify_password, password[:MAX_PASSWORD_BYTES], _DUMMY_HASH)
+        return False
+    return bool(await _run_bounded(verify_password, password, hashed))
+
+
+async def hash_password_async(password: str) -> str:
+    return await _run_bounded(hash_password, password)

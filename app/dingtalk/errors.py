@@ -109,7 +109,7 @@ ERROR_TABLE: dict[int | str, ErrorInfo] = {
     40089: ErrorInfo(
         "不合法的corpId或corpSecret",
         "invalid corpId/corpSecret",
-        advice="请核对该组织的 AppKey 和 AppSecret。 (Check the org's AppKey and AppSecret.)",
+        advice="请核对该组织的 AppKey 和 AppSecret。",
     ),
     40093: ErrorInfo("不合法的群主", "invalid group owner"),
     40103: ErrorInfo(
@@ -385,6 +385,14 @@ THROTTLE_CODES: frozenset[int | str] = frozenset(
 _SUBCODE_RE = re.compile(r"sub_?code\s*[=:]\s*\"?(-?\d+)", re.IGNORECASE)
 
 
+_ENGLISH_GLOSS = re.compile(r"\s*\((?=[A-Z])[^()]*(?:\([^()]*\)[^()]*)*\)\s*$")
+
+
+def chinese_only(text: str) -> str:
+    """ "请核对 AgentId。 (Check the AgentId.)" -> "请核对 AgentId。"."""
+    return _ENGLISH_GLOSS.sub("", text).strip()
+
+
 def lookup(code: int | str | None) -> ErrorInfo | None:
     """Table entry for an errcode (int or numeric string) or a v1.0 code."""
     if code is None:
@@ -453,8 +461,9 @@ class DingTalkError(Exception):
 
     @property
     def advice(self) -> str | None:
+        """What admins read: the Chinese advice (the English gloss in the table is for maintainers)."""
         info = self.info
-        return info.advice if info else None
+        return chinese_only(info.advice) if info and info.advice else None
 
     @property
     def is_token_invalid(self) -> bool:

@@ -24,6 +24,8 @@ class Account(Model):
     failed_attempts = fields.IntField(default=0)
     locked_until = fields.DatetimeField(null=True)
     is_active = fields.BooleanField(default=True)
+    # Bumped to end every open session of the account (logout, password change or reset, role removal ...).
+    session_epoch = fields.IntField(default=0)
     last_login_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

@@ -10,9 +10,9 @@ from nicegui import ui
 from app.components import session
 from app.components.frame import actor, notify_error, notify_ok, page
 from app.components.keyboard import activatable
-from app.services import accounts
+from app.services import accounts, system_params
 from app.services.errors import LoginFailed, ValidationFailed
-from app.services.permissions import ROLE_NAMES
+from app.services.permissions import ROLE_NAMES, SESSION_ENDED_MESSAGE
 
 
 def _safe_target(redirect_to: str | None) -> str:
@@ -24,23 +24,24 @@ def _safe_target(redirect_to: str | None) -> str:
 
 
 @page("/login", "登录", public=True)
-async def login_page(redirect_to: str = "/") -> None:
+async def login_page(redirect_to: str = "/", ended: str = "") -> None:
     target = _safe_target(redirect_to)
 
     async def submit() -> None:
         error.set_text("")
         try:
-            account = await accounts.authenticate(login.value, password.value, session.client_ip())
+            account = await accounts.authenticate(login.value, password.value, await session.client_address())
         except LoginFailed as exc:
             error.set_text(exc.message)
             password.set_value("")
             return
-        session.log_in(account.id)
+        await session.log_in(account.id)
         ui.navigate.to(target)
 
     with ui.column().classes("landing-login-bg w-full items-center justify-center"):
-        with ui.card().classes("q-pa-lg").style("width: 380px"):
-            ui.label("蓝钉管理平台").classes("text-h5 text-primary self-center")
+        with ui.card().classes("q-pa-lg").style("width: min(380px, 94vw)"):
+            name = await system_params.get_value("system_name", "蓝钉管理平台")
+            ui.label(name).classes("text-h5 text-primary self-center").mark("system-name")
             ui.label("Landray 蓝凌").classes("text-grey-6 self-center q-mb-md")
             login = ui.input("账号").props('outlined autofocus autocomplete="username"').classes("w-full").mark("login")
             password = (
@@ -50,14 +51,26 @@ async def login_page(redirect_to: str = "/") -> None:
                 .mark("password")
             )
             password.on("keydown.enter", submit)
-            error = ui.label("").classes("text-negative").mark("login-error")
+            error = ui.label(SESSION_ENDED_MESSAGE if ended else "").classes("text-negative").mark("login-error")
             ui.button("登录", on_click=submit).props("unelevated color=primary").classes("w-full")
 
 
 @page("/logout", "退出", public=True)
-async def logout_page() -> RedirectResponse:
-    session.log_out()
-    return RedirectResponse("/login", status_code=303)
+async def logout_page() -> RedirectResponse | None:
+    # A GET changes nothing (a link on another site must not log anyone out): 退出 happens over this page's own
+    # websocket, which refuses other origins.
+    if session.account_id() is None:
+        return RedirectResponse("/login", status_code=303)
+    with ui.column().classes("landing-login-bg w-full items-center justify-center"):
+        with ui.card().classes("q-pa-lg items-center").style("width: min(380px, 94vw)"):
+            ui.label("确定要退出登录吗？").classes("text-h6")
+            ui.label("退出后，该账号在其他浏览器中打开的页面也将需要重新登录。").classes("text-grey-7")
+            with ui.row().classes("q-mt-md"):
+                ui.button("退出登录", on_click=session.end_this_session).props("unelevated color=primary").mark(
+                    "confirm-logout"
+                )
+                ui.link("返回首页", "/").classes("self-center")
+    return None
 
 
 @page("/change-password", "修改密码")
@@ -87,7 +100,9 @@ async def change_password_page(redirect_to: str = "/") -> None:
             )
         old = ui.input("原密码", password=True).props("outlined").classes("w-full").mark("old")
         new = ui.input("新密码", password=True).props("outlined").classes("w-full").mark("new")
-        ui.label("至少 8 位，需同时包含字母和数字").classes("landing-hint")
+        min_len = await accounts.password_min_length()
+        rule = f"至少 {min_len} 位，需同时包含字母和数字，不能是常见密码或账号、姓名、手机号"
+        ui.label(rule).classes("landing-hint")
         confirm = ui.input("确认新密码", password=True).props("outlined").classes("w-full").mark("confirm")
         confirm.on("keydown.enter", submit)
         ui.button("保存", on_click=submit).props("unelevated color=primary")

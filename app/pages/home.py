@@ -12,7 +12,7 @@ from nicegui import ui
 from app.components import health_charts, session
 from app.components.frame import actor, page
 from app.core import localtime
-from app.services import home_health, home_summary
+from app.services import accounts, home_health, home_summary
 from app.services.permissions import ROLE_NAMES, Perm
 
 _RESULT_COLOURS = {"成功": "positive", "警告": "warning", "失败": "negative", "进行中": "primary"}
@@ -196,6 +196,15 @@ async def home_page() -> None:
         ui.label(ROLE_NAMES[role] if role else "未分配角色").classes("text-grey-7")
         if summary.company_name:
             ui.label(summary.company_name).classes("text-grey-7")
+    waiting = await accounts.accounts_with_initial_password(current)
+    if waiting:
+        with ui.card().classes("landing-card q-pa-md q-mb-md bg-orange-1").mark("initial-password-warning"):
+            with ui.row().classes("items-center no-wrap"):
+                ui.icon("warning", size="28px").classes("text-orange-9")
+                ui.label(
+                    f"仍有 {waiting} 个账号在使用初始密码（如 123456）。请提醒其尽快登录并修改密码；"
+                    "可在 系统设置 > 安全设置 中改为随机初始密码。"
+                ).classes("text-orange-10")
     if current.is_super and not summary.initialised:
         _next_step(
             "系统尚未初始化",

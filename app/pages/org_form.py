@@ -9,7 +9,7 @@ from nicegui import ui
 
 from app.components.frame import actor, notify_error, notify_ok
 from app.core.security import mask
-from app.services import orgs
+from app.services import orgs, secret_reveal
 from app.services.errors import ServiceError
 from app.services.orgs import FormInvalid, OrgForm, OrgView
 
@@ -189,6 +189,28 @@ async def run_save(
     on_done(result)
 
 
+def _reveal_buttons(org_id: int, which: str, label: str, shown: ui.label) -> None:
+    """显示 / 复制 for super and org admins; each press is audited by the service."""
+
+    async def show() -> None:
+        try:
+            shown.set_text(await secret_reveal.reveal(actor(), org_id, which))
+        except ServiceError as exc:
+            notify_error(exc.message)
+
+    async def copy() -> None:
+        try:
+            value = await secret_reveal.reveal(actor(), org_id, which, purpose="复制")
+        except ServiceError as exc:
+            notify_error(exc.message)
+            return
+        ui.clipboard.write(value)
+        notify_ok(f"{label} 已复制")
+
+    ui.button("显示", on_click=show).props("flat dense color=primary").mark(f"reveal-{which}")
+    ui.button("复制", on_click=copy).props("flat dense color=primary").mark(f"copy-{which}")
+
+
 def status_chip(name: str, ok: bool | None) -> None:
     color = "positive" if ok else ("negative" if ok is False else "grey")
     ui.badge(name, color=color).props("outline")
@@ -215,10 +237,13 @@ def org_detail(view: OrgView, *, editable: bool, on_edit: Callable[[], None], on
             ui.space()
             if editable:
                 ui.button("编辑", on_click=on_edit).props("unelevated color=primary").mark("edit-org")
+        secrets_by_label = {"AESKey": "aes_key", "回调Token": "callback_token"}
         for label, value in rows:
-            with ui.row().classes("w-full no-wrap q-py-xs"):
+            with ui.row().classes("w-full no-wrap q-py-xs items-center"):
                 ui.label(label).classes("text-grey-7").style("width: 120px; min-width: 120px")
-                ui.label(value).style("word-break: break-all").mark(f"detail-{label}")
+                shown = ui.label(value).style("word-break: break-all").mark(f"detail-{label}")
+                if editable and label in secrets_by_label and value:
+                    _reveal_buttons(view.id, secrets_by_label[label], label, shown)
         with ui.row().classes("w-full no-wrap items-center q-py-xs"):
             ui.label("回调状态").classes("text-grey-7").style("width: 120px; min-width: 120px")
             ok = {"success": True, "failed": False}.get(view.callback_status)

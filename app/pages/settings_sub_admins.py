@@ -71,7 +71,17 @@ async def sub_admins_page() -> None:
         except ServiceError as exc:
             notify_error(exc.message)
             return
-        notify_ok(f"已添加子管理员，登录名 {'、'.join(logins)}，初始密码 123456")
+        passwords = getattr(logins, "initial_passwords", {})
+        if passwords and set(passwords.values()) != {"123456"}:
+            with ui.dialog().props("persistent") as dialog, ui.card().mark("initial-passwords"):
+                ui.label("已添加子管理员").classes("text-h6")
+                ui.label("以下初始密码只显示这一次，请妥善告知本人；首次登录须修改。").classes("text-orange-9")
+                for login_name, password in passwords.items():
+                    ui.label(f"{login_name}：{password}").classes("text-mono")
+                ui.button("我已记下", on_click=dialog.close).props("unelevated color=primary")
+            dialog.open()
+        else:
+            notify_ok(f"已添加子管理员，登录名 {'、'.join(logins)}，初始密码 123456")
         await refresh()
 
     await refresh()

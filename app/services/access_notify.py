@@ -29,7 +29,7 @@ import aiohttp
 from tortoise.functions import Max
 
 from app import runtime
-from app.core import change_tracking, metrics
+from app.core import change_tracking, metrics, net_guard
 from app.models.access import AccessSystem, FeedTombstone, Notification
 from app.models.contacts import Department, Person
 from app.services import mapping_feed
@@ -44,7 +44,8 @@ MAX_ATTEMPTS = len(BACKOFF) + 1
 POLL_SECONDS = 1.0
 SEND_TIMEOUT = 10.0
 SEND_CONCURRENCY = 8
-MAX_ERROR_CHARS = 500
+MAX_ERROR_CHARS = 300
+READ_LIMIT = 4096
 MAX_EVENTS = 20
 WATCH_SECONDS = 5.0
 
@@ -193,20 +194,29 @@ async def _send_one(http: aiohttp.ClientSession, note: Notification) -> bool:
     }
     error = ""
     try:
+        await net_guard.check_url(system.notify_url)  # also when the caller's session has no guarded connector
+        # A user-set URL: the shared session's connector refuses internal addresses (app/core/net_guard.py);
+        # redirects are never followed and at most a few KB of the answer is read, none of it kept or shown.
         async with http.post(
-            system.notify_url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT)
+            system.notify_url,
+            data=body,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT),
+            allow_redirects=False,
         ) as response:
-            if 200 <= response.status < 300:
-                await response.read()
-            else:
-                text = (await response.text(errors="replace"))[:200]
-                error = f"HTTP {response.status} {text}".strip()
+            await net_guard.read_capped(response, READ_LIMIT)
+            if not 200 <= response.status < 300:
+                error = net_guard.status_line(response.status, response.reason)
+                if 300 <= response.status < 400:
+                    error += "（不跟随重定向，请填写最终地址）"
+    except net_guard.UnsafeAddress as exc:
+        error = exc.message
     except TimeoutError:
         error = f"超时（{SEND_TIMEOUT:.0f} 秒无响应）"
     except aiohttp.ClientError as exc:
-        error = f"连接失败：{type(exc).__name__} {exc}".strip()
-    except ValueError as exc:  # an unusable URL
-        error = f"接收通知接口地址无效：{exc}"
+        error = f"连接失败：{type(exc).__name__}"
+    except ValueError:  # an unusable URL
+        error = "接收通知接口地址无效"
     now = _now()
     note.attempts += 1
     metrics.notification_attempted(error, gave_up=note.attempts >= MAX_ATTEMPTS)

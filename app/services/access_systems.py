@@ -16,17 +16,17 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlparse
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from app.core import net_guard
 from app.core.config import get_settings
 from app.models.access import AccessSystem, Notification
 from app.models.orgs import Org
 from app.services import access_notify, audit
 from app.services.errors import NotFound, ServiceError, ValidationFailed
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor, Perm, authorize
 
 BIND_LIMIT_PER_MINUTE = 10
 AUTH_FAILURES_PER_MINUTE = 30
@@ -116,16 +116,15 @@ def ip_allowed(allowlist: str, ip: str) -> bool:
     return any(address in network for network in networks)
 
 
-def check_notify_url(url: str, field_name: str = "notify_url") -> str:
+async def check_notify_url(url: str, field_name: str = "notify_url") -> str:
+    """A 接收通知接口 must be a full http(s) URL that does not point inside the network (app/core/net_guard.py)."""
     url = (url or "").strip()
     if not url:
         return ""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname or len(url) > 512:
-        raise ValidationFailed(
-            "接收通知接口须是 http:// 或 https:// 开头的完整地址（最长 512 个字符）", field=field_name
-        )
-    return url
+    try:
+        return await net_guard.check_url(url)
+    except net_guard.UnsafeAddress as exc:
+        raise ValidationFailed(f"接收通知接口{exc.message}", field=field_name) from exc
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -165,21 +164,21 @@ class SystemRow:
 
 
 def _mask(secret: str | None) -> str:
-    from app.core.security import mask
+    from app.services.permissions import masked
 
-    return mask(secret)
+    return masked(secret)
 
 
-def _org_of(actor: Actor) -> int:
+async def _org_of(actor: Actor) -> int:
     org_id = actor.current_org_id
-    require(actor, Perm.ACCESS_MANAGE, org_id)
+    await authorize(actor, Perm.ACCESS_MANAGE, org_id)
     if org_id is None:
         raise ValidationFailed("请先选择组织")
     return org_id
 
 
 async def _get_own(actor: Actor, system_id: int) -> AccessSystem:
-    org_id = _org_of(actor)
+    org_id = await _org_of(actor)
     system = await AccessSystem.get_or_none(id=system_id, org_id=org_id)
     if system is None:
         raise NotFound("接入系统不存在或已被删除")
@@ -229,7 +228,7 @@ async def _row(system: AccessSystem) -> SystemRow:
 
 
 async def list_systems(actor: Actor) -> list[SystemRow]:
-    org_id = _org_of(actor)
+    org_id = await _org_of(actor)
     return [await _row(s) for s in await AccessSystem.filter(org_id=org_id).order_by("id")]
 
 
@@ -277,11 +276,15 @@ async def _check_unique(clean: SystemInput, system_id: int | None) -> None:
         raise ValidationFailed("接入标识已被使用（整个平台内不可重复），请换一个", field="identifier")
     if await others.filter(auth_account=clean.auth_account).exists():
         raise ValidationFailed("认证账号已被其他接入系统使用，请换一个", field="auth_account")
+    if clean.scan_appid and await others.filter(scan_appid=clean.scan_appid).exists():
+        raise ValidationFailed(
+            "该扫码登录appid已被其他接入系统使用（一个appid只能用于一个接入系统）", field="scan_appid"
+        )
 
 
 async def save_system(actor: Actor, system_id: int | None, data: SystemInput) -> int:
     """Create (``system_id`` None) or update an access system of the current org. Returns its id."""
-    org_id = _org_of(actor)
+    org_id = await _org_of(actor)
     clean = _clean(data, creating=system_id is None)
     await _check_unique(clean, system_id)
     org = await Org.get(id=org_id)
@@ -446,11 +449,15 @@ async def bind(identifier: str, notify_url: str, ip: str) -> dict[str, Any]:
         )
     bind_limiter.hit(ip)
     identifier = (identifier or "").strip()
+    if "\x00" in identifier or len(identifier) > 64:  # never a stored identifier; PostgreSQL refuses NUL in text
+        identifier = identifier.replace("\x00", "")[:64] or "-"
+        await audit.record(None, "access.bind_refused", login=identifier, ip=ip, detail="接入标识不存在")
+        raise AccessError(UNKNOWN_IDENTIFIER, 404, "接入标识不存在，请向蓝钉管理平台的组织管理员确认")
     if not identifier:
         await audit.record(None, "access.bind_refused", login="-", ip=ip, detail="未提供接入标识")
         raise AccessError(BAD_REQUEST, 400, "请提供接入标识（identifier）")
     try:
-        url = check_notify_url(notify_url)
+        url = await check_notify_url(notify_url)
     except ValidationFailed as exc:
         raise AccessError(BAD_REQUEST, 400, exc.message) from exc
     system = await AccessSystem.get_or_none(identifier=identifier).prefetch_related("org")
@@ -476,14 +483,16 @@ async def bind(identifier: str, notify_url: str, ip: str) -> dict[str, Any]:
         spent = await AccessSystem.filter(id=system.id, identifier_used=False).update(
             identifier_used=True, bound_at=now, bound_ip=ip[:64], **({"notify_url": url} if url else {})
         )
-        if not spent:
-            await audit.record(None, "access.bind_refused", detail="接入标识已被使用", **common)
-            raise AccessError(
-                IDENTIFIER_USED,
-                409,
-                "接入标识已被使用。如需重新绑定，请组织管理员在「设置 > 接入系统」中重新启用接入标识",
-            )
-        await audit.record(None, "access.bind", detail=f"绑定成功，来源地址 {ip}", **common)
+        if spent:
+            await audit.record(None, "access.bind", detail=f"绑定成功，来源地址 {ip}", **common)
+    if not spent:
+        # Outside the transaction: the refusal must stay in the audit trail although the request fails.
+        await audit.record(None, "access.bind_refused", detail="接入标识已被使用", **common)
+        raise AccessError(
+            IDENTIFIER_USED,
+            409,
+            "接入标识已被使用。如需重新绑定，请组织管理员在「设置 > 接入系统」中重新启用接入标识",
+        )
     return {
         "errcode": 0,
         "errmsg": "ok",
@@ -522,7 +531,7 @@ async def org_info(system: AccessSystem) -> dict[str, Any]:
 
 async def set_notify_url(system: AccessSystem, url: str, ip: str) -> str:
     try:
-        clean = check_notify_url(url)
+        clean = await check_notify_url(url)
     except ValidationFailed as exc:
         raise AccessError(BAD_REQUEST, 400, exc.message) from exc
     if clean == system.notify_url:

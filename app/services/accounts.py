@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from app.core.security import MAX_PASSWORD_BYTES, hash_password, verify_password
+from app.core.security import HashingBusy, hash_password, hash_password_async, verify_password_async
 from app.models.accounts import Account, Role, RoleGrant
 from app.models.orgs import Org
-from app.services import audit
+from app.services import audit, login_throttle, password_policy
 from app.services.errors import LoginFailed, NotFound, ValidationFailed
-from app.services.permissions import ROLE_LEVEL, Actor
+from app.services.permissions import Actor, build_actor
 
-MAX_FAILED_ATTEMPTS = 5
-LOCK_MINUTES = 15
+BAD_CREDENTIALS = "账号或密码错误"
 BOOTSTRAP_LOGIN = "admin"
 BOOTSTRAP_PASSWORD = "1"  # guide 3.2.1: a fresh install logs in with admin / 1 and must change it
 INITIAL_ADMIN_PASSWORD = "123456"  # guide 3.2.2 / 3.3.3: admins created later start with 123456
-_WEAK = {"123456", "12345678", "password", "11111111", "88888888", "1", "admin123"}
+
+
+log = logging.getLogger(__name__)
 
 
 def _now() -> datetime:
@@ -43,67 +47,87 @@ async def ensure_bootstrap_admin() -> bool:
 
 
 async def authenticate(login: str, password: str, ip: str = "") -> Account:
-    """Check a login. Five wrong passwords in a row lock the account for fifteen minutes."""
-    login = (login or "").strip()
+    """Check a login; strangers can neither lock the owner out nor learn whether an account exists.
+
+    Failures are counted per (account, address) pair, per address and per account (app/services/login_throttle.py);
+    only the pair is locked, so the owner still logs in from elsewhere. An unknown account costs the same password
+    check and gets the same answer as a wrong password.
+    """
+    login = (login or "").strip()[:64].replace("\x00", "")  # PostgreSQL refuses NUL in text
     if not login or not password:
         raise LoginFailed("请输入账号和密码")
+    policy = await login_throttle.current_policy()
+    await login_throttle.check(login, ip, policy)
     account = await Account.get_or_none(login=login)
-    if account is None or not account.is_active:
-        await audit.record(None, "login.failed", login=login, ip=ip, detail="账号不存在或已停用")
-        raise LoginFailed("账号或密码错误")
-    now = _now()
-    if account.locked_until and account.locked_until > now:
-        minutes = max(1, int((account.locked_until - now).total_seconds() // 60) + 1)
-        raise LoginFailed(
-            f"账号已被锁定，请 {minutes} 分钟后再试（连续 {MAX_FAILED_ATTEMPTS} 次密码错误将锁定 {LOCK_MINUTES} 分钟）"
-        )
-    if not verify_password(password, account.password_hash):
-        account.failed_attempts += 1
-        if account.failed_attempts >= MAX_FAILED_ATTEMPTS:
-            account.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            account.failed_attempts = 0
-            await account.save(update_fields=["failed_attempts", "locked_until"])
-            await audit.record(None, "login.locked", login=login, ip=ip, object_type="account", object_id=account.id)
-            raise LoginFailed(f"密码连续错误 {MAX_FAILED_ATTEMPTS} 次，账号已被锁定 {LOCK_MINUTES} 分钟")
-        await account.save(update_fields=["failed_attempts"])
+    hashed = account.password_hash if account is not None and account.is_active else None
+    try:
+        ok = await verify_password_async(password_policy.normalise(password), hashed)
+    except HashingBusy as exc:
+        raise LoginFailed("系统繁忙，请稍后再试") from exc
+    if not ok or account is None:
+        left = await login_throttle.record_failure(login, ip, policy)
         await audit.record(
-            None, "login.failed", login=login, ip=ip, object_type="account", object_id=account.id, object_name=login
+            None,
+            "login.failed",
+            login=login,
+            ip=ip,
+            object_type="account" if account else "",
+            object_id=account.id if account else None,
+            object_name=login if account else "",
+            detail="" if account and account.is_active else "账号不存在或已停用",
         )
-        left = MAX_FAILED_ATTEMPTS - account.failed_attempts
-        raise LoginFailed(f"账号或密码错误，还可尝试 {left} 次")
-    account.failed_attempts = 0
-    account.locked_until = None
-    account.last_login_at = now
-    await account.save(update_fields=["failed_attempts", "locked_until", "last_login_at"])
+        if left == 0:
+            await audit.record(None, "login.locked", login=login, ip=ip, detail=f"来源 {ip or '-'} 已被暂时锁定")
+            raise LoginFailed(login_throttle.locked_message(policy.lock_minutes * 60))
+        if left <= login_throttle.WARN_REMAINING:
+            raise LoginFailed(f"{BAD_CREDENTIALS}，还可尝试 {left} 次")
+        raise LoginFailed(BAD_CREDENTIALS)
+    if not await RoleGrant.exists(account_id=account.id):
+        await audit.record(None, "login.no_role", login=login, ip=ip, object_type="account", object_id=account.id)
+        raise LoginFailed("该账号没有任何管理角色，不能登录。请联系组织管理员或超级管理员授权")
+    await login_throttle.record_success(login, ip)
+    account.last_login_at = _now()
+    await account.save(update_fields=["last_login_at"])
     await audit.record(
         None, "login.success", login=login, ip=ip, object_type="account", object_id=account.id, object_name=login
     )
     return account
 
 
-def check_new_password(new: str, confirm: str, *, old: str | None = None) -> None:
+def check_new_password(
+    new: str, confirm: str, *, old: str | None = None, min_length: int = 8, personal: Iterable[str] = ()
+) -> None:
     if new != confirm:
         raise ValidationFailed("两次输入的新密码不一致", field="confirm")
-    if len(new) < 8:
-        raise ValidationFailed("新密码至少 8 位", field="new")
-    if len(new.encode()) > MAX_PASSWORD_BYTES:
-        raise ValidationFailed(f"新密码不能超过 {MAX_PASSWORD_BYTES} 字节", field="new")
-    if not (any(c.isalpha() for c in new) and any(c.isdigit() for c in new)):
-        raise ValidationFailed("新密码需同时包含字母和数字", field="new")
-    if new.lower() in _WEAK:
-        raise ValidationFailed("新密码过于简单，请换一个", field="new")
-    if old is not None and new == old:
+    problem = password_policy.problem(new, min_length=min_length, personal=personal)
+    if problem:
+        raise ValidationFailed(problem, field="new")
+    if old is not None and password_policy.normalise(new) == password_policy.normalise(old):
         raise ValidationFailed("新密码不能与原密码相同", field="new")
 
 
+async def password_min_length() -> int:
+    return await password_policy.min_length()
+
+
 async def change_password(actor: Actor, old: str, new: str, confirm: str) -> None:
-    account = await Account.get(id=actor.account_id)
-    if not verify_password(old, account.password_hash):
+    """Change the actor's own password; every other session of the account ends (this browser stays)."""
+    account = await Account.get_or_none(id=actor.account_id, is_active=True)
+    if account is None or (actor.session_epoch is not None and account.session_epoch != actor.session_epoch):
+        raise ValidationFailed("登录已失效，请重新登录", field="old")
+    if not await verify_password_async(old, account.password_hash):
         raise ValidationFailed("原密码不正确", field="old")
-    check_new_password(new, confirm, old=old)
-    account.password_hash = hash_password(new)
+    check_new_password(
+        new,
+        confirm,
+        old=old,
+        min_length=await password_policy.min_length(),
+        personal=await password_policy.personal_words(account.id, account.login, account.display_name),
+    )
+    account.password_hash = await hash_password_async(password_policy.normalise(new))
     account.must_change_password = False
     await account.save(update_fields=["password_hash", "must_change_password"])
+    await end_sessions([account.id], keep_current=True)
     await audit.record(
         actor, "account.change_password", object_type="account", object_id=account.id, object_name=account.login
     )
@@ -117,45 +141,58 @@ async def reset_password(login: str) -> str:
     temporary = secrets.token_urlsafe(9)
     account.password_hash = hash_password(temporary)
     account.must_change_password = True
-    account.failed_attempts = 0
-    account.locked_until = None
     await account.save()
+    await login_throttle.clear_account(login)
+    await end_sessions([account.id])
     await audit.record(
         None, "account.reset_password", login="(cli)", object_type="account", object_id=account.id, object_name=login
     )
     return temporary
 
 
-async def load_actor(account_id: int, current_org_id: int | None = None, ip: str = "") -> Actor | None:
-    account = await Account.get_or_none(id=account_id, is_active=True)
-    if account is None:
-        return None
-    grants = await RoleGrant.filter(account_id=account_id)
-    is_super = any(g.role == Role.SUPER_ADMIN for g in grants)
-    org_roles: dict[int, Role] = {}
-    dept_scopes: dict[int, tuple[int, ...]] = {}
-    for grant in grants:
-        if grant.org_id is None:
-            continue
-        current = org_roles.get(grant.org_id)
-        if current is None or ROLE_LEVEL[grant.role] > ROLE_LEVEL[current]:
-            org_roles[grant.org_id] = grant.role
-        if grant.role == Role.DEPT_ADMIN:
-            dept_scopes[grant.org_id] = tuple(sorted(set(dept_scopes.get(grant.org_id, ())) | set(grant.dept_ids)))
-    if current_org_id is not None and not is_super and current_org_id not in org_roles:
-        current_org_id = None
-    if current_org_id is not None and not await Org.exists(id=current_org_id):
-        current_org_id = None
-    return Actor(
-        account_id=account.id,
-        login=account.login,
-        display_name=account.display_name or account.login,
-        is_super=is_super,
-        org_roles=org_roles,
-        dept_scopes=dept_scopes,
-        current_org_id=current_org_id,
-        ip=ip,
-    )
+async def load_actor(
+    account_id: int, current_org_id: int | None = None, ip: str = "", session_epoch: int | None = None
+) -> Actor | None:
+    return await build_actor(account_id, current_org_id, ip, session_epoch)
+
+
+# -- sessions ----------------------------------------------------------------------------------------------------
+# A browser session remembers the account's session_epoch at login; bumping it ends every such session at once, in
+# every replica (each action re-reads it). Listeners (the UI) close the open pages of this process right away.
+
+SessionListener = Callable[[int, int, bool], None]
+_session_listeners: list[SessionListener] = []
+
+
+def on_sessions_ended(listener: SessionListener) -> None:
+    """``listener(account_id, new_epoch, keep_current)``; idempotent."""
+    if listener not in _session_listeners:
+        _session_listeners.append(listener)
+
+
+async def session_epoch(account_id: int) -> int | None:
+    row = await Account.get_or_none(id=account_id, is_active=True).values("session_epoch")
+    return row["session_epoch"] if row else None
+
+
+async def end_sessions(account_ids: Iterable[int], *, keep_current: bool = False) -> None:
+    """End the sessions of these accounts; ``keep_current`` keeps the browser that asked (a password change)."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return
+    await Account.filter(id__in=ids).update(session_epoch=F("session_epoch") + 1)
+    epochs = dict(await Account.filter(id__in=ids).values_list("id", "session_epoch"))
+    for account_id in ids:
+        for listener in list(_session_listeners):
+            try:
+                listener(account_id, int(epochs.get(account_id, -1)), keep_current)
+            except Exception:  # closing pages is a courtesy; the epoch check already refuses them
+                log.exception("session listener failed")
+
+
+async def log_out(actor: Actor) -> None:
+    await end_sessions([actor.account_id])
+    await audit.record(actor, "login.logout", object_type="account", object_id=actor.account_id)
 
 
 async def must_change_password(account_id: int) -> bool:
@@ -192,13 +229,14 @@ async def grant_role(
 ) -> tuple[Account, bool]:
     """Give ``login`` a role, creating the account with the initial password 123456 when it is new."""
     created = False
+    initial = await initial_password()
     async with in_transaction():
         account = await Account.get_or_none(login=login)
         if account is None:
             account = await Account.create(
                 login=login,
                 display_name=display_name,
-                password_hash=hash_password(INITIAL_ADMIN_PASSWORD),
+                password_hash=await hash_password_async(initial),
                 must_change_password=True,
             )
             created = True
@@ -208,6 +246,8 @@ async def grant_role(
         if dept_ids is not None and grant.dept_ids != dept_ids:
             grant.dept_ids = dept_ids
             await grant.save(update_fields=["dept_ids"])
+    # Shown once to the admin who created the account (never stored in clear, never logged or audited).
+    account.initial_password = initial if created else None  # type: ignore[attr-defined]
     await audit.record(
         actor,
         "account.grant_role",
@@ -217,14 +257,33 @@ async def grant_role(
         object_id=account.id,
         object_name=login,
         after={"role": role.value, "dept_ids": dept_ids or []},
-        detail="新建账号，初始密码 123456" if created else "",
+        detail=("新建账号，初始密码 123456" if initial == INITIAL_ADMIN_PASSWORD else "新建账号，随机初始密码")
+        if created
+        else "",
     )
     return account, created
+
+
+async def initial_password() -> str:
+    """系统设置 > 安全设置 > 初始密码: the guide's 123456, or a random one shown once."""
+    from app.services import security_settings
+
+    if (await security_settings.load()).initial_password == security_settings.INITIAL_RANDOM:
+        return secrets.token_urlsafe(9)
+    return INITIAL_ADMIN_PASSWORD
+
+
+async def accounts_with_initial_password(actor: Actor) -> int:
+    """For the super admin's home page: accounts that have never changed the password they were given."""
+    if not actor.is_super:
+        return 0
+    return await Account.filter(must_change_password=True, is_active=True).count()
 
 
 async def revoke_role(actor: Actor | None, *, account_id: int, role: Role, org: Org | None) -> None:
     deleted = await RoleGrant.filter(account_id=account_id, role=role, org=org).delete()
     if deleted:
+        await end_sessions([account_id])
         account = await Account.get(id=account_id)
         await audit.record(
             actor,

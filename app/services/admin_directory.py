@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from app.core import pinyin
 from app.models.accounts import RoleGrant
-from app.services.permissions import ROLE_NAMES, Actor, Perm, require
+from app.services.permissions import ROLE_NAMES, Actor, Perm, authorize
 
 
 async def list_admins(actor: Actor) -> list[dict]:
-    require(actor, Perm.PERMISSION_VIEW)
+    await authorize(actor, Perm.PERMISSION_VIEW)
     query = RoleGrant.all().select_related("account", "org")
     if not actor.is_super:
         query = query.filter(org_id=actor.current_org_id)

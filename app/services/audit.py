@@ -10,7 +10,7 @@ from tortoise.expressions import Q
 
 from app.core import metrics
 from app.models.audit import AuditLog
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor, Perm, authorize, require
 
 _SECRET_KEYS = ("password", "secret", "aes_key", "token", "private")
 
@@ -32,6 +32,10 @@ ACTION_LABELS = {
     "org.dissolve": "解散组织",
     "org.register_callback": "注册回调",
     "org.set_main_admin": "修改主管理员",
+    "org.reveal_secret": "查看/复制回调密钥",
+    "system.security": "修改安全设置",
+    "login.logout": "退出登录",
+    "login.no_role": "无角色账号登录被拒",
     "org.baseline": "从钉钉拉取通讯录",
     "login_auth.update": "修改登录认证",
     "login_auth.rotate_key": "轮换签名密钥",
@@ -108,18 +112,23 @@ async def record(
     metrics.audit_recorded(action)
     return await AuditLog.create(
         account_id=actor.account_id if actor else None,
-        account_login=actor.login if actor else login,
+        account_login=_text(actor.login if actor else login, 64),
         org_id=org_id,
-        org_name=org_name,
+        org_name=_text(org_name, 128),
         action=action,
         object_type=object_type,
-        object_id=str(object_id or ""),
-        object_name=object_name,
+        object_id=_text(str(object_id or ""), 64),
+        object_name=_text(object_name, 255),
         before=scrub(before),
         after=scrub(after),
-        ip=(actor.ip if actor else ip) or ip,
-        detail=detail,
+        ip=_text((actor.ip if actor else ip) or ip, 64),
+        detail=_text(detail, 2000),
     )
+
+
+def _text(value: str, limit: int) -> str:
+    """What a stranger typed goes into the trail as text: bounded, without NUL (which PostgreSQL refuses)."""
+    return (value or "").replace("\x00", "")[:limit]
 
 
 @dataclass
@@ -139,6 +148,7 @@ async def search(
     size: int = 20,
 ) -> AuditPage:
     """Super admins see everything; an org admin sees the entries of the current org only."""
+    await authorize(actor, Perm.AUDIT_VIEW)
     query = filtered(actor, keyword=keyword, action=action, since=since, until=until)
     total = await query.count()
     rows = await query.order_by("-id").offset((max(page, 1) - 1) * size).limit(size)

@@ -49,11 +49,11 @@ class Authenticator(Protocol):
 
 async def _identity(person: Person | None, login: str) -> Identity:
     if person is None:
-        raise AuthFailure("账号不存在或尚未同步到通讯录", "no person for the account")
+        raise AuthFailure("账号不存在或尚未同步到通讯录", "通讯录中没有该账号")
     if not person.is_active:
-        raise AuthFailure("该账号已停用，不能登录钉钉", "person disabled")
+        raise AuthFailure("该账号已停用，不能登录钉钉", "人员已停用")
     if not person.ding_userid:
-        raise AuthFailure("该账号尚未同步到钉钉，暂不能登录钉钉，请联系管理员", "person has no DingTalk userid")
+        raise AuthFailure("该账号尚未同步到钉钉，暂不能登录钉钉，请联系管理员", "人员没有钉钉 userid")
     return Identity(person.id, person.name, person.ding_userid, login)
 
 
@@ -66,9 +66,9 @@ class LocalAuthenticator:
     async def authenticate(self, org_id: int, login: str, password: str) -> Identity:
         account = await Account.get_or_none(login=login)
         if account is None or not account.is_active:
-            raise AuthFailure("账号或密码错误", "unknown or disabled account")
+            raise AuthFailure("账号或密码错误", "账号不存在或已停用")
         if not verify_password(password, account.password_hash):
-            raise AuthFailure("账号或密码错误", "wrong password")
+            raise AuthFailure("账号或密码错误", "密码错误")
         grant = await RoleGrant.filter(account_id=account.id, org_id=org_id, person_id__isnull=False).first()
         person = await Person.get_or_none(id=grant.person_id) if grant else None
         if person is None:
@@ -85,7 +85,7 @@ class EkpAuthenticator:
     async def authenticate(self, org_id: int, login: str, password: str) -> Identity:
         settings = await SyncSettings.get_or_none(org_id=org_id)
         if settings is None or not settings.source_url:
-            raise AuthFailure("EKP 认证未配置，请联系管理员（通讯录 > 同步设置 填写 EKP 地址和账号）", "EKP not set up")
+            raise AuthFailure("EKP 认证未配置，请联系管理员（通讯录 > 同步设置 填写 EKP 地址和账号）", "EKP 未配置")
         source = EkpOrgSource(
             runtime.get().http,
             EkpSourceConfig(
@@ -100,9 +100,9 @@ class EkpAuthenticator:
             valid = await source.verify_password(login, password)
         except EkpError as exc:
             log.warning("EKP password check failed: %s", exc)
-            raise AuthFailure("EKP 暂时无法验证密码，请稍后再试", f"EKP unavailable: {type(exc).__name__}") from None
+            raise AuthFailure("EKP 暂时无法验证密码，请稍后再试", f"EKP 不可用：{type(exc).__name__}") from None
         if not valid:
-            raise AuthFailure("账号或密码错误", "wrong password (EKP)")
+            raise AuthFailure("账号或密码错误", "EKP 校验密码未通过")
         person = await Person.get_or_none(org_id=org_id, login_name=login)
         return await _identity(person, login)
 

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 from app.models.orgs import Company, Org
 from app.services import audit, orgs
 from app.services.orgs import FormInvalid, OrgForm, OrgView, SaveResult
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor, Perm, authorize
 
 _DOMAIN = re.compile(r"^(?=.{3,128}$)([A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 
@@ -44,7 +44,7 @@ def check_company_fields(name: str, domain: str) -> dict[str, str]:
 
 
 async def get_company(actor: Actor) -> CompanyView | None:
-    require(actor, Perm.COMPANY_MANAGE)
+    await authorize(actor, Perm.COMPANY_MANAGE)
     company = await Company.all().order_by("id").first()
     if company is None:
         return None
@@ -61,7 +61,7 @@ async def company_domain() -> str:
 
 async def save_company(actor: Actor, form: CompanyForm) -> SaveResult:
     """Create the company and its main org, or edit both. DingTalk checks the credentials before anything is saved."""
-    require(actor, Perm.COMPANY_MANAGE)
+    await authorize(actor, Perm.COMPANY_MANAGE)
     name, domain = form.name.strip(), form.domain.strip().lower()
     company = await Company.all().order_by("id").first()
     main = await Org.filter(company_id=company.id, is_main=True).first() if company else None

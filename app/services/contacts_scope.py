@@ -16,7 +16,7 @@ from app.models.contacts import Department, Person
 from app.models.orgs import Org
 from app.models.tree import subtree_range_q
 from app.services.errors import NotFound, PermissionDenied
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor, Perm, authorize
 
 T = TypeVar("T")
 OUT_OF_SCOPE = "无权限：该部门或人员不在您管理的范围内"
@@ -49,7 +49,7 @@ class Scope:
 async def resolve(actor: Actor, org_id: int | None, perm: Perm = Perm.CONTACTS_VIEW) -> Scope:
     if org_id is None:
         raise NotFound("请先选择组织")
-    require(actor, perm, org_id)
+    actor = await authorize(actor, perm, org_id)
     org = await Org.get_or_none(id=org_id)
     if org is None:
         raise NotFound("组织不存在")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from app.models.orgs import Org
 from app.services import login_auth
 from app.services.errors import NotFound
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor, Perm, authorize
 
 ADMIN = "钉钉管理后台 > 设置"
 SECURITY = f"{ADMIN} > 专属安全管控"
@@ -181,7 +181,7 @@ async def exclusive_org(actor: Actor, org_id: int | None) -> Org:
     """The org whose 专属钉钉 settings ``actor`` works on: its org admin, or the super admin for any org."""
     if org_id is None:
         raise NotFound("请先选择组织")
-    require(actor, Perm.EXCLUSIVE_MANAGE, org_id)
+    await authorize(actor, Perm.EXCLUSIVE_MANAGE, org_id)
     org = await Org.get_or_none(id=org_id)
     if org is None:
         raise NotFound("组织不存在或已解散")

@@ -6,7 +6,9 @@ lands on our authorize page, types ``zhangsan@landray.com`` and the EKP password
 
 Settings live in the system parameter ``login_auth`` (the client secret encrypted); signing keys in SigningKey
 (private key encrypted; rotated keys stay published for a while so tokens signed just before still verify).
-Authorisation codes and access tokens are short-lived and kept in this process's memory.
+Authorisation codes and access tokens are short-lived and kept in the database as SHA-256 hashes (OidcGrant), so
+several replicas and a restart keep working; codes are single use, bound to client and redirect_uri, and honour
+PKCE (S256 only). Failed logins are throttled through app/services/login_throttle.py, also in the database.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,11 +29,12 @@ from joserfc.jwk import KeySet, RSAKey
 
 from app.core.security import decrypt_secret, encrypt_secret, mask
 from app.models.orgs import Org
+from app.models.security import OidcGrant
 from app.models.system import SigningKey, SystemParam
-from app.services import audit, company, orgs
+from app.services import audit, company, login_throttle, orgs
 from app.services.authenticators import AUTHENTICATORS, AuthFailure, Identity
-from app.services.errors import ValidationFailed
-from app.services.permissions import Actor, Perm, require
+from app.services.errors import LoginFailed, ValidationFailed
+from app.services.permissions import Actor, Perm, authorize
 
 DINGTALK_REDIRECT = "https://login.dingtalk.com/oauth2/oidcCallBack.htm"
 PARAM_KEY = "login_auth"
@@ -37,8 +42,6 @@ CODE_TTL = 300
 TOKEN_TTL = 600
 ID_TOKEN_TTL = 600
 KEEP_RETIRED_KEYS = 2
-MAX_FAILURES = 5
-FAILURE_WINDOW = 15 * 60
 
 
 class OidcError(Exception):
@@ -111,6 +114,7 @@ async def discovery() -> dict[str, Any]:
         "id_token_signing_alg_values_supported": ["RS256"],
         "scopes_supported": ["openid", "profile"],
         "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "preferred_username"],
     }
 
@@ -147,7 +151,7 @@ class LoginAuthView:
 
 
 async def get_view(actor: Actor) -> LoginAuthView:
-    require(actor, Perm.LOGIN_AUTH)
+    await authorize(actor, Perm.LOGIN_AUTH)
     settings = await load()
     org_list = await Org.all().order_by("-is_main", "id").values_list("id", "name")
     keys = [
@@ -173,7 +177,7 @@ async def save_settings(
     actor: Actor, *, enabled: bool, authenticator: str, redirect_uris: list[str], org_id: int | None
 ) -> str | None:
     """Save; the first save creates the client id and secret. Returns a new client secret to show once, if any."""
-    require(actor, Perm.LOGIN_AUTH)
+    await authorize(actor, Perm.LOGIN_AUTH)
     if authenticator not in AUTHENTICATORS:
         raise ValidationFailed("请选择认证方式", field="authenticator")
     uris = [u.strip() for u in redirect_uris if u.strip()]
@@ -217,7 +221,7 @@ async def save_settings(
 
 
 async def regenerate_client_secret(actor: Actor) -> str:
-    require(actor, Perm.LOGIN_AUTH)
+    await authorize(actor, Perm.LOGIN_AUTH)
     settings = await load()
     if not settings.client_id:
         settings.client_id = "landing-" + secrets.token_hex(8)
@@ -251,7 +255,7 @@ async def active_key() -> tuple[str, RSAKey]:
 
 async def rotate_key(actor: Actor) -> str:
     """A new signing key; the previous ones stay in the JWKS (not used to sign) so recent tokens still verify."""
-    require(actor, Perm.LOGIN_AUTH)
+    await authorize(actor, Perm.LOGIN_AUTH)
     kid, key = _new_key()
     await SigningKey.filter(active=True).update(active=False)
     await SigningKey.create(
@@ -288,28 +292,50 @@ class AuthRequest:
     state: str = ""
     nonce: str = ""
     response_mode: str = ""
+    code_challenge: str = ""
+    code_challenge_method: str = ""
 
     def as_form(self) -> dict[str, str]:
         return {k: v for k, v in self.__dict__.items() if v}
 
 
-@dataclass
-class _Grant:
-    client_id: str
-    redirect_uri: str
-    claims: dict[str, Any]
-    expires: float
+# Codes and access tokens live in the database (only their SHA-256), so several replicas and a restart keep working.
+_PKCE = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
 
 
-_codes: dict[str, _Grant] = {}
-_access_tokens: dict[str, _Grant] = {}
-_failures: dict[str, list[float]] = {}
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
-def _purge(now: float) -> None:
-    for store in (_codes, _access_tokens):
-        for key in [k for k, g in store.items() if g.expires < now]:
-            store.pop(key, None)
+def _s256(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _purge() -> None:
+    await OidcGrant.filter(expires_at__lt=_now() - timedelta(minutes=5)).delete()
+
+
+def _identity_dict(identity: Identity, nonce: str) -> dict[str, Any]:
+    return {
+        "person_id": identity.person_id,
+        "name": identity.name,
+        "ding_userid": identity.ding_userid,
+        "login": identity.login,
+        "nonce": nonce,
+    }
+
+
+def _identity_of(claims: dict[str, Any]) -> Identity:
+    return Identity(
+        person_id=int(claims["person_id"]),
+        name=claims["name"],
+        ding_userid=claims["ding_userid"],
+        login=claims["login"],
+    )
 
 
 async def check_request(params: dict[str, str]) -> AuthRequest:
@@ -317,6 +343,8 @@ async def check_request(params: dict[str, str]) -> AuthRequest:
     settings = await load()
     if not settings.enabled:
         raise OidcError("access_denied", "域账号登录未启用，请联系管理员在“设置 > 登录认证”中启用", status=403)
+    if any("\x00" in str(v) or len(str(v)) > 2048 for v in params.values()):
+        raise OidcError("invalid_request", "请求参数格式不正确")
     request = AuthRequest(
         client_id=params.get("client_id", ""),
         redirect_uri=params.get("redirect_uri", ""),
@@ -325,6 +353,8 @@ async def check_request(params: dict[str, str]) -> AuthRequest:
         state=params.get("state", ""),
         nonce=params.get("nonce", ""),
         response_mode=params.get("response_mode", ""),
+        code_challenge=params.get("code_challenge", ""),
+        code_challenge_method=params.get("code_challenge_method", ""),
     )
     if not request.client_id or not hmac.compare_digest(request.client_id, settings.client_id):
         raise OidcError("invalid_client", "未知的 client_id：请核对钉钉管理后台中填写的 Client ID")
@@ -336,6 +366,12 @@ async def check_request(params: dict[str, str]) -> AuthRequest:
         raise OidcError("invalid_scope", "scope 必须包含 openid", redirectable=True)
     if request.response_type != "code" and not request.nonce:
         raise OidcError("invalid_request", "隐式模式必须提供 nonce", redirectable=True)
+    if request.code_challenge or request.code_challenge_method:
+        # RFC 7636: no method means "plain", which protects nothing against an intercepted code: S256 only.
+        if request.code_challenge_method != "S256":
+            raise OidcError("invalid_request", "PKCE 仅支持 code_challenge_method=S256", redirectable=True)
+        if not _PKCE.match(request.code_challenge):
+            raise OidcError("invalid_request", "code_challenge 格式不正确", redirectable=True)
     return request
 
 
@@ -346,52 +382,41 @@ def split_domain_account(username: str, domain: str) -> str:
         return username
     account, _, suffix = username.rpartition("@")
     if domain and suffix.lower() != domain.lower():
-        raise AuthFailure(f"企业域标识不正确，请输入 账号@{domain}", f"wrong domain {suffix}")
+        raise AuthFailure(f"企业域标识不正确，请输入 账号@{domain}", f"企业域标识不符：{suffix[:64]}")
     return account
-
-
-def _rate_key(kind: str, value: str) -> str:
-    return f"{kind}:{value.lower()}"
-
-
-def _blocked(keys: list[str], now: float) -> bool:
-    for key in keys:
-        recent = [t for t in _failures.get(key, []) if now - t < FAILURE_WINDOW]
-        _failures[key] = recent
-        if len(recent) >= MAX_FAILURES:
-            return True
-    return False
 
 
 async def login(request: AuthRequest, username: str, password: str, ip: str) -> Identity:
     """Check the domain account; raises AuthFailure with the message for the login page. Every attempt is audited."""
     settings = await load()
-    now = time.time()
-    keys = [_rate_key("ip", ip or "-"), _rate_key("user", username.strip())]
-    if _blocked(keys, now):
-        await audit.record(None, "oidc.login.blocked", login=username[:64], ip=ip, detail="尝试过于频繁")
-        raise AuthFailure(f"尝试次数过多，请 {FAILURE_WINDOW // 60} 分钟后再试", "rate limited")
     if not username.strip() or not password:
         raise AuthFailure("请输入域账号和密码")
+    if len(username) > 128 or len(password) > 256 or "\x00" in username:
+        raise AuthFailure("账号或密码错误", "输入过长")
+    throttle_key = "oidc:" + username.strip()
+    policy = await login_throttle.current_policy()
+    try:
+        await login_throttle.check(throttle_key, ip, policy)
+    except LoginFailed as exc:
+        await audit.record(None, "oidc.login.blocked", login=username[:64], ip=ip, detail="尝试过于频繁")
+        raise AuthFailure(exc.message, "尝试过于频繁") from exc
     org_id = settings.org_id
     if org_id is None:
         main = await Org.filter(is_main=True).first()
         org_id = main.id if main else None
     if org_id is None:
-        raise AuthFailure("尚未绑定钉钉组织，暂不能使用域账号登录", "no org")
+        raise AuthFailure("尚未绑定钉钉组织，暂不能使用域账号登录", "尚未绑定组织")
     authenticator = AUTHENTICATORS.get(settings.authenticator) or AUTHENTICATORS["ekp"]
     try:
         account = split_domain_account(username, await company.company_domain())
         identity = await authenticator.authenticate(org_id, account, password)
     except AuthFailure as exc:
-        for key in keys:
-            _failures.setdefault(key, []).append(now)
+        await login_throttle.record_failure(throttle_key, ip, policy)
         await audit.record(
             None, "oidc.login.failed", login=username[:64], ip=ip, org_id=org_id, detail=exc.reason[:500]
         )
         raise
-    for key in keys:
-        _failures.pop(key, None)
+    await login_throttle.record_success(throttle_key, ip)
     await audit.record(
         None,
         "oidc.login.success",
@@ -433,34 +458,40 @@ def _at_hash(token: str) -> str:
 
 async def complete(request: AuthRequest, identity: Identity) -> tuple[str, dict[str, str]]:
     """Where to send the browser after a successful login: (response mode, parameters)."""
-    now = time.time()
-    _purge(now)
+    await _purge()
     params: dict[str, str] = {}
     if request.state:
         params["state"] = request.state
     if request.response_type == "code":
         code = secrets.token_urlsafe(32)
-        _codes[code] = _Grant(
-            request.client_id, request.redirect_uri, _identity_claims(identity, request), now + CODE_TTL
+        await OidcGrant.create(
+            token_hash=_hash(code),
+            kind="code",
+            client_id=request.client_id,
+            redirect_uri=request.redirect_uri[:512],
+            claims=_identity_dict(identity, request.nonce),
+            code_challenge=request.code_challenge,
+            expires_at=_now() + timedelta(seconds=CODE_TTL),
         )
         params["code"] = code
         return request.response_mode or "query", params
     access_token = ""
     if "token" in request.response_type.split():
-        access_token = _issue_access_token(request.client_id, identity, request)
+        access_token = await _issue_access_token(request.client_id, identity, request)
         params.update(access_token=access_token, token_type="Bearer", expires_in=str(TOKEN_TTL))
     params["id_token"] = await _id_token(request, identity, access_token=access_token)
     return request.response_mode or "fragment", params
 
 
-def _identity_claims(identity: Identity, request: AuthRequest) -> dict[str, Any]:
-    return {"identity": identity, "nonce": request.nonce}
-
-
-def _issue_access_token(client_id: str, identity: Identity, request: AuthRequest) -> str:
+async def _issue_access_token(client_id: str, identity: Identity, request: AuthRequest) -> str:
     token = secrets.token_urlsafe(32)
-    _access_tokens[token] = _Grant(
-        client_id, request.redirect_uri, _identity_claims(identity, request), time.time() + TOKEN_TTL
+    await OidcGrant.create(
+        token_hash=_hash(token),
+        kind="access",
+        client_id=client_id,
+        redirect_uri=request.redirect_uri[:512],
+        claims=_identity_dict(identity, request.nonce),
+        expires_at=_now() + timedelta(seconds=TOKEN_TTL),
     )
     return token
 
@@ -470,8 +501,10 @@ def redirect_url(redirect_uri: str, mode: str, params: dict[str, str]) -> str:
     return f"{redirect_uri}{separator}{urlencode(params)}"
 
 
-async def exchange_code(code: str, client_id: str, client_secret: str, redirect_uri: str) -> dict[str, Any]:
-    """The token endpoint (authorization_code grant, client_secret_post or client_secret_basic)."""
+async def exchange_code(
+    code: str, client_id: str, client_secret: str, redirect_uri: str, code_verifier: str = ""
+) -> dict[str, Any]:
+    """The token endpoint (authorization_code grant, client_secret_post or client_secret_basic, optional PKCE)."""
     settings = await load()
     if not settings.enabled:
         raise OidcError("access_denied", "login disabled", status=403)
@@ -482,14 +515,24 @@ async def exchange_code(code: str, client_id: str, client_secret: str, redirect_
         and hmac.compare_digest(client_secret, settings.client_secret)
     ):
         raise OidcError("invalid_client", "client authentication failed", status=401)
-    grant = _codes.pop(code, None)  # single use
-    if grant is None or grant.expires < time.time():
+    if not code or len(code) > 256:
         raise OidcError("invalid_grant", "authorization code is invalid or expired")
+    token_hash = _hash(code)
+    # Single use across replicas: only the request whose update flips ``used`` gets the grant.
+    claimed = await OidcGrant.filter(token_hash=token_hash, kind="code", used=False).update(used=True)
+    grant = await OidcGrant.get_or_none(token_hash=token_hash, kind="code")
+    if not claimed or grant is None or grant.expires_at < _now():
+        raise OidcError("invalid_grant", "authorization code is invalid, expired or already used")
     if grant.client_id != client_id or grant.redirect_uri != redirect_uri:
         raise OidcError("invalid_grant", "redirect_uri or client_id does not match the authorization request")
-    identity: Identity = grant.claims["identity"]
+    if grant.code_challenge:
+        if not code_verifier or not _PKCE.match(code_verifier):
+            raise OidcError("invalid_grant", "code_verifier is required (PKCE)")
+        if not hmac.compare_digest(_s256(code_verifier), grant.code_challenge):
+            raise OidcError("invalid_grant", "code_verifier does not match the code_challenge")
+    identity = _identity_of(grant.claims)
     request = AuthRequest(client_id, redirect_uri, "code", "openid", nonce=grant.claims.get("nonce") or "")
-    access_token = _issue_access_token(client_id, identity, request)
+    access_token = await _issue_access_token(client_id, identity, request)
     return {
         "access_token": access_token,
         "token_type": "Bearer",
@@ -500,12 +543,16 @@ async def exchange_code(code: str, client_id: str, client_secret: str, redirect_
 
 
 async def userinfo(access_token: str) -> dict[str, Any]:
-    grant = _access_tokens.get(access_token)
-    if grant is None or grant.expires < time.time():
+    grant = (
+        await OidcGrant.get_or_none(token_hash=_hash(access_token), kind="access")
+        if access_token and len(access_token) <= 256
+        else None
+    )
+    if grant is None or grant.expires_at < _now():
         raise OidcError("invalid_token", "access token is invalid or expired", status=401)
-    identity: Identity = grant.claims["identity"]
+    identity = _identity_of(grant.claims)
     return {"sub": identity.ding_userid, "name": identity.name, "preferred_username": identity.login}
 
 
-def reset_rate_limits() -> None:
-    _failures.clear()
+async def reset_rate_limits() -> None:
+    await login_throttle.reset_all()

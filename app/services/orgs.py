@@ -18,7 +18,6 @@ from tortoise.transactions import in_transaction
 
 from app import runtime
 from app.core.config import get_settings
-from app.core.security import mask
 from app.dingtalk.client import App
 from app.dingtalk.crypto import AES_KEY_LENGTH, generate_aes_key, generate_token
 from app.dingtalk.errors import DingTalkError, DingTalkTransportError
@@ -29,7 +28,8 @@ from app.models.orgs import BaselineStatus, CallbackStatus, Company, Org
 from app.models.system import SystemParam
 from app.services import access_systems, accounts, audit
 from app.services.errors import NotFound, ServiceError, ValidationFailed
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor, Perm, authorize
+from app.services.permissions import masked as mask  # last four for org admins, "已设置" for sub-admins
 from app.sync import dingtalk_in
 
 log = logging.getLogger(__name__)
@@ -303,14 +303,14 @@ def _view(org: Org, company_name: str, admin_name: str) -> OrgView:
 
 
 async def list_orgs(actor: Actor) -> list[OrgView]:
-    require(actor, Perm.COMPANY_MANAGE)
+    await authorize(actor, Perm.COMPANY_MANAGE)
     orgs = await Org.all().select_related("company").order_by("id")
     names = await _admin_names(orgs)
     return [_view(o, o.company.name, names.get(o.main_admin_id or 0, "")) for o in orgs]
 
 
 async def get_org(actor: Actor, org_id: int) -> OrgView:
-    require(actor, Perm.ORG_VIEW, org_id)
+    await authorize(actor, Perm.ORG_VIEW, org_id)
     org = await Org.get_or_none(id=org_id).select_related("company")
     if org is None:
         raise NotFound("组织不存在或已解散")
@@ -360,7 +360,7 @@ async def insert_org(company: Company, form: OrgForm, *, is_main: bool) -> Org:
 
 async def create_org(actor: Actor, form: OrgForm) -> SaveResult:
     """新建组织 (3.2.3)."""
-    require(actor, Perm.ORG_MANAGE)
+    await authorize(actor, Perm.ORG_MANAGE)
     company = await Company.all().order_by("id").first()
     if company is None:
         raise ValidationFailed("请先填写公司信息，再创建组织")
@@ -382,7 +382,7 @@ async def create_org(actor: Actor, form: OrgForm) -> SaveResult:
 
 async def update_org(actor: Actor, org_id: int, form: OrgForm) -> SaveResult:
     """编辑组织 (3.2.4) / 组织设置 (3.3.2)."""
-    require(actor, Perm.ORG_EDIT, org_id)
+    await authorize(actor, Perm.ORG_EDIT, org_id)
     org = await Org.get_or_none(id=org_id)
     if org is None:
         raise NotFound("组织不存在或已解散")
@@ -475,7 +475,7 @@ async def _explain_handshake_failure(org: Org, message: str) -> str:
 
 async def register_callback(actor: Actor, org_id: int) -> SaveResult:
     """重新注册 (FAQ Q2)."""
-    require(actor, Perm.ORG_EDIT, org_id)
+    await authorize(actor, Perm.ORG_EDIT, org_id)
     org = await Org.get_or_none(id=org_id)
     if org is None:
         raise NotFound("组织不存在或已解散")
@@ -533,7 +533,7 @@ def login_for(person: Person) -> str:
 
 async def set_main_admin(actor: Actor, org_id: int, person_id: int) -> str:
     """修改主管理员 (3.2.4): the new one gets the org admin role; the previous one loses it in this org."""
-    require(actor, Perm.ORG_EDIT, org_id)
+    await authorize(actor, Perm.ORG_EDIT, org_id)
     org = await Org.get_or_none(id=org_id)
     if org is None:
         raise NotFound("组织不存在或已解散")
@@ -604,7 +604,7 @@ async def _unregister_callback(org: Org) -> str | None:
 async def dissolve_orgs(actor: Actor, org_ids: list[int]) -> DissolveResult:
     """解散组织 (3.2.5): remove our data of these orgs and our callback registration at DingTalk; the DingTalk org
     itself stays. The main org cannot be dissolved."""
-    require(actor, Perm.ORG_MANAGE)
+    await authorize(actor, Perm.ORG_MANAGE)
     if not org_ids:
         raise ValidationFailed("请先勾选要解散的组织")
     orgs = await Org.filter(id__in=org_ids).order_by("id")
@@ -615,9 +615,11 @@ async def dissolve_orgs(actor: Actor, org_ids: list[int]) -> DissolveResult:
         raise ValidationFailed(f"主组织不可解散：{'、'.join(main)}")
     names = [o.name for o in orgs]
     unregistered = {org.id: await _unregister_callback(org) for org in orgs}
+    ended: set[int] = set()
     async with in_transaction():
         for org in orgs:
             account_ids = list(await RoleGrant.filter(org_id=org.id).values_list("account_id", flat=True))
+            ended.update(account_ids)
             # 其他部门 rows go with the people (ON DELETE CASCADE on the through table).
             await Person.filter(org_id=org.id).delete()
             await Department.filter(org_id=org.id).update(parent_id=None)  # RESTRICT between parent and child
@@ -628,6 +630,7 @@ async def dissolve_orgs(actor: Actor, org_ids: list[int]) -> DissolveResult:
             orphans = [a for a in set(account_ids) if a not in still_used]
             if orphans:
                 await Account.filter(id__in=orphans).delete()
+    await accounts.end_sessions(ended)  # the org's admins: their open pages go to the login page
     for org in orgs:
         await audit.record(
             actor,

@@ -7,10 +7,13 @@ super admin, one organisation for org and sub admins, and the subtrees of their 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from app.models.accounts import Role
+from app.core.security import mask
+from app.models.accounts import Account, Role, RoleGrant
+from app.models.orgs import Org
 from app.services.errors import PermissionDenied
 
 
@@ -100,6 +103,8 @@ class Actor:
     dept_scopes: dict[int, tuple[int, ...]] = field(default_factory=dict)
     current_org_id: int | None = None
     ip: str = ""
+    # The account's session generation when this actor came from a browser session; None for internal actors.
+    session_epoch: int | None = None
 
     def role_in(self, org_id: int | None) -> Role | None:
         if self.is_super:
@@ -128,6 +133,99 @@ class Actor:
         return None
 
 
+class SessionEnded(PermissionDenied):
+    """The session behind this actor was ended (logout, password change, role removal ...) or the account is off."""
+
+    def __init__(self) -> None:
+        super().__init__("session", SESSION_ENDED_MESSAGE)
+
+
+SESSION_ENDED_MESSAGE = "登录已失效（账号已退出、密码或角色已变更），请重新登录"
+
+
+async def build_actor(
+    account_id: int, current_org_id: int | None = None, ip: str = "", session_epoch: int | None = None
+) -> Actor | None:
+    """The account's current rights, read from the database; None when it is gone, off or its session ended."""
+    account = await Account.get_or_none(id=account_id, is_active=True)
+    if account is None or (session_epoch is not None and account.session_epoch != session_epoch):
+        return None
+    grants = await RoleGrant.filter(account_id=account_id)
+    is_super = any(g.role == Role.SUPER_ADMIN for g in grants)
+    org_roles: dict[int, Role] = {}
+    dept_scopes: dict[int, tuple[int, ...]] = {}
+    for grant in grants:
+        if grant.org_id is None:
+            continue
+        current = org_roles.get(grant.org_id)
+        if current is None or ROLE_LEVEL[grant.role] > ROLE_LEVEL[current]:
+            org_roles[grant.org_id] = grant.role
+        if grant.role == Role.DEPT_ADMIN:
+            dept_scopes[grant.org_id] = tuple(sorted(set(dept_scopes.get(grant.org_id, ())) | set(grant.dept_ids)))
+    if current_org_id is not None and not is_super and current_org_id not in org_roles:
+        current_org_id = None
+    if current_org_id is not None and not await Org.exists(id=current_org_id):
+        current_org_id = None
+    return Actor(
+        account_id=account.id,
+        login=account.login,
+        display_name=account.display_name or account.login,
+        is_super=is_super,
+        org_roles=org_roles,
+        dept_scopes=dept_scopes,
+        current_org_id=current_org_id,
+        ip=ip,
+        session_epoch=session_epoch,
+    )
+
+
+async def refresh(actor: Actor) -> Actor:
+    """The same actor with its rights as the database holds them now (an open page may be hours old).
+
+    The org the actor works in is kept only while it still holds a role there.
+    """
+    fresh = await build_actor(actor.account_id, actor.current_org_id, actor.ip, actor.session_epoch)
+    if fresh is None:
+        raise SessionEnded()
+    if fresh.current_org_id != actor.current_org_id:
+        fresh = replace(fresh, current_org_id=None)
+    return fresh
+
+
 def require(actor: Actor, perm: Perm, org_id: int | None = None) -> None:
+    """Check ``perm`` against the actor as it was loaded (no database read). Services use :func:`authorize`."""
     if not actor.can(perm, org_id):
         raise PermissionDenied(perm.value, f"无权限：{PERMISSION_NAMES[perm][0]}")
+    _viewer.set(_ViewerRole(actor.role_in(org_id if org_id is not None else actor.current_org_id)))
+
+
+async def authorize(actor: Actor, perm: Perm, org_id: int | None = None) -> Actor:
+    """Check ``perm`` against the acting account's current state; returns the refreshed actor.
+
+    Every service calls this first, so a role removed, an account disabled or a session ended a second ago
+    stops the next action of a page that was opened before (the actor a page holds may be hours old).
+    """
+    fresh = await refresh(actor)
+    require(fresh, perm, org_id)
+    return fresh
+
+
+@dataclass(frozen=True)
+class _ViewerRole:
+    role: Role | None
+
+
+# Who the view being built is for: set by ``require`` in the same task, read by ``masked``.
+_viewer: ContextVar[_ViewerRole | None] = ContextVar("landing_viewer", default=None)
+SECRET_SET = "已设置"
+
+
+def masked(secret: str | None) -> str:
+    """A secret as a page may show it: its last four characters for super and org admins, for the others only
+    that it is set (sub-admins and department admins work with the org, not with its credentials)."""
+    if not secret:
+        return ""
+    viewer = _viewer.get()
+    if viewer is None or viewer.role not in (Role.SUPER_ADMIN, Role.ORG_ADMIN):
+        return SECRET_SET
+    return mask(secret)

@@ -14,7 +14,7 @@ from app.models.orgs import Org
 from app.services import accounts
 from app.services.errors import NotFound, ValidationFailed
 from app.services.orgs import login_for
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor, Perm, authorize
 
 
 @dataclass
@@ -34,7 +34,7 @@ def _org_id(actor: Actor) -> int:
 
 async def list_sub_admins(actor: Actor) -> list[SubAdminRow]:
     org_id = _org_id(actor)
-    require(actor, Perm.SUBADMIN_MANAGE, org_id)
+    await authorize(actor, Perm.SUBADMIN_MANAGE, org_id)
     grants = await RoleGrant.filter(org_id=org_id, role=Role.SUB_ADMIN).select_related("account", "person")
     people = {g.person_id for g in grants if g.person_id}
     depts = dict(
@@ -49,9 +49,12 @@ async def list_sub_admins(actor: Actor) -> list[SubAdminRow]:
 
 
 async def add_sub_admins(actor: Actor, person_ids: list[int]) -> list[str]:
-    """Appoint people of the current org; returns the logins (new accounts start with 123456)."""
+    """Appoint people of the current org; returns the logins (new accounts start with the initial password).
+
+    With a random initial password (系统设置), ``last_initial_passwords`` of the returned list says which.
+    """
     org_id = _org_id(actor)
-    require(actor, Perm.SUBADMIN_MANAGE, org_id)
+    await authorize(actor, Perm.SUBADMIN_MANAGE, org_id)
     if not person_ids:
         raise ValidationFailed("请从通讯录中选择人员", field="person")
     org = await Org.get(id=org_id)
@@ -59,16 +62,27 @@ async def add_sub_admins(actor: Actor, person_ids: list[int]) -> list[str]:
     if len(people) != len(set(person_ids)):
         raise ValidationFailed("只能选择本组织通讯录中的有效人员", field="person")
     logins = [login_for(p) for p in people]  # fail before granting anything
+    created = NewLogins(logins)
     for person, login in zip(people, logins, strict=True):
-        await accounts.grant_role(
+        account, _ = await accounts.grant_role(
             actor, login=login, display_name=person.name, role=Role.SUB_ADMIN, org=org, person_id=person.id
         )
-    return logins
+        if getattr(account, "initial_password", None):
+            created.initial_passwords[login] = account.initial_password
+    return created
+
+
+class NewLogins(list):
+    """The logins, plus the initial password of each account created just now (to show once)."""
+
+    def __init__(self, logins: list[str]) -> None:
+        super().__init__(logins)
+        self.initial_passwords: dict[str, str] = {}
 
 
 async def remove_sub_admin(actor: Actor, account_id: int) -> str:
     org_id = _org_id(actor)
-    require(actor, Perm.SUBADMIN_MANAGE, org_id)
+    await authorize(actor, Perm.SUBADMIN_MANAGE, org_id)
     grant = await RoleGrant.get_or_none(account_id=account_id, org_id=org_id, role=Role.SUB_ADMIN)
     if grant is None:
         raise NotFound("该账号不是本组织的子管理员")

@@ -14,7 +14,7 @@ from app.models.orgs import Org
 from app.models.sync import RunKind, RunResult, RunTrigger, SyncEntry, SyncRun, SyncSettings
 from app.services import audit
 from app.services.errors import NotFound, ValidationFailed
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor, Perm, authorize
 from app.sync import progress as live
 from app.sync import runner, summary
 from app.sync.progress import STAGE_LABELS
@@ -121,7 +121,7 @@ async def list_runs(
     kind: str = "",
     page_size: int = PAGE_SIZE,
 ) -> RunPage:
-    require(actor, Perm.SYNC_LOG_VIEW, org_id)
+    await authorize(actor, Perm.SYNC_LOG_VIEW, org_id)
     query = SyncRun.filter(org_id=org_id)
     if keyword.strip():
         query = query.filter(summary__icontains=keyword.strip())
@@ -143,7 +143,7 @@ async def _run_of(actor: Actor, run_id: int, perm: Perm = Perm.SYNC_LOG_VIEW) ->
     run = await SyncRun.get_or_none(id=run_id)
     if run is None:
         raise NotFound("同步日志不存在")
-    require(actor, perm, run.org_id)
+    await authorize(actor, perm, run.org_id)
     return run
 
 
@@ -207,7 +207,7 @@ async def entries(actor: Actor, run_id: int, *, errors_only: bool = False, limit
 
 
 async def delete_runs(actor: Actor, org_id: int, run_ids: list[int]) -> int:
-    require(actor, Perm.SYNC_MANAGE, org_id)
+    await authorize(actor, Perm.SYNC_MANAGE, org_id)
     if not run_ids:
         raise ValidationFailed("请先选择要删除的同步日志")
     org = await Org.get(id=org_id)
@@ -293,7 +293,7 @@ async def reject_removals(actor: Actor, run_id: int) -> int:
 
 async def live_status(actor: Actor, org_id: int) -> LiveStatus | None:
     """The running sync of the org, if any: in memory when it runs here, else from its row (another replica)."""
-    require(actor, Perm.SYNC_LOG_VIEW, org_id)
+    await authorize(actor, Perm.SYNC_LOG_VIEW, org_id)
     p = live.current(org_id)
     if p is not None:
         return LiveStatus(

@@ -15,7 +15,7 @@ from app.models.orgs import Org
 from app.models.sync import RunResult, RunTrigger, SyncRun
 from app.services import audit
 from app.services.errors import NotFound, ServiceError
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor, Perm, authorize
 from app.services.sync_runs import KIND_LABELS, RESULT_LABELS, TRIGGER_LABELS
 from app.sync import progress as live
 from app.sync import runner
@@ -90,7 +90,7 @@ async def _org(org_id: int) -> Org:
 
 async def start_run(actor: Actor, org_id: int, *, full: bool = False, via: str = "API") -> RunDetail:
     """Start one run of the org in the background and return its row (result 进行中)."""
-    require(actor, Perm.SYNC_MANAGE, org_id)
+    await authorize(actor, Perm.SYNC_MANAGE, org_id)
     org = await _org(org_id)
     try:
         run = await runner.start(org_id, RunTrigger.MANUAL, full=full)
@@ -110,7 +110,7 @@ async def start_run(actor: Actor, org_id: int, *, full: bool = False, via: str =
 
 async def list_runs(actor: Actor, org_id: int, *, page: int = 1, page_size: int = 20) -> RunList:
     """The org's runs, newest first."""
-    require(actor, Perm.SYNC_LOG_VIEW, org_id)
+    await authorize(actor, Perm.SYNC_LOG_VIEW, org_id)
     await _org(org_id)
     page_size = min(max(1, page_size), MAX_PAGE_SIZE)
     page = max(1, page)
@@ -121,7 +121,7 @@ async def list_runs(actor: Actor, org_id: int, *, page: int = 1, page_size: int 
 
 
 async def get_run(actor: Actor, org_id: int, run_id: int) -> RunDetail:
-    require(actor, Perm.SYNC_LOG_VIEW, org_id)
+    await authorize(actor, Perm.SYNC_LOG_VIEW, org_id)
     run = await SyncRun.get_or_none(id=run_id, org_id=org_id)
     if run is None:
         raise NotFound("同步日志不存在")

@@ -20,7 +20,7 @@ from app.models.system import (
     SystemParam,
 )
 from app.services import audit, catalog
-from app.services.permissions import PERMISSION_NAMES, ROLE_LEVEL, ROLE_NAMES, ROLE_PERMISSIONS, Actor, Perm, require
+from app.services.permissions import PERMISSION_NAMES, ROLE_LEVEL, ROLE_NAMES, ROLE_PERMISSIONS, Actor, Perm, authorize
 
 
 @dataclass
@@ -146,7 +146,7 @@ async def is_initialised() -> bool:
 
 
 async def run(actor: Actor, public_base_url: str) -> list[ItemResult]:
-    require(actor, Perm.SYSTEM_INIT)
+    await authorize(actor, Perm.SYSTEM_INIT)
     results: list[ItemResult] = []
     async with in_transaction():
         for name, fn in ITEMS:

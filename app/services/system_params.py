@@ -14,7 +14,7 @@ from app.core import localtime
 from app.models.system import SystemParam
 from app.services import audit
 from app.services.errors import ValidationFailed
-from app.services.permissions import Actor, Perm, require
+from app.services.permissions import Actor, Perm, authorize
 
 
 @dataclass
@@ -53,7 +53,7 @@ async def get_value(key: str, default: Any = None) -> Any:
 
 
 async def list_params(actor: Actor) -> list[Param]:
-    require(actor, Perm.SYSTEM_SETTINGS)
+    await authorize(actor, Perm.SYSTEM_SETTINGS)
     rows = await SystemParam.all().order_by("id")
     return [
         Param(r.key, r.label or r.key, (r.value or {}).get("value"))
@@ -64,7 +64,7 @@ async def list_params(actor: Actor) -> list[Param]:
 
 async def update(actor: Actor, values: dict[str, Any]) -> int:
     """Validate everything first, then save: one bad field changes nothing."""
-    require(actor, Perm.SYSTEM_SETTINGS)
+    await authorize(actor, Perm.SYSTEM_SETTINGS)
     rows = {r.key: r for r in await SystemParam.filter(key__in=list(values))}
     checked = {key: _check(key, value) for key, value in values.items() if key in rows}
     changed = 0
@@ -106,13 +106,13 @@ async def load_time_zone() -> str:
 
 
 async def get_time_zone(actor: Actor) -> str:
-    require(actor, Perm.SYSTEM_SETTINGS)
+    await authorize(actor, Perm.SYSTEM_SETTINGS)
     return await load_time_zone()
 
 
 async def set_time_zone(actor: Actor, name: str) -> bool:
     """Save the zone every time is shown in; True when it changed. A bad name changes nothing."""
-    require(actor, Perm.SYSTEM_SETTINGS)
+    await authorize(actor, Perm.SYSTEM_SETTINGS)
     name = (name or "").strip()
     error = localtime.zone_error(name)
     if error:

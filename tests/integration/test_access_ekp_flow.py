@@ -34,7 +34,7 @@ async def _system(org, identifier: str = "ekptest0001", account: str = "testuser
             identifier=identifier,
             auth_account=account,
             auth_password=PASSWORD,
-            scan_appid="dingoarmh16bixbawk1e",
+            scan_appid=f"dingoa-{identifier}",  # one 扫码登录appid per access system
             scan_appsecret="scan-secret-0123456789",
         ),
     )
@@ -63,7 +63,7 @@ async def test_bind_pull_change_notify_pull(orm, tmp_path) -> None:
         assert bound["appKey"] == "key-dingcorp3"
         assert bound["appSecret"] == "secret-dingcorp3-0123456789abcdef"
         assert bound["agentId"] == org.agent_id
-        assert bound["scanAppId"] == "dingoarmh16bixbawk1e"
+        assert bound["scanAppId"] == "dingoa-ekptest0001"
         assert bound["scanAppSecret"] == "scan-secret-0123456789"
         assert bound["authAccount"] == "testuser"
         assert bound["authPassword"] == PASSWORD

@@ -65,6 +65,7 @@ async def cli(db_url: str, tmp_path: Path) -> AsyncIterator[Cli]:
         "LANDING_DINGTALK_API_BASE": env.ding.base_url,
         "LANDING_DINGTALK_QPS": "200",
         "LANDING_LOG_JSON": "false",
+        "LANDING_OUTBOUND_ALLOWED_RANGES": os.environ.get("LANDING_OUTBOUND_ALLOWED_RANGES", ""),
     }
     try:
         yield Cli(env, child_env)

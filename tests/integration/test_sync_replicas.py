@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -64,7 +65,13 @@ async def _replica(url: str, key: str, ding: str, start_at: float, data_dir: Pat
         ding,
         str(start_at),
         cwd=str(ROOT),
-        env={"PATH": "/usr/bin:/bin", "LANDING_DATA_DIR": str(data_dir), "LANDING_LOG_JSON": "false"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "LANDING_DATA_DIR": str(data_dir),
+            "LANDING_LOG_JSON": "false",
+            # the EKP simulator listens on loopback (tests/conftest.py allows it explicitly)
+            "LANDING_OUTBOUND_ALLOWED_RANGES": os.environ.get("LANDING_OUTBOUND_ALLOWED_RANGES", ""),
+        },
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

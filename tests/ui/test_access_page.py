@@ -56,7 +56,8 @@ async def test_create_with_validation_and_masked_secrets(user: User) -> None:
     user.find(marker="submit").click()
     await user.should_see(marker="system-ekptest0001")
     await user.should_see("未绑定")
-    await user.should_see("test********5678")
+    await user.should_see("********5678")  # at most the last four characters (issue: masks showed up to eight)
+    await user.should_not_see("test****")
     await user.should_not_see("test12345678")
     system = await AccessSystem.get(identifier="ekptest0001")
     assert system.auth_password == "test12345678"
@@ -128,7 +129,8 @@ async def test_failing_notifications_are_shown_and_replayed(user: User) -> None:
     user.find(marker="replay").click()
     await user.should_see("已安排重新发送 1 条通知")
     note = await Notification.get(system_id=system.id)
-    assert note.failed_at is None and note.attempts == 0
+    # Re-armed; the running notifier may already have made the first new attempt.
+    assert note.failed_at is None and note.attempts <= 1
     await user.should_not_see("已停止重试")
 
 

@@ -23,7 +23,8 @@ from app.services.permissions import Actor
 
 CORP_A = "dingcorpa0001:dingkeya0001:secretA-0123456789abcdef:1001"
 CORP_B = "dingcorpb0002:dingkeyb0002:secretB-0123456789abcdef:1002"
-SUPER = Actor(account_id=0, login="admin", display_name="管理员", is_super=True)
+# The bootstrap account the env fixture creates (services re-read the actor from the database on every call).
+SUPER = Actor(account_id=1, login="admin", display_name="管理员", is_super=True)
 
 
 def free_port() -> int:
@@ -40,6 +41,9 @@ class Env:
 
 @pytest.fixture
 async def env(orm: str, tmp_path) -> AsyncIterator[Env]:
+    from app.services import accounts
+
+    await accounts.ensure_bootstrap_admin()
     sim = await start_simulator(corps=[CORP_A, CORP_B], demo=True, qps=200)
     settings = Settings(
         data_dir=tmp_path / "data",

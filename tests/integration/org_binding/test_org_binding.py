@@ -131,7 +131,10 @@ async def test_dissolve_removes_only_that_org(env) -> None:
     with pytest.raises(ValidationFailed, match="主组织不可解散"):
         await orgs.dissolve_orgs(SUPER, [main.org_id, other.org_id])
     assert await Org.all().count() == 2
-    org_admin = Actor(account_id=1, login="x", display_name="x", org_roles={other.org_id: Role.ORG_ADMIN})
+    admin_grant = await RoleGrant.filter(org_id=other.org_id, role=Role.ORG_ADMIN).first()
+    org_admin = Actor(
+        account_id=admin_grant.account_id, login="x", display_name="x", org_roles={other.org_id: Role.ORG_ADMIN}
+    )
     with pytest.raises(PermissionDenied):
         await orgs.dissolve_orgs(org_admin, [other.org_id])
     done = await orgs.dissolve_orgs(SUPER, [other.org_id])
