@@ -14,9 +14,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from app.core import net_guard
+from app.core import change_tracking, net_guard
 from app.models.access import AccessSystem, Notification
-from app.services import access_systems, change_tracking, mapping_feed, security_settings
+from app.services import access_systems, mapping_feed, security_settings
 from app.services.access_systems import SystemInput
 from tests import factories
 from tests.integration.access_support import console, free_port, org_admin, receiver
