@@ -9,7 +9,7 @@ from app.models.accounts import Role
 from app.models.contacts import Department, Person
 from tests import contacts_factory as cf
 from tests import factories
-from tests.ui.helpers import login
+from tests.ui.helpers import eventually, login
 
 
 async def _start(user: User, role: Role = Role.ORG_ADMIN, scope: str | None = None):
@@ -156,6 +156,11 @@ async def test_batch_delete_in_other_department_only_removes_it(user: User) -> N
     li = tree.people["李四"]
     await user.open(f"/contacts?dept={market.id}")
     table = user.find(marker="person-table").elements.pop()
+
+    async def listed() -> bool:  # the member list is filled after the page is built
+        return any(r["id"] == li.id for r in table.rows)
+
+    await eventually(listed)
     table.selected = [r for r in table.rows if r["id"] == li.id]
     user.find(marker="person-batch-delete").click()
     await user.should_see("1 名人员将从其他部门中移除本部门")
