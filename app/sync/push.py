@@ -21,6 +21,7 @@ from tortoise.expressions import Q
 from app.dingtalk.client import App
 from app.dingtalk.errors import DingTalkError, DingTalkTransportError
 from app.models.contacts import Department, HideMode, Person, RestrictMode
+from app.services import mapping_feed
 from app.services.change_tracking import touch_feed
 from app.sync import hashing
 from app.sync.context import ConfigFailure, RunContext
@@ -517,6 +518,8 @@ class Pusher:
                 return
         except DingTalkTransportError as exc:
             _raise_if_config(exc)
+        if isinstance(obj, Person):  # the feed must still report the removal once the row has no DingTalk id
+            await mapping_feed.tombstone_person(obj)
         setattr(obj, id_field, None)
         obj.pushed_hash = ""
         obj.needs_push = False
