@@ -31,7 +31,7 @@ NAMES = {
 
 
 @router.post(
-    "/{method}", summary="EKP 待办服务：sendTodo / deleteTodo / setTodoDone / updateTodo / getTodo / getTodoCount"
+    "/{method}", summary="EKP 待办服务（sendTodo、deleteTodo、setTodoDone、updateTodo、getTodo、getTodoCount）"
 )
 async def call(method: str, request: Request) -> JSONResponse:
     if not await authorised(request):

@@ -31,9 +31,7 @@ async def login(name: str, password: str) -> Admin:
     if admin is None:
         raise ConnectorError("账号或密码错误", field="password")
     if admin.failed_logins >= MAX_FAILURES:
-        raise ConnectorError(
-            "密码错误次数过多，账号已锁定；请用 landing connector --reset-admin 重置", field="password"
-        )
+        raise ConnectorError("密码错误次数过多，账号已锁定；请执行 landing connector --reset-admin", field="password")
     if not verify_password(password or "", admin.password_hash):
         admin.failed_logins += 1
         await admin.save(update_fields=["failed_logins"])

@@ -64,9 +64,7 @@ async def _context():
 async def _resolve_target(target: TodoTarget):
     mapped = await todos.resolve(todos.Ref(target.ref_type, target.ref_value))
     if mapped is None or not mapped.ding_userid:
-        raise PushFailure(
-            f"接收人 {target.ref_type}={target.ref_value} 在人员映射表中不存在（未映射到钉钉人员），未推送"
-        )
+        raise PushFailure(f"接收人 {target.ref_type}={target.ref_value} 在人员映射表中不存在（未映射到钉钉人员）")
     if (target.ekp_id, target.login_name, target.ding_userid) != (mapped.ekp_id, mapped.login_name, mapped.ding_userid):
         target.ekp_id, target.login_name, target.ding_userid = mapped.ekp_id, mapped.login_name, mapped.ding_userid
         await target.save(update_fields=["ekp_id", "login_name", "ding_userid", "updated_at"])

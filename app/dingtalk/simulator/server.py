@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import auth, callbacks, control, departments, login_pages, messages, users
+from . import auth, callbacks, control, departments, login_pages, messages, status_bar, users
 from .delivery import CallbackDispatcher
 from .errors import ApiError
 from .faults import Counters, Faults, QpsLimiter
@@ -23,7 +23,7 @@ from .state import Corp, SimState
 log = logging.getLogger(__name__)
 
 SIM_KEY: web.AppKey[Simulator] = web.AppKey("dingtalk_simulator")
-API_MODULES = (auth, departments, users, callbacks, messages)
+API_MODULES = (auth, departments, users, callbacks, messages, status_bar)
 
 
 @dataclass

@@ -88,8 +88,8 @@ class World:
         assert run.result.value != "失败", run.summary
 
 
-async def wait_until(check, what: str, timeout: float = 40.0, interval: float = 0.1):
-    deadline = asyncio.get_running_loop().time() + timeout
+async def wait_until(check, what: str, within: float = 40.0, interval: float = 0.1):
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         value = await check()
         if value:
