@@ -66,6 +66,12 @@ def _cmd_reset_password(args: argparse.Namespace) -> None:
     print("首次登录后必须修改密码。")
 
 
+def _cmd_connector(args: argparse.Namespace) -> None:
+    from app.connector.cli import run
+
+    run(args)
+
+
 def _simulator(module: str):
     import importlib
 
@@ -82,6 +88,12 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--ekp-port", type=int, default=18082)
     demo.set_defaults(func=_cmd_demo)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_cmd_migrate)
+    connector = sub.add_parser(
+        "connector", help="run the integration component (蓝钉集成组件) beside a business system"
+    )
+    connector.add_argument("--port", type=int, default=None, help="default 8090 (LANDING_CONNECTOR_PORT)")
+    connector.add_argument("--reset-admin", action="store_true", help="give the connector's admin a temporary password")
+    connector.set_defaults(func=_cmd_connector)
     reset = sub.add_parser("reset-password", help="give an account a temporary password")
     reset.add_argument("login")
     reset.set_defaults(func=_cmd_reset_password)
