@@ -24,7 +24,9 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     reset_settings_cache()
     from app.demo import run_demo
 
-    run_demo(port=args.port, dingtalk_port=args.dingtalk_port, ekp_port=args.ekp_port)
+    run_demo(
+        port=args.port, dingtalk_port=args.dingtalk_port, ekp_port=args.ekp_port, connector_port=args.connector_port
+    )
 
 
 def _cmd_migrate(args: argparse.Namespace) -> None:
@@ -86,6 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--dingtalk-port", type=int, default=18081)
     demo.add_argument("--ekp-port", type=int, default=18082)
+    demo.add_argument("--connector-port", type=int, default=8090)
     demo.set_defaults(func=_cmd_demo)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_cmd_migrate)
     connector = sub.add_parser(

@@ -289,9 +289,7 @@ class NotifyAPI:
             app, "/topapi/message/corpconversation/recall", {"agent_id": app.agent_id, "msg_task_id": task_id}
         )
 
-    async def update_status_bar(
-        self, app: App, task_id: int, status_value: str, status_bg: str | None = None
-    ) -> None:
+    async def update_status_bar(self, app: App, task_id: int, status_value: str, status_bg: str | None = None) -> None:
         """Change the status bar of an OA work notification already sent (e.g. 待处理 -> 已处理)."""
         if app.agent_id is None:
             raise ValueError("updating a status bar needs the app's agent_id")

@@ -88,7 +88,7 @@ async def mapping_page(tab: str = "dept") -> None:
                 DEPT_COLUMNS,
                 depts,
                 marker="dept-map",
-                size=15,
+                size=20,
                 selection=None,
                 empty_text="部门映射表为空：请先绑定并更新通讯录",
             )
@@ -100,7 +100,7 @@ async def mapping_page(tab: str = "dept") -> None:
                 PERSON_COLUMNS,
                 persons,
                 marker="person-map",
-                size=15,
+                size=20,
                 selection=None,
                 empty_text="人员映射表为空：单点登录和待办推送都不可使用",
             )

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import auth, callbacks, control, departments, login_pages, messages, status_bar, users
+from . import auth, callbacks, control, departments, login_pages, messages, status_bar, user_pages, users
 from .delivery import CallbackDispatcher
 from .errors import ApiError
 from .faults import Counters, Faults, QpsLimiter
@@ -103,6 +103,7 @@ class Simulator:
             app.router.add_route(other, path, wrong_method_handler(method))
         control.setup(app)
         login_pages.setup(app)
+        user_pages.setup(app)
         app.on_cleanup.append(self._on_cleanup)
         return app
 
