@@ -27,6 +27,7 @@ from app.models.sync import RunTrigger
 from app.services import access_notify, access_systems, mapping_feed
 from app.services.access_systems import SystemInput
 from app.sync import runner
+from tests.conftest import PG_DSN, _create_pg_database, _drop_pg_database
 from tests.integration import sync_env
 
 T = TypeVar("T")
@@ -140,8 +141,13 @@ class Harness:
         access_systems.bind_limiter.reset()
 
         port = free_port()
+        connector_db = ""
+        if PG_DSN:  # the connector's own database, next to (not inside) the console's
+            connector_db, name = await _create_pg_database()
+            self.parts.append(("pg", name))
         settings = ConnectorSettings(
             data_dir=tmp_path / "connector",
+            database_url=connector_db,
             port=port,
             public_base_url=f"http://127.0.0.1:{port}",
             secret_key=KEY,
@@ -175,6 +181,8 @@ class Harness:
                 await asyncio.create_task(connector_server.stop(started), context=context.copy())
             elif kind == "env":
                 await sync_env.close_env(part)
+            elif kind == "pg":
+                await _drop_pg_database(part)
         access_systems.bind_limiter.reset()
         access_systems.auth_failure_limiter.reset()
 
