@@ -22,9 +22,15 @@ class ConnectorRuntime:
     push_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     mapping_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     seen_nonces: dict[str, float] = field(default_factory=dict)
+    config_version: int = 0  # bumped when options or the binding change: cached copies are then re-read
 
 
 _current: ConnectorRuntime | None = None
+
+
+def config_changed() -> None:
+    if _current is not None:
+        _current.config_version += 1
 
 
 def get() -> ConnectorRuntime:

@@ -128,6 +128,7 @@ async def bind(console_url: str, identifier: str) -> Binding:
         notify_url=str(answer.get("notifyUrl") or my_notify_url),
         bound_at=datetime.now(UTC),
     )
+    runtime.config_changed()
     log.info("bound to %s as %s (org %s)", url, binding.auth_account, binding.org_name)
     return binding
 
@@ -146,6 +147,7 @@ async def unbind() -> None:
     await Binding.all().delete()
     await DeptMapping.all().delete()
     await PersonMapping.all().delete()
+    runtime.config_changed()
 
 
 async def refresh_org() -> Binding:
@@ -162,4 +164,5 @@ async def refresh_org() -> Binding:
     binding.scan_app_id = str(answer.get("scanAppId") or "")
     binding.scan_app_secret = str(answer.get("scanAppSecret") or "")
     await binding.save()
+    runtime.config_changed()
     return binding

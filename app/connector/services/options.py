@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, fields
 
+from app.connector import runtime
 from app.connector.models import Setting
 from app.connector.services.errors import ConnectorError
 
@@ -93,6 +94,7 @@ async def save(options: Options, bound_agent_id: str) -> Options:
     options = validate(options, bound_agent_id)
     for name, value in asdict(options).items():
         await Setting.update_or_create(defaults={"value": _dump(value)}, key=name)
+    runtime.config_changed()
     return options
 
 
@@ -103,3 +105,4 @@ async def get_value(key: str, default: str = "") -> str:
 
 async def set_value(key: str, value: str) -> None:
     await Setting.update_or_create(defaults={"value": value}, key=key)
+    runtime.config_changed()

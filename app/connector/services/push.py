@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from datetime import UTC, datetime, timedelta
 
 from app.connector import runtime
@@ -55,10 +56,20 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(minutes=RETRY_MINUTES * (2 ** max(0, attempts - 1)))
 
 
+_cached: dict[str, tuple[float, object]] = {}
+CONTEXT_SECONDS = 5.0  # also re-read after this, whatever changed it
+
+
 async def _context():
-    binding = await binding_service.require()
-    opts = await options_service.load()
-    return binding, opts, runtime.get().dingtalk
+    """Binding and options for a job; read at most every CONTEXT_SECONDS (every job needs them)."""
+    rt = runtime.get()
+    now = time.monotonic()
+    hit = _cached.get("context")
+    if hit is None or now - hit[0] > CONTEXT_SECONDS or hit[1][0] != rt.config_version:  # type: ignore[index]
+        hit = (now, (rt.config_version, await binding_service.require(), await options_service.load()))
+        _cached["context"] = hit
+    _version, binding, opts = hit[1]  # type: ignore[misc]
+    return binding, opts, rt.dingtalk
 
 
 async def _resolve_target(target: TodoTarget):

@@ -108,7 +108,7 @@ class Harness:
 
     @classmethod
     async def start(
-        cls, tmp_path: Path, *, qps: int = 200, persons: int = 12, sync: bool = True
+        cls, tmp_path: Path, *, qps: int = 200, persons: int = 12, sync: bool = True, connector_qps: float | None = None
     ) -> tuple[Harness, World]:
         self = cls()
         install_secret_key(KEY)
@@ -155,7 +155,7 @@ class Harness:
             dingtalk_oapi_base=env.ding.base_url,
             dingtalk_api_base=env.ding.base_url,
             dingtalk_login_base=env.ding.base_url,
-            dingtalk_qps=qps,
+            dingtalk_qps=connector_qps or qps,
         )
         context = contextvars.copy_context()
         started = await asyncio.create_task(connector_server.start(settings, global_fallback=False), context=context)
