@@ -43,22 +43,13 @@ async def errors_page() -> None:
             for r in rows
         ], total
 
-    async def retry(job_id: int) -> None:
+    async def act(call, job_id: int, done_text: str) -> None:
         try:
-            await push.retry(job_id)
+            await call(job_id)
         except ConnectorError as exc:
             notify_error(exc.message)
         else:
-            notify_ok("已加入重试")
-        await table.reload()
-
-    async def ignore(job_id: int) -> None:
-        try:
-            await push.ignore(job_id)
-        except ConnectorError as exc:
-            notify_error(exc.message)
-        else:
-            notify_ok("已忽略")
+            notify_ok(done_text)
         await table.reload()
 
     search = ui.input("搜索待办标题").props("outlined dense clearable")
@@ -71,8 +62,11 @@ async def errors_page() -> None:
         '<q-btn flat dense color="negative" label="忽略" '
         "@click=\"() => $parent.$emit('ignore', props.row.id)\" /></q-td>",
     )
-    table.table.on("retry", lambda e: retry(int(e.args)))
+    table.table.on("retry", lambda e: act(push.retry, int(e.args), "已加入重试"))
     table.table.on(
-        "ignore", lambda e: confirm("忽略异常", "忽略后不再重试推送，确定忽略？", lambda: ignore(int(e.args)), "忽略")
+        "ignore",
+        lambda e: confirm(
+            "忽略异常", "忽略后不再重试推送，确定忽略？", lambda: act(push.ignore, int(e.args), "已忽略"), "忽略"
+        ),
     )
     await table.reload()

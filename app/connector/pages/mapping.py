@@ -23,6 +23,19 @@ PERSON_COLUMNS = [
 ]
 
 
+def _searchable(label: str, columns: list[dict], rows, marker: str, empty: str) -> PagedTable:
+    """A search box over a paged table; ``rows(keyword, page, size)`` returns (rows, total)."""
+    search = ui.input(label).props("outlined dense clearable").style("min-width: 320px")
+
+    async def fetch(page_no: int, size: int, _sort: str, _desc: bool):
+        return await rows(search.value or "", page_no, size)
+
+    table = PagedTable(columns, fetch, marker=marker, size=20, selection=None, empty_text=empty)
+    search.on("keydown.enter", lambda: table.reload(reset=True))
+    search.on("clear", lambda: table.reload(reset=True))
+    return table
+
+
 @page("/mapping", "通讯录映射表")
 async def mapping_page(tab: str = "dept") -> None:
     counts_label = ui.label("").classes("text-grey-7").mark("mapping-counts")
@@ -34,8 +47,8 @@ async def mapping_page(tab: str = "dept") -> None:
             f"人员 {c['persons']} 人（未映射 {c['persons_unmapped']}）"
         )
 
-    async def depts(page_no: int, size: int, _sort: str, _desc: bool):
-        rows, total = await mapping.dept_page(dept_search.value or "", (page_no - 1) * size, size)
+    async def depts(keyword: str, page_no: int, size: int):
+        rows, total = await mapping.dept_page(keyword, (page_no - 1) * size, size)
         return [
             {
                 "id": r.id,
@@ -47,8 +60,8 @@ async def mapping_page(tab: str = "dept") -> None:
             for i, r in enumerate(rows)
         ], total
 
-    async def persons(page_no: int, size: int, _sort: str, _desc: bool):
-        rows, total = await mapping.person_page(person_search.value or "", (page_no - 1) * size, size)
+    async def persons(keyword: str, page_no: int, size: int):
+        rows, total = await mapping.person_page(keyword, (page_no - 1) * size, size)
         return [
             {
                 "id": r.id,
@@ -83,29 +96,21 @@ async def mapping_page(tab: str = "dept") -> None:
         ui.tab("person", "人员映射表")
     with ui.tab_panels(tabs, value=tab).classes("w-full landing-card"):
         with ui.tab_panel("dept"):
-            dept_search = ui.input("搜索部门名称 / EKP部门ID / 钉钉部门ID").props("outlined dense clearable")
-            dept_table = PagedTable(
+            dept_table = _searchable(
+                "搜索部门名称 / EKP部门ID / 钉钉部门ID",
                 DEPT_COLUMNS,
                 depts,
-                marker="dept-map",
-                size=20,
-                selection=None,
-                empty_text="部门映射表为空：请先绑定并更新通讯录",
+                "dept-map",
+                "部门映射表为空：请先绑定并更新通讯录",
             )
-            dept_search.on("keydown.enter", lambda: dept_table.reload(reset=True))
-            dept_search.on("clear", lambda: dept_table.reload(reset=True))
         with ui.tab_panel("person"):
-            person_search = ui.input("搜索姓名 / 登录名 / 钉钉人员账号").props("outlined dense clearable")
-            person_table = PagedTable(
+            person_table = _searchable(
+                "搜索姓名 / 登录名 / 钉钉人员账号",
                 PERSON_COLUMNS,
                 persons,
-                marker="person-map",
-                size=20,
-                selection=None,
-                empty_text="人员映射表为空：单点登录和待办推送都不可使用",
+                "person-map",
+                "人员映射表为空：单点登录和待办推送都不可使用",
             )
-            person_search.on("keydown.enter", lambda: person_table.reload(reset=True))
-            person_search.on("clear", lambda: person_table.reload(reset=True))
     await dept_table.reload()
     await person_table.reload()
     await show_counts()

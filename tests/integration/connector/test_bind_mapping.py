@@ -8,19 +8,11 @@ from app.connector.models import DeptMapping, PersonMapping
 from app.connector.services import binding, mapping
 from app.connector.services.errors import ConnectorError
 from app.models.contacts import Person
-from tests.integration.connector.support import IDENTIFIER, Harness, wait_until
+from tests.integration.connector.support import IDENTIFIER, wait_until
 
 
-@pytest.fixture
-async def world(orm, tmp_path):
-    harness, world = await Harness.start(tmp_path)
-    try:
-        yield world
-    finally:
-        await harness.close()
-
-
-async def test_bind_fills_mapping_and_a_disabled_person_leaves_it(world) -> None:
+async def test_bind_fills_mapping_and_a_disabled_person_leaves_it(unbound) -> None:
+    world = unbound
     with pytest.raises(ConnectorError) as wrong:
         await world.run(binding.bind(world.console_url, "no-such-identifier"))
     assert "接入标识" in wrong.value.message
@@ -52,7 +44,8 @@ async def test_bind_fills_mapping_and_a_disabled_person_leaves_it(world) -> None
     await wait_until(gone, "the disabled person to leave the person mapping")
 
 
-async def test_bad_address_and_unreachable_console_change_nothing(world) -> None:
+async def test_bad_address_and_unreachable_console_change_nothing(unbound) -> None:
+    world = unbound
     with pytest.raises(ConnectorError) as bad:
         await world.run(binding.bind("ftp://x", IDENTIFIER))
     assert "格式不正确" in bad.value.message

@@ -7,26 +7,18 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from app.connector.models import PersonMapping
-from app.connector.services import binding, mapping
 from app.connector.services import options as options_service
-from tests.integration.connector.support import IDENTIFIER, Harness, basic
+from tests.integration.connector.support import basic
 
 BIZ = "http://biz.test/ekp/sso"
 
 
-@pytest.fixture
-async def world(orm, tmp_path):
-    harness, world = await Harness.start(tmp_path)
-    try:
-        await world.run(binding.bind(world.console_url, IDENTIFIER))
-        await world.run(mapping.pull())
-        opts = await world.run(options_service.load())
-        opts.free_login_enabled = opts.scan_login_enabled = True
-        opts.sso_redirect_url = BIZ
-        await world.run(options_service.save(opts, "1"))
-        yield world
-    finally:
-        await harness.close()
+@pytest.fixture(autouse=True)
+async def logins_on(world):
+    opts = await world.run(options_service.load())
+    opts.free_login_enabled = opts.scan_login_enabled = True
+    opts.sso_redirect_url = BIZ
+    await world.run(options_service.save(opts, "1"))
 
 
 async def person(world) -> PersonMapping:

@@ -14,17 +14,7 @@ from app.connector.services import binding, interface_log, mapping, notify_in
 from app.connector.services import options as options_service
 from app.connector.services.errors import ConnectorError
 from app.models.access import AccessSystem
-from tests.integration.connector.support import IDENTIFIER, Harness
-
-
-@pytest.fixture
-async def world(orm, tmp_path):
-    harness, world = await Harness.start(tmp_path, persons=6)
-    try:
-        await world.run(binding.bind(world.console_url, IDENTIFIER))
-        yield world
-    finally:
-        await harness.close()
+from tests.integration.connector.support import IDENTIFIER
 
 
 async def post_notify(world, body: bytes, signature: str) -> tuple[int, dict]:

@@ -5,23 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from app.connector.models import PersonMapping, PushJob
-from app.connector.services import binding, mapping, push
 from app.connector.services import options as options_service
-from tests.integration.connector.support import IDENTIFIER, Harness, basic, wait_until
-
-
-@pytest.fixture
-async def world(orm, tmp_path):
-    harness, world = await Harness.start(tmp_path)
-    try:
-        await world.run(binding.bind(world.console_url, IDENTIFIER))
-        await world.run(mapping.pull())
-        yield world
-    finally:
-        await harness.close()
+from app.connector.services import push
+from tests.integration.connector.support import basic, wait_until
 
 
 def todo(model_id: str, *logins: str, **extra) -> dict:
