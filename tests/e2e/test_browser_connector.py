@@ -114,6 +114,8 @@ def test_connector_pages_and_a_todo_from_ekp_to_dingtalk(demo, browser_page) -> 
     page.screenshot(path=SCREENSHOTS / "26-dingtalk-user-done.png", full_page=True)
 
     page.goto(f"{connector}/logs")
+    page.get_by_label("接口名称").fill("发送待办")
+    page.get_by_role("button", name="查询").click()
     page.get_by_role("cell", name="发送待办").first.click()
     page.locator(".q-dialog").get_by_text("返回信息").wait_for()
     assert '"unionId"' in page.locator(".q-dialog").inner_text()

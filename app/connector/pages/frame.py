@@ -70,14 +70,17 @@ def confirm(title: str, text: str, on_yes: Callable, button: str = "确定") -> 
 
 
 def _header(path: str) -> None:
-    with ui.header().classes("landing-header items-center q-px-md"):
+    header = ui.header(elevated=False).classes("landing-header items-center gap-0 no-wrap")
+    with header.style("padding: 0 16px"):
         ui.link("蓝钉集成组件", "/").classes("landing-brand")
-        for target, label in MENU:
-            active = " landing-nav-active" if target == path else ""
-            ui.link(label, target).classes("landing-nav" + active)
+        with ui.row().classes("gap-0 no-wrap"):
+            for target, label in MENU:
+                active = " landing-nav-active" if target == path else ""
+                ui.link(label, target).classes("landing-nav" + active)
         ui.space()
-        ui.link("修改密码", "/password").classes("landing-nav")
-        ui.link("退出", "/logout").classes("landing-nav")
+        with ui.row().classes("gap-0 no-wrap"):
+            ui.link("修改密码", "/password").classes("landing-nav")
+            ui.link("退出", "/logout").classes("landing-nav")
 
 
 def page(path: str, title: str, *, public: bool = False):
