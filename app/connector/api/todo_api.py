@@ -60,8 +60,7 @@ async def call(method: str, request: Request) -> JSONResponse:
     except Exception:
         log.exception("todo API %s failed", method)
         answer = {"returnState": 1, "message": "服务器内部错误，请稍后重试"}
-    if method not in ("getTodo", "getTodoCount") or answer["returnState"] != 2:
-        await interface_log.record(
-            "待办", NAMES.get(method, method), raw, answer, ok=answer["returnState"] == 2, sent_at=sent
-        )
+    await interface_log.record(
+        "待办", NAMES.get(method, method), raw, answer, ok=answer["returnState"] == 2, sent_at=sent
+    )
     return JSONResponse(answer)

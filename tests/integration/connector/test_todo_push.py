@@ -177,3 +177,32 @@ async def test_work_record_mode_and_to_read_off_by_default(world) -> None:
     await world.run(push.drain())
     assert await messages_of(world, b.ding_userid) == [], "待阅 is not pushed while 待阅消息推送 is off"
     assert await tasks_of(world, b.union_id) == []
+
+
+async def test_update_and_remove_only_some_targets(world) -> None:
+    a, b, c = await people(world)
+    await world.todo("sendTodo", todo("doc-9", a.login_name, b.login_name, c.login_name))
+
+    async def all_three() -> bool:
+        return [len(await tasks_of(world, p.union_id)) for p in (a, b, c)] == [1, 1, 1]
+
+    await wait_until(all_three, "three todos")
+    status, answer = await world.todo("updateTodo", {**todo("doc-9"), "subject": "改过的标题", "level": 2})
+    assert answer["returnState"] == 2, answer
+
+    async def renamed() -> bool:
+        return [(await tasks_of(world, p.union_id))[0]["subject"] for p in (a, b, c)] == ["【急】改过的标题"] * 3
+
+    await wait_until(renamed, "the new title on every open todo")
+    removal = {**todo("doc-9", b.login_name), "optType": 2}
+    assert (await world.todo("deleteTodo", removal))[1]["returnState"] == 2
+
+    async def b_gone() -> bool:
+        return (await tasks_of(world, b.union_id))[0].get("deleted") is True
+
+    await wait_until(b_gone, "b's todo removed")
+    assert [(await tasks_of(world, p.union_id))[0].get("deleted") for p in (a, c)] == [None, None]
+    count = await world.todo(
+        "getTodoCount", {"target": json.dumps({"LoginName": a.login_name}), "types": [{"type": 0}]}
+    )
+    assert json.loads(count[1]["message"]) == [{"0": 1}]
