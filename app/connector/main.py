@@ -15,7 +15,7 @@ from app.core.logging import configure_logging
 
 log = logging.getLogger(__name__)
 
-PAGES = ("auth", "home", "config", "mapping", "logs", "errors")
+PAGES = ("auth", "home", "config", "mapping", "logs", "errors", "audit")
 
 
 def build(settings: ConnectorSettings | None = None) -> ConnectorSettings:

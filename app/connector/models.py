@@ -199,3 +199,16 @@ class LoginTicket(Model):
 
     class Meta:
         table = "connector_login_ticket"
+
+
+class AuditEntry(Model):
+    """操作日志: every write an administrator makes on the connector's pages (kept, not cleaned with the logs)."""
+
+    id = fields.IntField(primary_key=True)
+    actor = fields.CharField(max_length=64)
+    action = fields.CharField(max_length=64)
+    detail = fields.JSONField(default=dict)
+    at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "connector_audit"

@@ -72,7 +72,7 @@ async def throughput(world, logins: list[str], count: int) -> tuple[float, float
     await asyncio.gather(*(send(n) for n in range(count)))
     sent_s = time.time() - started
     deadline = time.monotonic() + 600
-    while len(todo_times(world, "压测待办 tp-")) < count and time.monotonic() < deadline:
+    while len(todo_times(world, "压测待办 tp-")) < count and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
     times = todo_times(world, "压测待办 tp-")
     elapsed = (max(times.values()) / 1000) - started
@@ -93,7 +93,7 @@ async def delay(world, logins: list[str], rate: float, seconds: float) -> list[f
         tasks.append(asyncio.create_task(world.todo("sendTodo", body(f"dl-{n}", logins[n % len(logins)]))))
     await asyncio.gather(*tasks)
     deadline = time.monotonic() + 120
-    while len(todo_times(world, "压测待办 dl-")) < total and time.monotonic() < deadline:
+    while len(todo_times(world, "压测待办 dl-")) < total and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
     times = todo_times(world, "压测待办 dl-")
     return sorted(times[s] / 1000 - sent_at[s] for s in times)

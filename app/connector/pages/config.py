@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from app.connector.pages.frame import clear_errors, confirm, field_error, notify_error, notify_ok, page
+from app.connector.pages.frame import (
+    clear_errors,
+    confirm,
+    current_admin,
+    field_error,
+    notify_error,
+    notify_ok,
+    page,
+)
 from app.connector.services import accounts, binding, mapping
 from app.connector.services import options as options_service
 from app.connector.services.errors import ConnectorError
@@ -25,7 +33,7 @@ async def _binding_panel() -> None:
         clear_errors(url_input, id_input)
         button.props("loading")
         try:
-            await binding.bind(url_input.value, id_input.value)
+            await binding.bind(url_input.value, id_input.value, current_admin())
         except ConnectorError as exc:
             field_error(id_input if exc.field == "identifier" else url_input, exc.message)
             notify_error(exc.message)
@@ -33,7 +41,7 @@ async def _binding_panel() -> None:
         finally:
             button.props(remove="loading")
         try:
-            result = await mapping.pull(full=True)
+            result = await mapping.pull(full=True, actor=current_admin())
             notify_ok("绑定成功；" + result.summary())
         except ConnectorError as exc:
             notify_error(f"绑定成功，但更新通讯录失败：{exc.message}")
@@ -67,7 +75,7 @@ async def _binding_panel() -> None:
 
     async def unbind() -> None:
         try:
-            await binding.unbind()
+            await binding.unbind(current_admin())
         except ConnectorError as exc:
             notify_error(exc.message)
             return
@@ -105,7 +113,7 @@ async def _login_panel(opts: options_service.Options, bound_agent: str) -> None:
         opts.free_login_enabled, opts.scan_login_enabled = free.value, scan.value
         opts.scan_login_mode, opts.sso_redirect_url = mode.value, redirect.value or ""
         try:
-            await options_service.save(opts, bound_agent)
+            await options_service.save(opts, bound_agent, current_admin())
         except ConnectorError as exc:
             field_error(redirect, exc.message)
             return
@@ -121,7 +129,7 @@ async def _login_panel(opts: options_service.Options, bound_agent: str) -> None:
     async def save_account() -> None:
         clear_errors(account, password)
         try:
-            await accounts.set_api_account(account.value, password.value)
+            await accounts.set_api_account(account.value, password.value, current_admin())
         except ConnectorError as exc:
             field_error(password if exc.field == "api_password" else account, exc.message)
             return
@@ -164,7 +172,7 @@ async def _todo_panel(opts: options_service.Options, bound_agent: str) -> None:
         opts.message_agent_id, opts.title_color = agent.value or "", colour.value or ""
         opts.log_retention_days = int(days.value or 30)
         try:
-            saved = await options_service.save(opts, bound_agent)
+            saved = await options_service.save(opts, bound_agent, current_admin())
         except ConnectorError as exc:
             field_error(widgets.get(exc.field, agent), exc.message)
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.components.paged_table import PagedTable
-from app.connector.pages.frame import confirm, notify_error, notify_ok, page
+from app.connector.pages.frame import confirm, current_admin, notify_error, notify_ok, page
 from app.connector.services import push
 from app.connector.services.errors import ConnectorError
 
@@ -45,7 +45,7 @@ async def errors_page() -> None:
 
     async def act(call, job_id: int, done_text: str) -> None:
         try:
-            await call(job_id)
+            await call(job_id, current_admin())
         except ConnectorError as exc:
             notify_error(exc.message)
         else:

@@ -19,6 +19,7 @@ MENU = (
     ("/mapping", "通讯录映射表"),
     ("/logs", "接口日志"),
     ("/errors", "钉钉集成异常信息"),
+    ("/audit", "操作日志"),
 )
 SESSION_KEY = "connector_admin"
 

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 
 from app.connector.models import Admin
+from app.connector.services import audit
 from app.connector.services import options as options_service
 from app.connector.services.errors import ConnectorError
 from app.core.security import MAX_PASSWORD_BYTES, hash_password, verify_password
@@ -60,6 +61,7 @@ async def change_password(admin_id: int, old: str, new: str, confirm: str) -> No
         raise ConnectorError("新密码不能与原密码相同", field="new")
     admin.password_hash, admin.must_change = hash_password(new), False
     await admin.save(update_fields=["password_hash", "must_change"])
+    await audit.record(admin.id, "修改密码")
 
 
 async def reset_admin() -> str:
@@ -82,7 +84,7 @@ async def api_account() -> str:
     return await options_service.get_value("api_account")
 
 
-async def set_api_account(account: str, password: str) -> None:
+async def set_api_account(account: str, password: str, actor: int | None = None) -> None:
     account = (account or "").strip()
     if not account or len(account) > 64 or ":" in account:
         raise ConnectorError("请填写接口认证账号（最长 64 个字符，不能含冒号）", field="api_account")
@@ -91,6 +93,7 @@ async def set_api_account(account: str, password: str) -> None:
     await options_service.set_value("api_account", account)
     await options_service.set_value("api_password_hash", hash_password(password))
     _verified.clear()
+    await audit.record(actor, "修改待办接口认证账号", {"account": account, "password": "已修改"})
 
 
 async def check_api_credentials(account: str, password: str) -> bool:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from app.connector import runtime
 from app.connector.models import Binding, DeptMapping, PersonMapping
-from app.connector.services import console_api, interface_log
+from app.connector.services import audit, console_api, interface_log
 from app.connector.services.errors import ConnectorError
 from app.core.security import mask
 from app.dingtalk.client import App
@@ -90,7 +90,7 @@ def view(binding: Binding) -> BindingView:
     )
 
 
-async def bind(console_url: str, identifier: str) -> Binding:
+async def bind(console_url: str, identifier: str, actor: int | None = None) -> Binding:
     """Bind (or 重新绑定 with a new identifier). Nothing changes when the console refuses."""
     url = clean_console_url(console_url)
     identifier = (identifier or "").strip()
@@ -129,11 +129,16 @@ async def bind(console_url: str, identifier: str) -> Binding:
         bound_at=datetime.now(UTC),
     )
     runtime.config_changed()
+    await audit.record(
+        actor,
+        "重新绑定" if old else "绑定蓝钉管理平台",
+        {"console_url": url, "identifier": identifier, "org": binding.org_name, "corp_id": binding.corp_id},
+    )
     log.info("bound to %s as %s (org %s)", url, binding.auth_account, binding.org_name)
     return binding
 
 
-async def unbind() -> None:
+async def unbind(actor: int | None = None) -> None:
     """解除绑定: tell the console to stop notifying (best effort), forget credentials and mappings."""
     binding = await current()
     if binding is None:
@@ -148,6 +153,7 @@ async def unbind() -> None:
     await DeptMapping.all().delete()
     await PersonMapping.all().delete()
     runtime.config_changed()
+    await audit.record(actor, "解除绑定", {"console_url": binding.console_url, "identifier": binding.identifier})
 
 
 async def refresh_org() -> Binding:

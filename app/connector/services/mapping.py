@@ -18,8 +18,8 @@ from tortoise.expressions import Q
 
 from app.connector import runtime
 from app.connector.models import Binding, DeptMapping, PersonMapping
+from app.connector.services import audit, console_api, interface_log
 from app.connector.services import binding as binding_service
-from app.connector.services import console_api, interface_log
 from app.connector.services.errors import ConnectorError
 from app.dingtalk.errors import DingTalkError
 
@@ -104,7 +104,7 @@ async def _apply_person(items: list[dict[str, Any]], full: bool, result: PullRes
     return cursor
 
 
-async def pull(*, full: bool = False) -> PullResult:
+async def pull(*, full: bool = False, actor: int | None = None) -> PullResult:
     """更新通讯录: one incremental (or full) pull of both feeds; cursors advance only after applying."""
     async with _lock:
         binding = await binding_service.require()
@@ -137,6 +137,8 @@ async def pull(*, full: bool = False) -> PullResult:
         binding.last_sync_at = datetime.now(UTC)
         binding.last_sync_result = ("全量" if full else "增量") + "更新成功：" + result.summary()
         await binding.save()
+        if actor:
+            await audit.record(actor, "更新通讯录", {"full": full, "result": result.summary()})
     await enrich(binding)
     return result
 

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, fields
 
 from app.connector import runtime
 from app.connector.models import Setting
+from app.connector.services import audit
 from app.connector.services.errors import ConnectorError
 
 SCAN_MODES = {"oauth2": "OAuth2 网页登录（推荐）", "sns": "扫码登录第三方网站（旧版 sns）"}
@@ -90,11 +91,15 @@ def validate(options: Options, bound_agent_id: str) -> Options:
     return options
 
 
-async def save(options: Options, bound_agent_id: str) -> Options:
+async def save(options: Options, bound_agent_id: str, actor: int | None = None) -> Options:
     options = validate(options, bound_agent_id)
+    before = asdict(await load())
+    changes = {k: {"before": before.get(k), "after": v} for k, v in asdict(options).items() if before.get(k) != v}
     for name, value in asdict(options).items():
         await Setting.update_or_create(defaults={"value": _dump(value)}, key=name)
     runtime.config_changed()
+    if changes:
+        await audit.record(actor, "修改集成配置", changes)
     return options
 
 

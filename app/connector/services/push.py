@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from app.connector import runtime
 from app.connector.models import PushJob, Todo, TodoTarget
+from app.connector.services import audit, interface_log, mapping, todo_render, todos
 from app.connector.services import binding as binding_service
-from app.connector.services import interface_log, mapping, todo_render, todos
 from app.connector.services import options as options_service
 from app.connector.services.errors import ConnectorError
 from app.dingtalk.errors import DingTalkError, DingTalkTransportError
@@ -346,16 +346,18 @@ async def error_count() -> int:
     return await PushJob.filter(state__in=ERROR_STATES).count()
 
 
-async def retry(job_id: int) -> None:
+async def retry(job_id: int, actor: int | None = None) -> None:
     job = await PushJob.get_or_none(id=job_id, state__in=ERROR_STATES)
     if job is None:
         raise ConnectorError("该异常信息不存在或已处理")
     job.state, job.next_attempt_at = "pending", _now()
     await job.save(update_fields=["state", "next_attempt_at", "updated_at"])
+    await audit.record(actor, "重试异常信息", {"id": job.id, "subject": job.subject, "recipient": job.recipient})
     runtime.get().push_wakeup.set()
 
 
-async def ignore(job_id: int) -> None:
+async def ignore(job_id: int, actor: int | None = None) -> None:
     updated = await PushJob.filter(id=job_id, state__in=ERROR_STATES).update(state="ignored")
     if not updated:
         raise ConnectorError("该异常信息不存在或已处理")
+    await audit.record(actor, "忽略异常信息", {"id": job_id})

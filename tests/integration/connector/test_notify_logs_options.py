@@ -92,3 +92,18 @@ async def test_unbind_then_rebind(world) -> None:
     again = await world.run(binding.bind(world.console_url, IDENTIFIER))
     assert again.corp_id == world.env.org.corpid
     assert (await world.run(mapping.pull(full=True))).persons > 0
+
+
+async def test_admin_writes_are_audited_without_secrets(world) -> None:
+    from app.connector.models import Admin, AuditEntry
+    from app.connector.services import accounts
+
+    admin = await world.run(lambda: Admin.get(login="admin"))
+    await world.run(accounts.set_api_account("ekp-todo-2", "Another-2026x", admin.id))
+    opts = await world.run(options_service.load())
+    opts.push_toread = True
+    await world.run(options_service.save(opts, "1", admin.id))
+    rows = await world.run(lambda: AuditEntry.filter(actor="admin").order_by("id"))
+    assert [r.action for r in rows] == ["修改待办接口认证账号", "修改集成配置"]
+    assert rows[1].detail == {"push_toread": {"before": False, "after": True}}
+    assert "Another-2026x" not in json.dumps([r.detail for r in rows])
