@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from nicegui import ui
 
 from app.components.paged_table import PagedTable
 from app.connector.pages.frame import page
 from app.connector.services import interface_log
+
+LOCAL = datetime.now().astimezone().tzinfo  # dates typed on the page are the server's local days
 
 COLUMNS = [
     {"name": "seq", "label": "序号", "field": "seq", "align": "left"},
@@ -39,9 +43,21 @@ def _one_line(text: str) -> str:
 
 @page("/logs", "接口日志")
 async def logs_page() -> None:
+    def day(text: str | None, plus: int = 0) -> datetime | None:
+        try:
+            return datetime.strptime(text or "", "%Y-%m-%d").replace(tzinfo=LOCAL) + timedelta(days=plus)
+        except ValueError:
+            return None
+
     def filters() -> dict:
         ok = {"成功": True, "失败": False}.get(status.value)
-        return {"function": function.value or "", "keyword": keyword.value or "", "ok": ok}
+        return {
+            "function": function.value or "",
+            "keyword": keyword.value or "",
+            "ok": ok,
+            "since": day(since.value),
+            "until": day(until.value, 1),
+        }
 
     async def fetch(page_no: int, size: int, _sort: str, _desc: bool):
         rows, total = await interface_log.page(**filters(), offset=(page_no - 1) * size, limit=size)
@@ -82,9 +98,10 @@ async def logs_page() -> None:
         function = ui.select(["", *interface_log.FUNCTIONS], value="", label="功能名称").props("outlined dense")
         function.style("min-width: 140px")
         keyword = ui.input("接口名称").props("outlined dense clearable")
-        status = (
-            ui.select(["", "成功", "失败"], value="", label="结果").props("outlined dense").style("min-width: 100px")
-        )
+        status = ui.select(["", "成功", "失败"], value="", label="结果").props("outlined dense")
+        status.style("min-width: 100px")
+        since = ui.input("发送时间从").props("outlined dense type=date stack-label")
+        until = ui.input("到").props("outlined dense type=date stack-label")
         ui.button("查询", on_click=lambda: table.reload(reset=True)).props("unelevated color=primary")
         ui.button("下载", on_click=download).props("outline color=primary")
     table = PagedTable(COLUMNS, fetch, marker="logs", size=20, selection=None, empty_text="暂无接口日志")
