@@ -76,7 +76,8 @@ async def _apply_person(items: list[dict[str, Any]], full: bool, result: PullRes
             result.illegal += 1
             continue
         if item.get("dingIsDel"):
-            result.removed += await PersonMapping.filter(Q(ekp_id=business_id) | Q(ding_userid=ding_id)).delete()
+            # By EKP id only: a re-keyed person's new row (same DingTalk id) must survive the old row's tombstone.
+            result.removed += await PersonMapping.filter(ekp_id=business_id, ding_userid=ding_id).delete()
             continue
         keep.add(business_id)
         login_name = str(item.get("loginName") or "")
