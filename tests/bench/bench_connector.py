@@ -57,7 +57,7 @@ def todo_times(world, prefix: str) -> dict[str, int]:
     return {t["subject"]: t["createdTime"] for t in corp.todos if t["subject"].startswith(prefix)}
 
 
-async def throughput(world, logins: list[str], count: int) -> tuple[float, float, int]:
+async def throughput(world, logins: list[str], count: int) -> tuple[float, float, float, int]:
     opts = await world.run(options_service.load())
     opts.push_notify = False
     await world.run(options_service.save(opts, "1"))
@@ -76,7 +76,11 @@ async def throughput(world, logins: list[str], count: int) -> tuple[float, float
         await asyncio.sleep(0.05)
     times = todo_times(world, "压测待办 tp-")
     elapsed = (max(times.values()) / 1000) - started
-    return len(times) / elapsed, sent_s, len(times)
+    seconds = [int(t / 1000 - started) for t in times.values()]
+    print("todos created per second:", [seconds.count(s) for s in range(max(seconds) + 1)])
+    first, last = min(times.values()) / 1000, max(times.values()) / 1000
+    sustained = (len(times) - 1) / (last - first) if last > first else 0.0
+    return len(times) / elapsed, sustained, sent_s, len(times)
 
 
 async def delay(world, logins: list[str], rate: float, seconds: float) -> list[float]:
@@ -110,7 +114,7 @@ async def main(limit: int, count: int, write_docs: bool) -> None:
         await world.run(mapping.pull())
         logins = [p.login_name for p in await world.run(lambda: PersonMapping.exclude(login_name="").all())]
         await world.sim("POST", "/_sim/config", {"qps": limit})
-        rate, sent_s, created = await throughput(world, logins, count)
+        rate, sustained, sent_s, created = await throughput(world, logins, count)
         errors = await world.run(push.error_count())
         delays = await delay(world, logins, limit / 2, 10)
         p50 = statistics.median(delays)
@@ -121,7 +125,8 @@ async def main(limit: int, count: int, write_docs: bool) -> None:
         await harness.close()
         await Tortoise.close_connections()
     print(
-        f"throughput: {created}/{count} todos, {rate:.1f}/s at a limit of {limit}/s ({rate / limit:.2f} of it); "
+        f"throughput: {created}/{count} todos, sustained {sustained:.1f}/s ({sustained / limit:.2f} of the limit "
+        f"{limit}/s), from the first sendTodo call {rate:.1f}/s ({rate / limit:.2f}); "
         f"the {count} sendTodo calls took {sent_s:.1f} s; 异常信息 rows: {errors}"
     )
     print(
@@ -135,7 +140,8 @@ async def main(limit: int, count: int, write_docs: bool) -> None:
     )
     record.add(
         f"sendTodo -> v1.0 todo, {count} todos, limit {limit}/s",
-        f"{rate:.1f}/s ({rate / limit:.2f} of the limit), {created}/{count} created, {errors} 异常信息",
+        f"sustained {sustained:.1f}/s ({sustained / limit:.2f} of the limit); {rate:.1f}/s ({rate / limit:.2f}) "
+        f"counted from the first sendTodo call; {created}/{count} created, {errors} 异常信息",
         "≥ 0.9 of the limit, none lost",
     )
     record.add(
@@ -144,8 +150,11 @@ async def main(limit: int, count: int, write_docs: bool) -> None:
         "p95 < 2 s",
     )
     record.note(
-        "One process on a machine shared with other work (2 cores); loopback HTTP to the simulators; the "
-        "connector on SQLite. sendTodo answers at once; the push queue paces DingTalk calls to the limit."
+        "One process on a machine shared with other work (2 cores, load average above 10 during the run); loopback "
+        "HTTP to the simulators; the connector on SQLite. sendTodo answers at once; the push queue paces DingTalk "
+        "calls with the shared client, which runs at 0.95 of the limit by design (no 90018 / QpsLimit refusals). "
+        "Sustained = (todos - 1) / (last creation - first creation); the lower figure includes the first one to two "
+        "seconds, in which the burst of sendTodo transactions holds the single SQLite connection and the queue waits."
     )
     if write_docs:
         record.write()
