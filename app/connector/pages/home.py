@@ -42,5 +42,5 @@ async def home_page() -> None:
             warn=bool(c["persons_unmapped"]),
         )
         _tile("部门映射", str(c["depts"]), f"未映射 {c['depts_unmapped']} 个", "/mapping")
-        _tile("未处理待办（人次）", str(data.open_todos))
+        _tile("未处理待办（人次）", str(data.open_todos), "业务系统发来、尚未处理或删除", "/logs")
         _tile("钉钉集成异常信息", str(data.errors), "推送失败、待重试或需处理", "/errors", warn=bool(data.errors))

@@ -41,15 +41,24 @@ class PullResult:
         return text + (f"，非法数据 {self.illegal} 条" if self.illegal else "")
 
 
-async def _apply_dept(items: list[dict[str, Any]], full: bool, result: PullResult) -> int:
+def _accepted(items: list[dict[str, Any]], result: PullResult) -> tuple[list[tuple[dict[str, Any], str, str]], int]:
+    """(item, dingId, businessId) of the usable items and the newest ``time``; the rest count as 非法数据 (5.1)."""
     cursor = 0
-    keep: set[str] = set()
+    usable = []
     for item in items:
         ding_id, business_id = str(item.get("dingId") or ""), str(item.get("businessId") or "")
         cursor = max(cursor, int(item.get("time") or 0))
-        if not ding_id or not business_id:
+        if ding_id and business_id:
+            usable.append((item, ding_id, business_id))
+        else:
             result.illegal += 1
-            continue
+    return usable, cursor
+
+
+async def _apply_dept(items: list[dict[str, Any]], full: bool, result: PullResult) -> int:
+    usable, cursor = _accepted(items, result)
+    keep: set[str] = set()
+    for item, ding_id, business_id in usable:
         if item.get("dingIsDel"):
             result.removed += await DeptMapping.filter(ekp_id=business_id).delete()
             continue
@@ -67,14 +76,9 @@ async def _apply_dept(items: list[dict[str, Any]], full: bool, result: PullResul
 
 
 async def _apply_person(items: list[dict[str, Any]], full: bool, result: PullResult) -> int:
-    cursor = 0
+    usable, cursor = _accepted(items, result)
     keep: set[str] = set()
-    for item in items:
-        ding_id, business_id = str(item.get("dingId") or ""), str(item.get("businessId") or "")
-        cursor = max(cursor, int(item.get("time") or 0))
-        if not ding_id or not business_id:
-            result.illegal += 1
-            continue
+    for item, ding_id, business_id in usable:
         if item.get("dingIsDel"):
             # By EKP id only: a re-keyed person's new row (same DingTalk id) must survive the old row's tombstone.
             result.removed += await PersonMapping.filter(ekp_id=business_id, ding_userid=ding_id).delete()
