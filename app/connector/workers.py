@@ -41,6 +41,7 @@ async def retention_loop() -> None:
         try:
             opts = await options_service.load()
             removed = await interface_log.clean_up(opts.log_retention_days, datetime.now(UTC))
+            await push.clean_up(opts.log_retention_days)
             if removed:
                 log.info("removed %s interface log rows older than %s days", removed, opts.log_retention_days)
         except Exception:

@@ -93,7 +93,7 @@ async def _send(job: PushJob, todo: Todo, target: TodoTarget) -> None:
             union_id = await mapping.union_id_of(mapped)
             if not union_id:
                 raise PushFailure(f"钉钉人员 {mapped.ding_userid} 没有 unionId，无法推送钉钉待办")
-            body = todo_render.todo_body(todo, union_id, f"{todo.identity[:40]}-{target.id}")
+            body = todo_render.todo_body(todo, union_id, f"{todo.identity[:40]}-{job.id}")
             task = await interface_log.call(
                 "待办", "发送待办", {"unionId": union_id, **body}, client.create_todo(app, union_id, **body)
             )
@@ -108,7 +108,7 @@ async def _send(job: PushJob, todo: Todo, target: TodoTarget) -> None:
                 "form_items": todo_render.form_items(todo),
                 "source_name": todo.app_name or "EKP",
                 "pc_open_type": 2,
-                "biz_id": f"{todo.identity[:24]}{target.id}",
+                "biz_id": f"{todo.identity[:24]}-{job.id}",
             }
             record_id = await interface_log.call("待办", "发送待办", body, client.add_work_record(app, **body))
             target.record_id = record_id
@@ -154,9 +154,9 @@ async def _notify(job: PushJob, todo: Todo) -> None:
             {"agent_id": agent_id, "userid_list": ",".join(chunk), "msg": msg},
             client.send_work_notification(app, msg, userid_list=chunk),
         )
-        if todo.notify_task_id is None:
-            todo.notify_task_id = task_id
-            await todo.save(update_fields=["notify_task_id", "updated_at"])
+        # The newest notification's status bar follows the todo (a todo sent again gets a new one).
+        todo.notify_task_id, todo.status_bar_done = task_id, False
+        await todo.save(update_fields=["notify_task_id", "status_bar_done", "updated_at"])
     for target in included:
         target.notified = True
         await target.save(update_fields=["notified", "updated_at"])
@@ -328,6 +328,12 @@ async def worker() -> None:
         except Exception:
             log.exception("push worker round failed")
             await asyncio.sleep(1.0)
+
+
+async def clean_up(retention_days: int) -> int:
+    """Finished and ignored jobs older than the log retention go; errors stay until handled."""
+    cutoff = _now() - timedelta(days=max(1, int(retention_days)))
+    return await PushJob.filter(state__in=("done", "ignored"), updated_at__lt=cutoff).delete()
 
 
 # -- 钉钉集成异常信息 ------------------------------------------------------------------------------------------------

@@ -183,8 +183,8 @@ async def send_todo(ctx: dict[str, Any]) -> str:
         for ref in refs:
             target, created = await TodoTarget.get_or_create(todo=todo, ref_type=ref.type, ref_value=ref.value)
             if created or target.state != "open":
-                target.state = "open"
-                target.notified = False if not target.task_id and not target.record_id else target.notified
+                # Sent again after done or removed (the workflow came back to them): a fresh todo and notification.
+                target.state, target.notified, target.task_id, target.record_id = "open", False, "", ""
                 await target.save()
                 new_targets.append(target)
         if pushes_anything(todo, opts):

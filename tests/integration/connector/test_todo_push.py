@@ -206,3 +206,22 @@ async def test_update_and_remove_only_some_targets(world) -> None:
         "getTodoCount", {"target": json.dumps({"LoginName": a.login_name}), "types": [{"type": 0}]}
     )
     assert json.loads(count[1]["message"]) == [{"0": 1}]
+
+
+async def test_sent_again_after_done_gives_a_fresh_todo(world) -> None:
+    (a,) = await people(world, 1)
+    await world.todo("sendTodo", todo("doc-back", a.login_name))
+    await wait_until(lambda: tasks_of(world, a.union_id), "the first todo")
+    await world.todo("setTodoDone", {**todo("doc-back"), "optType": 1})
+
+    async def done() -> bool:
+        return (await tasks_of(world, a.union_id))[0]["done"] is True
+
+    await wait_until(done, "the first todo done")
+    await world.todo("sendTodo", todo("doc-back", a.login_name))  # the workflow came back to the same person
+
+    async def fresh() -> bool:
+        return [t["done"] for t in await tasks_of(world, a.union_id)] == [True, False]
+
+    await wait_until(fresh, "a second, open todo")
+    assert await world.run(push.error_count()) == 0
