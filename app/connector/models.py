@@ -115,8 +115,6 @@ class Todo(Model):
     create_time = fields.CharField(max_length=32, default="")
     creator = fields.CharField(max_length=255, default="")
     extend_content = fields.TextField(default="")
-    notify_task_id = fields.BigIntField(null=True)
-    status_bar_done = fields.BooleanField(default=False)
     deleted = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -139,6 +137,7 @@ class TodoTarget(Model):
     task_id = fields.CharField(max_length=128, default="")  # v1.0 todo task id
     record_id = fields.CharField(max_length=128, default="")  # legacy work record id
     notified = fields.BooleanField(default=False)
+    notice_task_id = fields.BigIntField(null=True)  # the work notification that reached this person
     state = fields.CharField(max_length=8, default="open")  # open / done / removed
     updated_at = fields.DatetimeField(auto_now=True)
 

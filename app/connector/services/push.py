@@ -129,16 +129,14 @@ async def _send(job: PushJob, todo: Todo, target: TodoTarget) -> None:
 async def _notify(job: PushJob, todo: Todo) -> None:
     binding, opts, client = await _context()
     pending = await TodoTarget.filter(todo=todo, state="open", notified=False)
-    userids: list[str] = []
-    included: list[TodoTarget] = []
+    by_user: dict[str, list[TodoTarget]] = {}
     for target in pending:
         try:
             mapped = await _resolve_target(target)
         except PushFailure:
             continue  # the target's own send job carries the error
-        included.append(target)
-        if mapped.ding_userid not in userids:
-            userids.append(mapped.ding_userid)
+        by_user.setdefault(mapped.ding_userid, []).append(target)
+    userids = list(by_user)
     if not userids:
         return
     agent_id = opts.message_agent_id or binding.agent_id
@@ -154,12 +152,10 @@ async def _notify(job: PushJob, todo: Todo) -> None:
             {"agent_id": agent_id, "userid_list": ",".join(chunk), "msg": msg},
             client.send_work_notification(app, msg, userid_list=chunk),
         )
-        # The newest notification's status bar follows the todo (a todo sent again gets a new one).
-        todo.notify_task_id, todo.status_bar_done = task_id, False
-        await todo.save(update_fields=["notify_task_id", "status_bar_done", "updated_at"])
-    for target in included:
-        target.notified = True
-        await target.save(update_fields=["notified", "updated_at"])
+        for userid in chunk:  # its status bar turns 已处理 when the last of these people is done
+            for target in by_user[userid]:
+                target.notified, target.notice_task_id = True, task_id
+                await target.save(update_fields=["notified", "notice_task_id", "updated_at"])
 
 
 async def _close(job: PushJob, todo: Todo, target: TodoTarget) -> None:
@@ -190,8 +186,8 @@ async def _close(job: PushJob, todo: Todo, target: TodoTarget) -> None:
     await PushJob.filter(target=target, action="send", state__in=("pending", "error", "failed")).update(
         state="done", last_error="待办已处理或已删除，不再推送"
     )
-    still_open = await TodoTarget.filter(todo=todo, state="open").exists()
-    if todo.notify_task_id and not todo.status_bar_done and not still_open and todo.type != 2:
+    notice = target.notice_task_id
+    if notice and todo.type != 2 and not await TodoTarget.filter(notice_task_id=notice, state="open").exists():
         agent_id = opts.message_agent_id or binding.agent_id
         value, bg = todo_render.STATUS_DONE
         if job.action == "remove":
@@ -199,11 +195,9 @@ async def _close(job: PushJob, todo: Todo, target: TodoTarget) -> None:
         await interface_log.call(
             "待办",
             "更新通知状态栏",
-            {"agent_id": agent_id, "task_id": todo.notify_task_id, "status_value": value},
-            client.update_status_bar(binding_service.dingtalk_app(binding, agent_id), todo.notify_task_id, value, bg),
+            {"agent_id": agent_id, "task_id": notice, "status_value": value},
+            client.update_status_bar(binding_service.dingtalk_app(binding, agent_id), notice, value, bg),
         )
-        todo.status_bar_done = True
-        await todo.save(update_fields=["status_bar_done", "updated_at"])
 
 
 async def _update(job: PushJob, todo: Todo, target: TodoTarget) -> None:
@@ -220,7 +214,9 @@ async def _update(job: PushJob, todo: Todo, target: TodoTarget) -> None:
 
 
 async def run_job(job: PushJob) -> None:
-    """Run one job and record the outcome on it."""
+    """Claim one job, run it and record the outcome on it (a job someone else claimed is left alone)."""
+    if not await PushJob.filter(id=job.id, state__in=("pending", "error")).update(state="running"):
+        return
     todo = await Todo.get(id=job.todo_id)
     target = await TodoTarget.get_or_none(id=job.target_id) if job.target_id else None
     try:
@@ -262,8 +258,9 @@ async def _failed(job: PushJob, exc: BaseException) -> None:
     now = _now()
     job.last_error = _message(exc)[:2000]
     if _throttled(exc):
+        job.state = "pending" if job.state != "error" else "error"
         job.next_attempt_at = now + timedelta(seconds=random.uniform(*THROTTLE_DELAY))
-        await job.save(update_fields=["last_error", "next_attempt_at", "updated_at"])
+        await job.save(update_fields=["state", "last_error", "next_attempt_at", "updated_at"])
         return
     job.attempts += 1
     if job.attempts >= MAX_ATTEMPTS:
@@ -309,6 +306,7 @@ async def drain(now: datetime | None = None, max_rounds: int = 10_000) -> int:
 async def worker() -> None:
     rt = runtime.get()
     running: dict[int, asyncio.Task] = {}
+    await PushJob.filter(state="running").update(state="pending")  # claimed by a process that stopped mid-way
     while True:
         try:
             rt.push_wakeup.clear()

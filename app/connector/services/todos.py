@@ -185,6 +185,7 @@ async def send_todo(ctx: dict[str, Any]) -> str:
             if created or target.state != "open":
                 # Sent again after done or removed (the workflow came back to them): a fresh todo and notification.
                 target.state, target.notified, target.task_id, target.record_id = "open", False, "", ""
+                target.notice_task_id = None
                 await target.save()
                 new_targets.append(target)
         if pushes_anything(todo, opts):

@@ -74,6 +74,9 @@ async def test_send_done_for_one_then_delete(world) -> None:
 
     await wait_until(a_done, "a's todo to be done")
     assert (await tasks_of(world, b.union_id))[0]["done"] is False, "only the listed target is done"
+    await world.run(push.drain())
+    bar = (await messages_of(world, a.ding_userid))[0]["msg"]["oa"]["status_bar"]["status_value"]
+    assert bar == "待处理", "the shared notification stays open while b has not acted"
 
     status, answer = await world.todo("getTodo", {"targets": json.dumps({"LoginName": b.login_name}), "type": 0})
     listed = json.loads(answer["message"])
