@@ -217,8 +217,8 @@ async def run_job(job: PushJob) -> None:
     """Claim one job, run it and record the outcome on it (a job someone else claimed is left alone)."""
     if not await PushJob.filter(id=job.id, state__in=("pending", "error")).update(state="running"):
         return
-    todo = await Todo.get(id=job.todo_id)
-    target = await TodoTarget.get_or_none(id=job.target_id) if job.target_id else None
+    target = await TodoTarget.get_or_none(id=job.target_id).select_related("todo") if job.target_id else None
+    todo = target.todo if target is not None else await Todo.get(id=job.todo_id)
     try:
         if job.action == "notify":
             await _notify(job, todo)

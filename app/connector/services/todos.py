@@ -181,8 +181,11 @@ async def send_todo(ctx: dict[str, Any]) -> str:
             await todo.update_from_dict(fields).save()
         new_targets = []
         for ref in refs:
-            target, created = await TodoTarget.get_or_create(todo=todo, ref_type=ref.type, ref_value=ref.value)
-            if created or target.state != "open":
+            # Inside this transaction: no savepoint of get_or_create needed.
+            target = await TodoTarget.get_or_none(todo=todo, ref_type=ref.type, ref_value=ref.value)
+            if target is None:
+                new_targets.append(await TodoTarget.create(todo=todo, ref_type=ref.type, ref_value=ref.value))
+            elif target.state != "open":
                 # Sent again after done or removed (the workflow came back to them): a fresh todo and notification.
                 target.state, target.notified, target.task_id, target.record_id = "open", False, "", ""
                 target.notice_task_id = None
