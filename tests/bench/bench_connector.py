@@ -150,11 +150,16 @@ async def main(limit: int, count: int, write_docs: bool) -> None:
         "p95 < 2 s",
     )
     record.note(
-        "One process on a machine shared with other work (2 cores, load average between 4 and 12 while measuring); loopback "
-        "HTTP to the simulators; the connector on SQLite. sendTodo answers at once; the push queue paces DingTalk "
-        "calls with the shared client, which runs at 0.95 of the limit by design (no 90018 / QpsLimit refusals). "
-        "Sustained = (todos - 1) / (last creation - first creation); the lower figure includes the first one to two "
-        "seconds, in which the burst of sendTodo transactions holds the single SQLite connection and the queue waits."
+        " ".join(
+            [
+                "One process on a machine shared with other work (2 cores, load average between 4 and 12 while",
+                "measuring); loopback HTTP to the simulators; the connector on SQLite. sendTodo answers at once; the",
+                "push queue paces DingTalk calls with the shared client, which runs at 0.95 of the limit by design (no",
+                "90018 / QpsLimit refusals). Sustained = (todos - 1) / (last creation - first creation); the lower",
+                "figure includes the first one to two seconds, in which the burst of sendTodo transactions holds the",
+                "single SQLite connection and the queue waits.",
+            ]
+        )
     )
     if write_docs:
         record.write()
