@@ -24,7 +24,9 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     reset_settings_cache()
     from app.demo import run_demo
 
-    run_demo(port=args.port, dingtalk_port=args.dingtalk_port, ekp_port=args.ekp_port)
+    run_demo(
+        port=args.port, dingtalk_port=args.dingtalk_port, ekp_port=args.ekp_port, connector_port=args.connector_port
+    )
 
 
 def _cmd_migrate(args: argparse.Namespace) -> None:
@@ -70,6 +72,10 @@ def _cmd_sync(args: argparse.Namespace) -> None:
     from app.cli_sync import main as sync_main
 
     raise SystemExit(asyncio.run(sync_main(args.org, full=args.full)))
+def _cmd_connector(args: argparse.Namespace) -> None:
+    from app.connector.cli import run
+
+    run(args)
 
 
 def _simulator(module: str):
@@ -86,8 +92,15 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--dingtalk-port", type=int, default=18081)
     demo.add_argument("--ekp-port", type=int, default=18082)
+    demo.add_argument("--connector-port", type=int, default=8090)
     demo.set_defaults(func=_cmd_demo)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_cmd_migrate)
+    connector = sub.add_parser(
+        "connector", help="run the integration component (蓝钉集成组件) beside a business system"
+    )
+    connector.add_argument("--port", type=int, default=None, help="default 8090 (LANDING_CONNECTOR_PORT)")
+    connector.add_argument("--reset-admin", action="store_true", help="give the connector's admin a temporary password")
+    connector.set_defaults(func=_cmd_connector)
     reset = sub.add_parser("reset-password", help="give an account a temporary password")
     reset.add_argument("login")
     reset.set_defaults(func=_cmd_reset_password)

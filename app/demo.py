@@ -28,7 +28,7 @@ DEMO_OSS_KEY_ID = "LTAI5tDemoLanDing2026"
 DEMO_OSS_KEY_SECRET = "DemoOssSecret9f8e7d6c5b4a3210"
 
 
-def run_demo(port: int = 8080, dingtalk_port: int = 18081, ekp_port: int = 18082) -> None:
+def run_demo(port: int = 8080, dingtalk_port: int = 18081, ekp_port: int = 18082, connector_port: int = 8090) -> None:
     os.environ["LANDING_PORT"] = str(port)
     os.environ.setdefault("LANDING_PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     os.environ["LANDING_DINGTALK_OAPI_BASE"] = f"http://127.0.0.1:{dingtalk_port}"
@@ -52,9 +52,19 @@ def run_demo(port: int = 8080, dingtalk_port: int = 18081, ekp_port: int = 18082
         ekp = await start_ekp(port=ekp_port, user=EKP_USER, password=EKP_PASSWORD, depts=24, persons=160, seed=7)
         log.info("demo simulators: DingTalk %s, EKP %s", dingtalk.base_url, ekp.base_url)
         seeding = asyncio.create_task(_seed(rt, ekp.base_url))
+        from app.connector import demo as connector_demo
+
+        stop_connector = await connector_demo.start(
+            port=connector_port,
+            console_url=rt.settings.effective_public_base_url,
+            dingtalk_url=dingtalk.base_url,
+            ekp_root=ekp.root_url,
+            data_dir=rt.settings.data_dir / "connector",
+        )
 
         async def stop() -> None:
             seeding.cancel()
+            await stop_connector()
             await dingtalk.close()
             await ekp.close()
 
@@ -65,6 +75,10 @@ def run_demo(port: int = 8080, dingtalk_port: int = 18081, ekp_port: int = 18082
     print(f"蓝钉管理平台 demo: http://127.0.0.1:{port}")
     print("Log in as admin / 1 (you will be asked to set a new password).")
     print(f"专属数据存储 demo bucket: {DEMO_OSS}, AccessKey ID {DEMO_OSS_KEY_ID}, Secret {DEMO_OSS_KEY_SECRET}")
+    print(f"蓝钉集成组件 (connector): http://127.0.0.1:{connector_port} (admin / 1)")
+    print(
+        f"EKP 待办（模拟）: http://127.0.0.1:{ekp_port}/_sim/ui/todos, 钉钉用户页: http://127.0.0.1:{dingtalk_port}/_sim/ui/users"
+    )
     serve(settings)
 
 

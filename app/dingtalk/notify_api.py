@@ -288,3 +288,12 @@ class NotifyAPI:
         await self.oapi(
             app, "/topapi/message/corpconversation/recall", {"agent_id": app.agent_id, "msg_task_id": task_id}
         )
+
+    async def update_status_bar(self, app: App, task_id: int, status_value: str, status_bg: str | None = None) -> None:
+        """Change the status bar of an OA work notification already sent (e.g. 待处理 -> 已处理)."""
+        if app.agent_id is None:
+            raise ValueError("updating a status bar needs the app's agent_id")
+        body: dict[str, Any] = {"agent_id": app.agent_id, "task_id": task_id, "status_value": status_value}
+        if status_bg:
+            body["status_bg"] = status_bg
+        await self.oapi(app, "/topapi/message/corpconversation/status_bar/update", body)

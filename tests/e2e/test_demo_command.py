@@ -19,7 +19,7 @@ ROOT = Path(__file__).parents[2]
 
 @pytest.fixture
 def demo(tmp_path: Path):
-    ports = {"console": free_port(), "dingtalk": free_port(), "ekp": free_port()}
+    ports = {"console": free_port(), "dingtalk": free_port(), "ekp": free_port(), "connector": free_port()}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "NICEGUI", "LANDING_"))}
     env["LANDING_DATA_DIR"] = str(tmp_path / "data")
     log = (tmp_path / "demo.log").open("w")
@@ -35,6 +35,8 @@ def demo(tmp_path: Path):
             str(ports["dingtalk"]),
             "--ekp-port",
             str(ports["ekp"]),
+            "--connector-port",
+            str(ports["connector"]),
         ],
         env=env,
         cwd=ROOT,

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import auth, callbacks, control, departments, exclusive, login_pages, messages, users
+from . import auth, callbacks, control, departments, exclusive, login_pages, messages, status_bar, user_pages, users
 from .delivery import CallbackDispatcher
 from .errors import ApiError
 from .faults import Counters, Faults, QpsLimiter
@@ -23,7 +23,7 @@ from .state import Corp, SimState
 log = logging.getLogger(__name__)
 
 SIM_KEY: web.AppKey[Simulator] = web.AppKey("dingtalk_simulator")
-API_MODULES = (auth, departments, users, callbacks, messages, exclusive)
+API_MODULES = (auth, departments, users, callbacks, messages, exclusive, status_bar)
 
 
 @dataclass
@@ -104,6 +104,7 @@ class Simulator:
         control.setup(app)
         exclusive.setup_control(app)
         login_pages.setup(app)
+        user_pages.setup(app)
         app.on_cleanup.append(self._on_cleanup)
         return app
 

@@ -12,6 +12,7 @@ from app.ekp.simulator.control import ControlApi
 from app.ekp.simulator.generator import generate
 from app.ekp.simulator.server import AccessPolicy, EkpSimulator, Fault
 from app.ekp.simulator.state import DEFAULT_PERSON_PASSWORD, OrgState, SimElement
+from app.ekp.simulator.todo_sender import TodoSender
 
 __all__ = [
     "AccessPolicy",
@@ -29,6 +30,7 @@ def build_app(sim: EkpSimulator, context_path: str = "/ekp") -> web.Application:
     app = web.Application(client_max_size=16 * 1024 * 1024)
     app.add_routes(sim.routes(context_path))
     app.add_routes(ControlApi(sim).routes())
+    app.add_routes(TodoSender(sim).routes())
     return app
 
 

@@ -1,0 +1,1 @@
+"""The connector's pages (guide section 4): thin NiceGUI pages over app.connector.services."""
