@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from app import runtime
 from app.models.orgs import Org
 from app.models.sync import RunKind, RunResult, RunTrigger, SyncRun, SyncSettings
-from app.sync import lease, summary
+from app.sync import lease, summary, turns
 from app.sync import progress as live
 from app.sync.context import ConfigFailure, RunContext, ThresholdBlocked
 
@@ -69,7 +69,8 @@ async def unclaim(org_id: int) -> None:
 
 async def start(org_id: int, trigger: RunTrigger, *, full: bool = False) -> SyncRun:
     """Claim the org, create the run row and run it in the background; returns the row at once."""
-    await claim(org_id)
+    async with turns.run_turn(org_id):  # a callback round in progress ends first
+        await claim(org_id)
     try:
         run, ctx = await _prepare(org_id, trigger, full)
     except BaseException:
