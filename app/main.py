@@ -92,6 +92,9 @@ def build(settings: Settings | None = None, *, generate_schemas: bool = False) -
 
     app.include_router(v1_access.router)
     app.include_router(ekp_feed.router)
+    from app.api import fast_lane
+
+    fast_lane.install(app)
     _install_error_pages()
 
     async def on_ready() -> None:
