@@ -13,6 +13,7 @@ import uuid
 
 from nicegui import app, ui
 
+from app.core import shutdown
 from app.core.config import Settings, get_settings
 from app.core.db import db_lifespan
 from app.core.logging import configure_logging
@@ -101,6 +102,7 @@ def build(settings: Settings | None = None, *, generate_schemas: bool = False) -
         if await accounts.ensure_bootstrap_admin():
             log.info("created the initial account 'admin'; it must change its password at first login")
         await runtime.start(settings)
+        shutdown.install()
 
     async def on_shutdown() -> None:
         await runtime.stop()
@@ -128,10 +130,16 @@ def run_kwargs(settings: Settings) -> dict:
         "fastapi_docs": True,
         "show_welcome_message": False,
         "uvicorn_logging_level": "warning",
+        "timeout_graceful_shutdown": shutdown.GRACE,
     }
 
 
 def serve(settings: Settings | None = None) -> None:
+    from app.core import startup_checks
+
+    settings = settings or get_settings()
+    startup_checks.require_ready(settings)  # refuses a read-only data folder or a key that does not fit the data
+    shutdown.enabled = True
     settings = build(settings)
     log.info("LanDing Console listening on http://%s:%s", settings.host, settings.port)
     ui.run(**run_kwargs(settings))

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from app import runtime
 from app.models.orgs import Org
 from app.models.sync import RunKind, RunResult, RunTrigger, SyncRun, SyncSettings
-from app.sync import lease, summary, turns
+from app.sync import lease, resume, summary, turns
 from app.sync import progress as live
 from app.sync.context import ConfigFailure, RunContext, ThresholdBlocked
 
@@ -104,7 +104,7 @@ async def _prepare(org_id: int, trigger: RunTrigger, full: bool) -> tuple[SyncRu
     settings = await settings_of(org_id)
     # No cursor at all (first run, or 清空同步时间戳) means a full run: the source is read whole and every local
     # object is compared with DingTalk.
-    full = full or not settings.cursors or FULL_MARK in settings.cursors
+    full = full or not settings.cursors or FULL_MARK in settings.cursors or await resume.full_owed(org_id)
     run_row = await SyncRun.create(
         org_id=org_id, trigger=trigger, kind=RunKind.FULL if full else RunKind.INCREMENTAL, stage=""
     )
@@ -120,7 +120,7 @@ async def _prepare(org_id: int, trigger: RunTrigger, full: bool) -> tuple[SyncRu
 
 async def _keep_lease(org_id: int) -> None:
     while True:
-        await asyncio.sleep(lease.TTL.total_seconds() / 3)
+        await asyncio.sleep(lease.HEARTBEAT.total_seconds())
         with contextlib.suppress(Exception):
             await lease.renew(lease.org_lease(org_id))
 
