@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 INTERVAL = 5.0
 SILENT_AFTER = 20.0  # no successful write for this long: the database is not answering
-MIN_FREE_BYTES = 50 * 1024 * 1024
+MIN_FREE_BYTES = 1024 * 1024  # below this, the next write may fail at any moment
 FORGET_AFTER = timedelta(days=1)
 
 
@@ -73,7 +73,7 @@ def folder_problem(folder: Path) -> str:
         if not os.access(folder, os.W_OK):
             return f"数据目录 {folder} 只读"
         if shutil.disk_usage(folder).free < MIN_FREE_BYTES:
-            return f"数据目录 {folder} 所在磁盘剩余空间不足 {MIN_FREE_BYTES // (1024 * 1024)} MB"
+            return f"数据目录 {folder} 所在磁盘已满（剩余不足 {MIN_FREE_BYTES // (1024 * 1024)} MB）"
     except OSError as exc:
         return f"数据目录 {folder} 不可用：{exc.strerror or exc}"
     return ""
