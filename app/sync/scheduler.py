@@ -111,21 +111,22 @@ async def process_callbacks_once() -> int:
         for org_id in sorted(org_ids):
             tried = 0
             if not turns.wanted(org_id):
-                try:
-                    await runner.claim(org_id)
-                except runner.SyncBusy:
-                    pass  # the running sync applies them, or the next poll does
-                else:
+                # The round mark covers claiming and releasing too, so a run waiting for it finds the org free.
+                async with turns.processor_round(org_id):
                     try:
-                        async with turns.processor_round(org_id):
+                        await runner.claim(org_id)
+                    except runner.SyncBusy:
+                        pass  # the running sync applies them, or the next poll does
+                    else:
+                        try:
                             org = await Org.get(id=org_id)
                             tried, processed = await callbacks.process_round(client, org)
                             done += processed
-                    except Exception:
-                        log.exception("callback processing of org %s failed", org_id)
-                        tried = 0
-                    finally:
-                        await runner.unclaim(org_id)
+                        except Exception:
+                            log.exception("callback processing of org %s failed", org_id)
+                            tried = 0
+                        finally:
+                            await runner.unclaim(org_id)
             if not tried:
                 org_ids.discard(org_id)
             await asyncio.sleep(0)
