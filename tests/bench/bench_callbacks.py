@@ -51,10 +51,12 @@ def _free_port() -> int:
 
 
 async def _child(
-    *args: str, env: dict[str, str] | None = None, ready: str = ""
+    *args: str, env: dict[str, str] | None = None, ready: str = "", log: Path | None = None
 ) -> tuple[asyncio.subprocess.Process, str]:
+    # A long-running child writes to a file: a pipe nobody reads would fill up and stall it.
+    out = log.open("ab") if log is not None else asyncio.subprocess.PIPE
     proc = await asyncio.create_subprocess_exec(
-        *args, cwd=str(ROOT), env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        *args, cwd=str(ROOT), env=env, stdout=out, stderr=asyncio.subprocess.STDOUT
     )
     line = ""
     if ready:
@@ -62,7 +64,16 @@ async def _child(
         while line := (await proc.stdout.readline()).decode():
             if ready in line:
                 break
+        _drains.append(asyncio.create_task(_drain(proc.stdout)))
     return proc, line
+
+
+_drains: list[asyncio.Task] = []
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    while await stream.read(65536):
+        pass
 
 
 async def _prepare(url: str, key: str, ekp_url: str | None) -> dict[str, str]:
@@ -153,7 +164,8 @@ async def bench(args: argparse.Namespace) -> None:
             "LANDING_LOG_JSON": "false",
             "LANDING_LOG_LEVEL": "WARNING",
         }
-        serve, _ = await _child(sys.executable, "-m", "app.cli", "serve", env=env)
+        serve, _ = await _child(sys.executable, "-m", "app.cli", "serve", env=env, log=data / "serve.log")
+        print(f"console log: {data / 'serve.log'}", flush=True)
         children.append(serve)
         base = f"http://127.0.0.1:{port}"
         await _wait_health(base)

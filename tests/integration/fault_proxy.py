@@ -15,7 +15,9 @@ class FaultProxy:
     target: str
     delay: float = 0.0  # seconds before each forwarded request
     fail_next: int = 0  # answer this many requests with HTTP 500
+    fail_after: int | None = None  # once this many requests were forwarded, answer every later one with 500
     hang_next: int = 0  # send half of this many response bodies, then stall
+    hang_at: int | None = None  # the response to the request forwarded as number N (from 0) hangs half-way
     forwarded: int = 0
     _runner: web.AppRunner | None = field(default=None, repr=False)
     _http: aiohttp.ClientSession | None = field(default=None, repr=False)
@@ -42,8 +44,8 @@ class FaultProxy:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         if self.delay:
             await asyncio.sleep(self.delay)
-        if self.fail_next > 0:
-            self.fail_next -= 1
+        if self.fail_next > 0 or (self.fail_after is not None and self.forwarded >= self.fail_after):
+            self.fail_next = max(0, self.fail_next - 1)
             return web.Response(status=500, text="Internal Server Error")
         assert self._http is not None
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
@@ -52,8 +54,8 @@ class FaultProxy:
         ) as upstream:
             body = await upstream.read()
             self.forwarded += 1
-            if self.hang_next > 0:
-                self.hang_next -= 1
+            if self.hang_next > 0 or self.forwarded - 1 == self.hang_at:
+                self.hang_next = max(0, self.hang_next - 1)
                 response = web.StreamResponse(status=upstream.status)
                 response.content_length = len(body)
                 response.content_type = upstream.content_type
