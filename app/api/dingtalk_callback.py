@@ -50,9 +50,7 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"errcode": status, "errmsg": message}, status_code=status)
 
 
-def _decrypt(
-    org: CallbackKeys, signature: str, timestamp: str, nonce: str, encrypt: str
-) -> tuple[DingTalkCrypto, str]:
+def _decrypt(org: CallbackKeys, signature: str, timestamp: str, nonce: str, encrypt: str) -> tuple[DingTalkCrypto, str]:
     """The legacy registration encrypts with the corpid as key id, console HTTP push with the appkey: accept both."""
     crypto = DingTalkCrypto(org.token, org.aes_key, org.corpid)
     crypto.verify(signature, timestamp, nonce, encrypt)
