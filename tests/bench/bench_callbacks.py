@@ -238,6 +238,13 @@ def main() -> None:
     parser.add_argument("--drain-seconds", type=float, default=120)
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
+    # One block per configuration, so SQLite, PostgreSQL and "with a full sync" runs are all kept.
+    RECORD.name = "callbacks-" + ("pg" if args.pg else "sqlite") + ("-sync" if args.sync_persons else "")
+    RECORD.title = (
+        "Callback acknowledgement under load ("
+        + ("PostgreSQL" if args.pg else "SQLite")
+        + (", full sync running)" if args.sync_persons else ")")
+    )
     asyncio.run(bench(args))
     RECORD.note(
         "Load generator, DingTalk simulator and console each in their own process on the same machine; the machine "
