@@ -76,6 +76,20 @@ def _cmd_connector(args: argparse.Namespace) -> None:
     from app.connector.cli import run
 
     run(args)
+def _cmd_check_keys(args: argparse.Namespace) -> None:
+    from app.core import startup_checks
+
+    settings = get_settings()
+    startup_checks.check_data_folder(settings.data_dir)
+    report = asyncio.run(startup_checks.inspect_keys(settings))
+    problem = startup_checks.explain(report)
+    if problem:
+        print(problem, file=sys.stderr)
+        raise SystemExit(1)
+    if report.key_missing:
+        print(f"数据库中没有加密数据；首次启动时将生成密钥 {report.key_source}")
+    else:
+        print(f"密钥检查通过：{report.key_source} 可以解密数据库中抽查的 {report.checked} 个加密值")
 
 
 def _simulator(module: str):
@@ -101,6 +115,9 @@ def main(argv: list[str] | None = None) -> None:
     connector.add_argument("--port", type=int, default=None, help="default 8090 (LANDING_CONNECTOR_PORT)")
     connector.add_argument("--reset-admin", action="store_true", help="give the connector's admin a temporary password")
     connector.set_defaults(func=_cmd_connector)
+    sub.add_parser("check-keys", help="check that the secret key opens the stored secrets").set_defaults(
+        func=_cmd_check_keys
+    )
     reset = sub.add_parser("reset-password", help="give an account a temporary password")
     reset.add_argument("login")
     reset.set_defaults(func=_cmd_reset_password)

@@ -13,6 +13,7 @@ import uuid
 
 from nicegui import app, ui
 
+from app.core import shutdown
 from app.core.config import Settings, get_settings
 from app.core.db import db_lifespan
 from app.core.logging import configure_logging, is_expected_disconnect
@@ -131,11 +132,12 @@ def build(settings: Settings | None = None, *, generate_schemas: bool = False) -
     app.include_router(importlib.import_module("app.api.v1_sync_runs").router)
     app.include_router(ekp_feed.router)
     from app.api import exports as export_files
-    from app.api import openapi_docs
+    from app.api import fast_lane, openapi_docs
 
     app.include_router(export_files.router)
 
     openapi_docs.install(app)  # after every router: /docs and /redoc from local files
+    fast_lane.install(app)
     _install_error_pages()
     _install_browser_hardening()
 
@@ -143,6 +145,7 @@ def build(settings: Settings | None = None, *, generate_schemas: bool = False) -
         if await accounts.ensure_bootstrap_admin():
             log.info("created the initial account 'admin'; it must change its password at first login")
         await runtime.start(settings)
+        shutdown.install()
 
     async def on_shutdown() -> None:
         await runtime.stop()
@@ -175,10 +178,16 @@ def run_kwargs(settings: Settings) -> dict:
             "same_site": "lax",
             "https_only": settings.effective_public_base_url.startswith("https://"),
         },
+        "timeout_graceful_shutdown": shutdown.GRACE,
     }
 
 
 def serve(settings: Settings | None = None) -> None:
+    from app.core import startup_checks
+
+    settings = settings or get_settings()
+    startup_checks.require_ready(settings)  # refuses a read-only data folder or a key that does not fit the data
+    shutdown.enabled = True
     settings = build(settings)
     if not settings.public_base_url:
         log.warning(

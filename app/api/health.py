@@ -1,4 +1,9 @@
-"""Liveness and readiness for load balancers and monitoring."""
+"""Liveness and readiness for load balancers and monitoring.
+
+``/healthz`` is 200 only when the database accepts writes (the heartbeat of ``app.services.heartbeat``) and the
+data folder is writable with space left; otherwise 503 with the reason, so a load balancer takes the replica out
+and whoever looks sees why.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,19 @@ import hmac
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from app.core import db
 from app.core import metrics as core_metrics
-from app.services import metrics, security_settings
+from app.services import heartbeat, metrics, security_settings
 
 router = APIRouter(tags=["运维"])
 
 
-@router.get("/healthz", summary="健康检查：数据库可达时返回 200，否则 503")
+@router.get("/healthz", summary="健康检查：数据库可写、数据目录可写且有剩余空间时返回 200，否则 503 并给出原因")
 async def healthz() -> JSONResponse:
-    ok = await db.ping()
-    return JSONResponse({"status": "ok" if ok else "unavailable", "database": ok}, status_code=200 if ok else 503)
+    ok, reason = await heartbeat.status()
+    body: dict = {"status": "ok" if ok else "unavailable", "database": ok}
+    if reason:
+        body["reason"] = reason
+    return JSONResponse(body, status_code=200 if ok else 503)
 
 
 @router.get(

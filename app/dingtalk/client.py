@@ -357,22 +357,22 @@ class DingTalkClient(ContactsAPI, LoginAPI, NotifyAPI, ExclusiveAPI):
         flavour: Flavour,
     ) -> dict[str, Any]:
         """One HTTP exchange, after waiting for the rate limiter. Raises DingTalkError / DingTalkTransportError."""
-        await self.limiter.acquire(bucket_key)
         url = f"{base}{path}"
         safe_url = redact_url(url, query)
-        self.stats["requests"] += 1
-        started = time.monotonic()
         try:
-            async with self._session.request(
-                method,
-                url,
-                params={k: _query_value(v) for k, v in query.items()} or None,
-                json=dict(json_body) if json_body is not None else None,
-                headers=headers or None,
-                timeout=self._timeout,
-            ) as resp:
-                status = resp.status
-                raw = await resp.read()
+            async with self.limiter.slot(bucket_key):  # counted as in flight until the answer is in
+                self.stats["requests"] += 1
+                started = time.monotonic()
+                async with self._session.request(
+                    method,
+                    url,
+                    params={k: _query_value(v) for k, v in query.items()} or None,
+                    json=dict(json_body) if json_body is not None else None,
+                    headers=headers or None,
+                    timeout=self._timeout,
+                ) as resp:
+                    status = resp.status
+                    raw = await resp.read()
         except TimeoutError:
             raise DingTalkTransportError(
                 f"timeout after {self._timeout_seconds:g}s", url=safe_url, transient=True

@@ -6,14 +6,23 @@ process under that limit ourselves instead of discovering it in production.
 ``TokenBucket`` is a reservation-style token bucket (the GCRA formulation): each ``acquire`` claims the next free
 slot and sleeps until it, so waiters are served in arrival order, no lock or background task is needed, and nothing
 binds to an event loop at construction time.
+
+Pacing the *start* of requests is not enough on a busy machine: a request that got its token may leave late (the
+event loop was busy), so several can reach DingTalk within one second although their tokens were spaced out.
+``InFlightWindow`` closes that gap by counting what the server may count: DingTalk sees a request at some moment
+between our send and our receipt of the answer, so a new request may only leave while fewer than ``limit``
+requests are either still in flight or were answered less than ``window`` seconds ago. Whatever the delays, no
+``window`` of server time then holds more than ``limit`` of our requests. Retrying 90018 stays the last line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
-from collections.abc import Callable, Hashable
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Hashable
 
 
 class TokenBucket:
@@ -58,15 +67,70 @@ class TokenBucket:
             await asyncio.sleep(delay)
 
 
+class InFlightWindow:
+    """At most ``limit`` requests in flight or answered within the last ``window`` seconds."""
+
+    def __init__(self, limit: int, window: float = 1.0, *, clock: Callable[[], float] = time.monotonic) -> None:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self.inflight = 0
+        self._answered: deque[float] = deque()
+        self._changed: asyncio.Event | None = None
+
+    def occupied(self, now: float | None = None) -> int:
+        now = self._clock() if now is None else now
+        while self._answered and self._answered[0] <= now - self.window:
+            self._answered.popleft()
+        return self.inflight + len(self._answered)
+
+    def wait_time(self, now: float | None = None) -> float | None:
+        """0 when a request may leave now; seconds until a slot frees; None when only an answer can free one."""
+        now = self._clock() if now is None else now
+        if self.occupied(now) < self.limit:
+            return 0.0
+        if self._answered:
+            return max(0.0, self._answered[0] + self.window - now)
+        return None
+
+    async def enter(self) -> None:
+        while True:
+            wait = self.wait_time()
+            if wait == 0.0:
+                self.inflight += 1
+                return
+            if self._changed is None:
+                self._changed = asyncio.Event()
+            changed = self._changed
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), timeout=wait)
+
+    def leave(self) -> None:
+        self.inflight -= 1
+        self._answered.append(self._clock())
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
+
+
 class RateLimiter:
     """One ``TokenBucket`` per key (the client uses ``(appkey, api path)``), created on first use.
 
-    ``qps`` is the server's limit; the buckets run at ``qps * safety`` with a burst of one, so even requests that
-    reach the server up to ~50 ms late relative to each other never make it count more than ``qps`` in a second.
+    ``qps`` is the server's limit; the buckets run at ``qps * safety`` with a burst of one, and each key's
+    ``InFlightWindow`` lets at most ``qps`` requests be in flight or answered within the last ``window`` seconds
+    (one second plus a margin for timer granularity), however late the event loop lets them leave.
     """
 
     def __init__(
-        self, qps: float, *, safety: float = 0.95, burst: int = 1, clock: Callable[[], float] = time.monotonic
+        self,
+        qps: float,
+        *,
+        safety: float = 0.95,
+        burst: int = 1,
+        window: float = 1.05,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if qps <= 0:
             raise ValueError("qps must be positive")
@@ -76,7 +140,9 @@ class RateLimiter:
         self.rate = self.qps * safety
         self.burst = burst
         self._clock = clock
+        self.window = window
         self._buckets: dict[Hashable, TokenBucket] = {}
+        self._windows: dict[Hashable, InFlightWindow] = {}
 
     def bucket(self, key: Hashable) -> TokenBucket:
         bucket = self._buckets.get(key)
@@ -84,8 +150,26 @@ class RateLimiter:
             bucket = self._buckets[key] = TokenBucket(self.rate, self.burst, clock=self._clock)
         return bucket
 
+    def in_flight(self, key: Hashable) -> InFlightWindow:
+        found = self._windows.get(key)
+        if found is None:
+            found = self._windows[key] = InFlightWindow(max(1, int(self.qps)), self.window, clock=self._clock)
+        return found
+
     async def acquire(self, key: Hashable) -> None:
+        """Pacing only (callers that cannot report when their request was answered)."""
         await self.bucket(key).acquire()
+
+    @contextlib.asynccontextmanager
+    async def slot(self, key: Hashable) -> AsyncIterator[None]:
+        """Around one request: paced by the bucket, counted by the in-flight window until its answer is in."""
+        await self.bucket(key).acquire()
+        guard = self.in_flight(key)
+        await guard.enter()
+        try:
+            yield
+        finally:
+            guard.leave()
 
     def keys(self) -> list[Hashable]:
         return list(self._buckets)

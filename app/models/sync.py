@@ -120,6 +120,25 @@ class Lease(Model):
     name = fields.CharField(max_length=128, unique=True)
     holder = fields.CharField(max_length=128)
     expires_at = fields.DatetimeField()
+    # Who holds it (machine and process id) and when the holder last said it is alive: a dead holder's lease is
+    # taken over at once by its own restarted process and within ``lease.STALE`` by anyone else.
+    host = fields.CharField(max_length=128, default="")
+    pid = fields.IntField(default=0)
+    heartbeat_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "lease"
+
+
+# Every running process writes its row every few seconds: the health check's proof that the database accepts a
+# write, and a record of which processes are alive.
+class ProcessHeartbeat(Model):
+    id = fields.IntField(primary_key=True)
+    holder = fields.CharField(max_length=128, unique=True)
+    host = fields.CharField(max_length=128, default="")
+    pid = fields.IntField(default=0)
+    started_at = fields.DatetimeField(auto_now_add=True)
+    beat_at = fields.DatetimeField()
+
+    class Meta:
+        table = "process_heartbeat"

@@ -18,7 +18,7 @@ from tortoise import Tortoise
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from app.core import change_tracking
+from app.core import change_tracking, dingtalk_limits
 from app.models.accounts import Role, RoleGrant
 from app.models.contacts import Department, HideMode, Person, RestrictMode
 from app.models.orgs import Org
@@ -459,6 +459,8 @@ def check_name(name: str) -> str:
     bad = [c for c in NAME_FORBIDDEN if c in name]
     if bad:
         raise ValidationFailed("部门名称不能包含 “-”、“,”、“，”", field="name")
+    if problem := dingtalk_limits.name_problem(name, "部门名称"):
+        raise ValidationFailed(problem, field="name")
     return name
 
 

@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, field
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from app.core import change_tracking
-from app.core.mobiles import mobile_forms
+from app.core import change_tracking, dingtalk_limits
+from app.core.mobiles import MobileInvalid, mobile_forms, normalise_mobile
 from app.models.accounts import Role, RoleGrant
 from app.models.contacts import Department, Person
 from app.models.orgs import Org
@@ -32,7 +32,6 @@ from app.services.permissions import Actor, Perm
 
 NAME_MAX = 64
 MAX_DEPTS = 100  # DingTalk: dept_id_list holds at most 100 departments (main + others)
-MOBILE_RE = re.compile(r"^(1[3-9]\d{9}|\+\d{1,4}-\d{4,16})$")
 LOGIN_RE = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 URL_RE = re.compile(r"^https?://\S+$")
@@ -186,14 +185,15 @@ async def _validate(scope: Scope, data: PersonInput, current: Person | None, old
         raise ValidationFailed("请填写姓名", field="name")
     if len(name) > NAME_MAX:
         raise ValidationFailed(f"姓名不能超过 {NAME_MAX} 个字符", field="name")
+    if problem := dingtalk_limits.name_problem(name, "姓名"):
+        raise ValidationFailed(problem, field="name")
     avatar = (data.avatar_url or "").strip()
     if avatar and (len(avatar) > 512 or not URL_RE.match(avatar)):
         raise ValidationFailed("头像url须以 http:// 或 https:// 开头，且不超过 512 个字符", field="avatar_url")
-    mobile = re.sub(r"\s+", "", data.mobile or "")
-    if not mobile:
-        raise ValidationFailed("请填写手机号", field="mobile")
-    if not MOBILE_RE.match(mobile):
-        raise ValidationFailed("手机号码不合法，国际号码请使用 +xx-xxxxxx 的格式", field="mobile")
+    try:
+        mobile = normalise_mobile(data.mobile or "")
+    except MobileInvalid as exc:
+        raise ValidationFailed(exc.message, field="mobile") from None
     login = (data.login_name or "").strip()
     if login and not LOGIN_RE.match(login):
         raise ValidationFailed("登录账号只能包含字母、数字和 . _ @ -，且不超过 64 个字符", field="login_name")

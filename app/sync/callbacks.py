@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
-from app.core import metrics
+from app.core import metrics, pressure
 from app.dingtalk.client import App, DingTalkClient
 from app.dingtalk.errors import DingTalkError, DingTalkTransportError
 from app.dingtalk.events import CallbackEvent as DingEvent
-from app.dingtalk.events import EventKind, parse_event, parse_failed_item
+from app.dingtalk.events import parse_event, parse_failed_item
 from app.models.contacts import Department, Person
 from app.models.orgs import Org
 from app.models.sync import CallbackEvent
@@ -35,6 +36,9 @@ GONE_USER = frozenset({60121, 60111, 33012, 50002})
 GONE_DEPT = frozenset({60003, 40009, 50004})
 MAX_ATTEMPTS = 5
 BATCH = 200
+CHUNK = 50  # objects applied per round: a 4,000-user event is 80 rounds, with other work in between
+RUN_ROUNDS = 20  # a sync run applies at most this many rounds itself; the processor applies the rest after it
+PART = "_part_of_event"
 
 
 class Outcome:
@@ -176,74 +180,177 @@ async def apply_department(client: DingTalkClient, org: Org, dept_id: int) -> Ou
 
 async def apply_event(client: DingTalkClient, org: Org, event: DingEvent) -> list[Outcome]:
     outcomes: list[Outcome] = []
-    if event.kind.is_user_event:
-        for userid in event.user_ids:
-            outcomes.append(await apply_user(client, org, userid))
-    elif event.kind.is_dept_event:
-        for dept_id in event.dept_ids:
-            outcomes.append(await apply_department(client, org, dept_id))
-    elif event.kind in (EventKind.ORG_CHANGE, EventKind.UNKNOWN) or event.kind.is_handshake:
-        pass
+    for kind, key in targets(event):
+        outcomes.append(await apply_target(client, org, kind, key))
     return outcomes
 
 
-async def process_pending(client: DingTalkClient, org: Org, ctx: RunContext | None = None) -> int:
-    """Apply the org's stored, unprocessed events in arrival order; returns how many were processed."""
-    done = 0
+def targets(event: DingEvent) -> list[tuple[str, Any]]:
+    """The objects an event names, as ``("user", userid)`` / ``("dept", dept_id)``; other events name none."""
+    if event.kind.is_user_event:
+        return [("user", u) for u in event.user_ids]
+    if event.kind.is_dept_event:
+        return [("dept", d) for d in event.dept_ids]
+    return []
+
+
+async def apply_target(client: DingTalkClient, org: Org, kind: str, key: Any) -> Outcome:
+    if kind == "user":
+        return await apply_user(client, org, str(key))
+    return await apply_department(client, org, int(key))
+
+
+def targets_of(payload: dict[str, Any]) -> list[tuple[str, Any]]:
+    if isinstance(payload, dict) and PART in payload:
+        part = payload[PART]
+        return [(str(part["kind"]), k) for k in part["ids"]]
+    return targets(event_of(payload))
+
+
+async def _split(row: CallbackEvent, named: list[tuple[str, Any]]) -> None:
+    """A big event becomes parts of ``CHUNK`` objects each, stored in its place: each part is applied, retried and
+    counted on its own, so progress survives a restart and other events and runs get their turn in between."""
+    parts = []
+    for n, start in enumerate(range(0, len(named), CHUNK)):
+        chunk = named[start : start + CHUNK]
+        parts.append(
+            CallbackEvent(
+                org_id=row.org_id,
+                event_type=row.event_type,
+                payload={PART: {"of": row.id, "kind": chunk[0][0], "ids": [k for _, k in chunk]}},
+                dedup_key=f"part:{row.id}:{n}",
+            )
+        )
+    async with in_transaction():
+        await CallbackEvent.bulk_create(parts, ignore_conflicts=True)
+        await CallbackEvent.filter(id=row.id).update(processed_at=datetime.now(UTC), last_error="已拆分为多段处理")
+
+
+async def _next_round(org: Org) -> list[tuple[CallbackEvent, list[tuple[str, Any]]]]:
+    """The oldest pending events naming at most ``CHUNK`` objects together (at least one event)."""
     while True:
         rows = (
             await CallbackEvent.filter(org_id=org.id, processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
             .order_by("id")
             .limit(BATCH)
         )
-        if not rows:
-            return done
+        picked: list[tuple[CallbackEvent, list[tuple[str, Any]]]] = []
+        count = 0
+        split = False
         for row in rows:
             try:
-                outcomes = await apply_event(client, org, event_of(row.payload))
-            except (DingTalkError, DingTalkTransportError) as exc:
-                row.attempts += 1
-                row.last_error = str(exc)[:2000]
-                await row.save(update_fields=["attempts", "last_error"])
-                metrics.callback_failed()
-                if ctx is not None:
-                    ctx.entry(
-                        STAGE,
-                        "callback",
-                        "person",
-                        row.event_type,
-                        ok=False,
-                        code=getattr(exc, "errcode", ""),
-                        message=f"回调处理失败: {exc}",
-                    )
-                continue
+                named = targets_of(row.payload)
             except Exception as exc:  # a malformed payload must not block the queue behind it
-                log.exception("callback event %s of org %s cannot be applied", row.id, org.id)
-                row.attempts = MAX_ATTEMPTS
-                row.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
-                await row.save(update_fields=["attempts", "last_error"])
-                metrics.callback_failed()
+                log.warning("callback event %s of org %s cannot be read: %s", row.id, org.id, exc)
+                await CallbackEvent.filter(id=row.id).update(
+                    attempts=MAX_ATTEMPTS, last_error=f"{exc.__class__.__name__}: {exc}"[:2000]
+                )
                 continue
-            row.processed_at = datetime.now(UTC)
-            row.attempts += 1
-            await row.save(update_fields=["processed_at", "attempts"])
-            metrics.callback_applied(row.received_at, row.processed_at)
-            done += 1
-            if ctx is not None:
-                for outcome in outcomes:
-                    ctx.count(STAGE, outcome.kind, "fetched")
-                    if outcome.key != "skipped":
-                        ctx.count(STAGE, outcome.kind, outcome.key)
-                    ctx.entry(
-                        STAGE,
-                        outcome.key,
-                        outcome.kind,
-                        outcome.name,
-                        local_id=outcome.local_id,
-                        ding_id=outcome.ding_id,
-                        message=outcome.message,
-                    )
-                await ctx.tick()
+            if len(named) > CHUNK:
+                await _split(row, named)
+                split = True
+                break
+            if picked and count + len(named) > CHUNK:
+                break
+            picked.append((row, named))
+            count += len(named)
+        if not split:
+            return picked
+
+
+async def process_round(client: DingTalkClient, org: Org, ctx: RunContext | None = None) -> tuple[int, int]:
+    """Apply one bounded round of the org's pending events; returns (events tried, events processed); (0, 0) when
+    nothing is pending.
+
+    Repeated events for the same object in the round are applied once (each application reads the object's
+    current state from DingTalk, so once is the same as many times). Between objects the loop steps aside for
+    callback acknowledgements.
+    """
+    picked = await _next_round(org)
+    if not picked:
+        return 0, 0
+    results: dict[tuple[str, Any], Outcome | Exception] = {}
+    for _row, named in picked:
+        for target in named:
+            if target in results:
+                continue
+            try:
+                results[target] = await apply_target(client, org, *target)
+            except (DingTalkError, DingTalkTransportError) as exc:
+                results[target] = exc
+            except Exception as exc:
+                log.exception("callback target %s of org %s cannot be applied", target, org.id)
+                results[target] = exc
+            await pressure.step_aside()
+    now = datetime.now(UTC)
+    done = 0
+    reported: set[tuple[str, Any]] = set()
+    for row, named in picked:
+        errors = [results[t] for t in named if isinstance(results[t], Exception)]
+        row.attempts += 1
+        if errors:
+            exc = errors[0]
+            transient = isinstance(exc, DingTalkError | DingTalkTransportError)
+            if not transient:
+                row.attempts = MAX_ATTEMPTS
+            row.last_error = f"{exc.__class__.__name__}: {exc}"[:2000] if not transient else str(exc)[:2000]
+            await row.save(update_fields=["attempts", "last_error"])
+            metrics.callback_failed()
+            if ctx is not None and transient:
+                ctx.entry(
+                    STAGE,
+                    "callback",
+                    "person",
+                    row.event_type,
+                    ok=False,
+                    code=getattr(exc, "errcode", ""),
+                    message=f"回调处理失败: {exc}",
+                )
+            continue
+        row.processed_at = now
+        await row.save(update_fields=["processed_at", "attempts"])
+        metrics.callback_applied(row.received_at, row.processed_at)
+        done += 1
+        if ctx is None:
+            continue
+        for target in named:
+            outcome = results[target]
+            if target in reported or not isinstance(outcome, Outcome):
+                continue
+            reported.add(target)
+            ctx.count(STAGE, outcome.kind, "fetched")
+            if outcome.key != "skipped":
+                ctx.count(STAGE, outcome.kind, outcome.key)
+            ctx.entry(
+                STAGE,
+                outcome.key,
+                outcome.kind,
+                outcome.name,
+                local_id=outcome.local_id,
+                ding_id=outcome.ding_id,
+                message=outcome.message,
+            )
+        await ctx.tick()
+    return len(picked), done
+
+
+async def process_pending(
+    client: DingTalkClient, org: Org, ctx: RunContext | None = None, *, max_rounds: int | None = None
+) -> int:
+    """Apply the org's pending events in arrival order, round by round; returns how many were processed."""
+    done = 0
+    rounds = 0
+    while max_rounds is None or rounds < max_rounds:
+        tried, processed = await process_round(client, org, ctx)
+        if not tried:
+            break
+        rounds += 1
+        done += processed
+    return done
+
+
+async def has_pending(org_id: int) -> bool:
+    return await CallbackEvent.filter(org_id=org_id, processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS).exists()
 
 
 async def catch_up(ctx: RunContext) -> None:
@@ -260,5 +367,5 @@ async def catch_up(ctx: RunContext) -> None:
         raise
     # Stored before they are applied: DingTalk deleted them when it handed them over.
     await store_events(ctx.org.id, [e for e in failed if e.corp_id in (None, ctx.org.corpid)], failed_list=True)
-    await process_pending(ctx.client, ctx.org, ctx)
+    await process_pending(ctx.client, ctx.org, ctx, max_rounds=RUN_ROUNDS)
     await ctx.flush(force=True)

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core import pressure
 from app.dingtalk.client import App, DingTalkClient
 from app.models.orgs import Org
 from app.models.sync import SyncEntry, SyncRun, SyncSettings
@@ -29,6 +30,7 @@ ENTRY_COLUMNS = (
     "message",
 )
 SAVE_EVERY = 1.0  # seconds between progress writes to the run row
+STEP_ASIDE_SECONDS = 0.005  # longest wait per object while callbacks are being acknowledged
 
 
 class ConfigFailure(Exception):
@@ -137,10 +139,13 @@ class RunContext:
             self.progress.done += n
 
     async def tick(self, n: int = 1) -> None:
-        """One more object done: update progress, and now and then the run row and the entry log."""
+        """One more object done: update progress, and now and then the run row and the entry log.
+
+        Also the run's point to step aside for callback acknowledgements (``app.core.pressure``)."""
         self.advance(n)
         if len(self._entries) >= ENTRY_BATCH or time.monotonic() - self._last_save >= SAVE_EVERY:
             await self.flush()
+        await pressure.step_aside(STEP_ASIDE_SECONDS)
 
     async def save_progress(self, force: bool = False) -> None:
         now = time.monotonic()

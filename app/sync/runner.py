@@ -18,7 +18,7 @@ from app.core.change_tracking import now_ms
 from app.models.access import TOMBSTONE_DAYS, FeedTombstone
 from app.models.orgs import Org
 from app.models.sync import RunKind, RunResult, RunTrigger, SyncRun, SyncSettings
-from app.sync import lease, summary
+from app.sync import lease, resume, summary, turns
 from app.sync import progress as live
 from app.sync.context import ConfigFailure, RunContext
 
@@ -74,7 +74,8 @@ async def unclaim(org_id: int) -> None:
 
 async def start(org_id: int, trigger: RunTrigger, *, full: bool = False) -> SyncRun:
     """Claim the org, create the run row and run it in the background; returns the row at once."""
-    await claim(org_id)
+    async with turns.run_turn(org_id):  # a callback round in progress ends first
+        await claim(org_id)
     try:
         run, ctx = await _prepare(org_id, trigger, full)
     except BaseException:
@@ -108,7 +109,7 @@ async def _prepare(org_id: int, trigger: RunTrigger, full: bool) -> tuple[SyncRu
     settings = await settings_of(org_id)
     # No cursor at all (first run, or 清空同步时间戳) means a full run: the source is read whole and every local
     # object is compared with DingTalk.
-    full = full or not settings.cursors or FULL_MARK in settings.cursors
+    full = full or not settings.cursors or FULL_MARK in settings.cursors or await resume.full_owed(org_id)
     run_row = await SyncRun.create(
         org_id=org_id, trigger=trigger, kind=RunKind.FULL if full else RunKind.INCREMENTAL, stage=""
     )
@@ -125,7 +126,7 @@ async def _prepare(org_id: int, trigger: RunTrigger, full: bool) -> tuple[SyncRu
 
 async def _keep_lease(org_id: int) -> None:
     while True:
-        await asyncio.sleep(lease.TTL.total_seconds() / 3)
+        await asyncio.sleep(lease.HEARTBEAT.total_seconds())
         with contextlib.suppress(Exception):
             await lease.renew(lease.org_lease(org_id))
 

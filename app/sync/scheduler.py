@@ -21,7 +21,7 @@ from app import runtime
 from app.core import localtime
 from app.models.orgs import Org
 from app.models.sync import CallbackEvent, RunTrigger, SyncRun
-from app.sync import callbacks, runner
+from app.sync import callbacks, runner, turns
 
 log = logging.getLogger(__name__)
 
@@ -101,25 +101,38 @@ def wake() -> None:
 
 
 async def process_callbacks_once() -> int:
+    """Apply pending events of every org, one bounded round per org in turn, taking each org's claim per round so
+    that a sync run or another org never waits behind a big event."""
     client = runtime.get().dingtalk
     done = 0
-    org_ids = (
+    org_ids = set(
         await CallbackEvent.filter(processed_at__isnull=True, attempts__lt=callbacks.MAX_ATTEMPTS)
         .distinct()
         .values_list("org_id", flat=True)
     )
-    for org_id in set(org_ids):
-        try:
-            await runner.claim(org_id)
-        except runner.SyncBusy:
-            continue  # the running sync applies them, or the next poll does
-        try:
-            org = await Org.get(id=org_id)
-            done += await callbacks.process_pending(client, org)
-        except Exception:
-            log.exception("callback processing of org %s failed", org_id)
-        finally:
-            await runner.unclaim(org_id)
+    while org_ids:
+        for org_id in sorted(org_ids):
+            tried = 0
+            if not turns.wanted(org_id):
+                # The round mark covers claiming and releasing too, so a run waiting for it finds the org free.
+                async with turns.processor_round(org_id):
+                    try:
+                        await runner.claim(org_id)
+                    except runner.SyncBusy:
+                        pass  # the running sync applies them, or the next poll does
+                    else:
+                        try:
+                            org = await Org.get(id=org_id)
+                            tried, processed = await callbacks.process_round(client, org)
+                            done += processed
+                        except Exception:
+                            log.exception("callback processing of org %s failed", org_id)
+                            tried = 0
+                        finally:
+                            await runner.unclaim(org_id)
+            if not tried:
+                org_ids.discard(org_id)
+            await asyncio.sleep(0)
     return done
 
 

@@ -156,3 +156,24 @@ async def test_department_of_250_paginates_completely(tree, admin) -> None:
     assert page_no == 13 and len(seen) == 250 and len(set(seen)) == 250
     desc = await people.list_members(admin, tree.org.id, big.id, page=1, size=5, sort="name", descending=True)
     assert [r.name for r in desc.rows] == sorted((r.name for r in desc.rows), reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"name": "赵\x00六"}, "name", "姓名不能包含空字符"),
+        ({"name": "\u200b\u202e"}, "name", "不可见字符"),
+        ({"mobile": "+852-9876"}, "mobile", "长度不符合 +852"),
+    ],
+)
+async def test_input_dingtalk_would_refuse_changes_nothing(tree, admin, values, field, message) -> None:
+    before = await Person.all().count()
+    with pytest.raises(ValidationFailed) as err:
+        await people.create_person(admin, tree.org.id, _input(tree, **values))
+    assert err.value.field == field and message in err.value.message
+    assert await Person.all().count() == before
+
+
+async def test_a_full_width_mobile_is_stored_plain(tree, admin) -> None:
+    pid = await people.create_person(admin, tree.org.id, _input(tree, mobile="＋86 １３９ １２３４ ５６７０"))
+    assert (await Person.get(id=pid)).mobile == "13912345670"

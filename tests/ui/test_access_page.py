@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+from aiohttp import web
 from nicegui.testing import User
 
 from app.models.access import AccessSystem, Notification
@@ -106,31 +111,62 @@ async def test_bind_state_rearm_and_edit(user: User) -> None:
     assert entry.after == {"name": "EKP 正式环境"}
 
 
+@contextlib.asynccontextmanager
+async def _receiver() -> AsyncIterator[tuple[str, list[dict]]]:
+    """The access system's notification endpoint, now back up: answers 200 and records what it got."""
+    got: list[dict] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        got.append(await request.json())
+        return web.json_response({"success": True})
+
+    app = web.Application()
+    app.router.add_post("/notify", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}/notify", got
+    finally:
+        await runner.cleanup()
+
+
 async def test_failing_notifications_are_shown_and_replayed(user: User) -> None:
     await _org_admin(user)
     await _create(user)
     system = await AccessSystem.get(identifier="ekptest0001")
-    system.notify_url = "http://127.0.0.1:9/notify"
-    await system.save()
-    now = datetime.now(UTC)
-    await Notification.create(
-        system=system,
-        event_type="contacts.changed",
-        payload={"detail": {}},
-        attempts=8,
-        next_attempt_at=now,
-        last_attempt_at=now,
-        failed_at=now,
-        last_error="HTTP 502 Bad Gateway",
-    )
+    async with _receiver() as (url, got):
+        system.notify_url = url
+        await system.save()
+        now = datetime.now(UTC)
+        await Notification.create(
+            system=system,
+            event_type="contacts.changed",
+            payload={"detail": {}},
+            attempts=8,
+            next_attempt_at=now,
+            last_attempt_at=now,
+            failed_at=now,
+            last_error="HTTP 502 Bad Gateway",
+        )
+        await user.open("/settings/access")
+        await user.should_see("1 条通知发送失败（已停止重试）")
+        await user.should_see("最近错误：HTTP 502 Bad Gateway")
+        assert not got  # given up on: the notifier leaves it alone
+        user.find(marker="replay").click()
+        await user.should_see("已安排重新发送 1 条通知")
+        # The notifier runs on its own schedule: wait (generously) for the replayed notification to arrive.
+        deadline = time.monotonic() + 60
+        while not (await Notification.get(system_id=system.id)).delivered_at:
+            assert time.monotonic() < deadline, "the replayed notification was never delivered"
+            await asyncio.sleep(0.1)
+        note = await Notification.get(system_id=system.id)
+        assert note.failed_at is None and note.attempts == 1 and note.last_error == ""
+        assert len(got) == 1 and got[0]
     await user.open("/settings/access")
-    await user.should_see("1 条通知发送失败（已停止重试）")
-    await user.should_see("最近错误：HTTP 502 Bad Gateway")
-    user.find(marker="replay").click()
-    await user.should_see("已安排重新发送 1 条通知")
-    note = await Notification.get(system_id=system.id)
-    # Re-armed; the running notifier may already have made the first new attempt.
-    assert note.failed_at is None and note.attempts <= 1
+    await user.should_see(marker="system-ekptest0001")
     await user.should_not_see("已停止重试")
 
 

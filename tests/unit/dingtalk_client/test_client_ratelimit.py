@@ -98,3 +98,19 @@ async def test_acquire_waits_in_real_time() -> None:
     await asyncio.gather(*(limiter.acquire("k") for _ in range(6)))
     # Five intervals of 20 ms after the first immediate token.
     assert time.monotonic() - started >= 0.09
+
+
+def test_in_flight_window_counts_requests_until_a_window_after_their_answer() -> None:
+    from app.dingtalk.ratelimit import InFlightWindow
+
+    clock = FakeClock()
+    guard = InFlightWindow(limit=2, window=1.0, clock=clock)
+    assert guard.wait_time() == 0.0
+    guard.inflight = 2  # two requests on the wire
+    assert guard.wait_time() is None  # only an answer can free a slot
+    guard.leave()
+    assert guard.occupied() == 2  # answered just now: DingTalk may still count it in this second
+    clock.now += 0.4
+    assert guard.wait_time() == pytest.approx(0.6)
+    clock.now += 0.6
+    assert guard.occupied() == 1 and guard.wait_time() == 0.0
