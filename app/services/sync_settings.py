@@ -8,6 +8,7 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from app import runtime
+from app.core import net_guard
 from app.models.orgs import Org
 from app.models.sync import RunTrigger, SyncSettings
 from app.services import audit
@@ -147,6 +148,11 @@ def _validate(data: SettingsInput) -> dict[str, object]:
 async def update_settings(actor: Actor, org_id: int, data: SettingsInput) -> SettingsView:
     await authorize(actor, Perm.SYNC_MANAGE, org_id)
     values = _validate(data)
+    if values.get("source_url"):
+        try:  # an internal address is refused when saved, not only when the sync connects (app/core/net_guard.py)
+            await net_guard.check_url(str(values["source_url"]), resolve=False)
+        except net_guard.UnsafeAddress as exc:
+            raise ValidationFailed(f"同步地址{exc.message}", field="source_url") from exc
     org = await _org(org_id)
     async with in_transaction():
         s = await _settings(org_id)
