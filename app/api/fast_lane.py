@@ -19,11 +19,15 @@ CALLBACK_PATH = "/api/ding_console/contacts/callback"
 FAST_PATHS = frozenset({CALLBACK_PATH, "/healthz"})
 
 
-def _lane() -> FastAPI:
+def _lane() -> Any:
+    """The short path's app: only its routers, and the same security headers as every other answer."""
+    from app.core.config import get_settings
+    from app.core.http_headers import SecurityHeaders
+
     lane = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     lane.include_router(dingtalk_callback.router)
     lane.include_router(health.router)
-    return lane
+    return SecurityHeaders(lane, public_base_url=lambda: get_settings().effective_public_base_url)
 
 
 def install(app: Any) -> None:

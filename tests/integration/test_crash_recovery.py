@@ -79,6 +79,8 @@ async def _console(url: str, key: str, ding: str, qps: int, mode: str, org_id: i
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANDING_DATA_DIR": str(data),
             "LANDING_LOG_JSON": "false",
+            # The EKP simulator is on loopback: allowed the way an operator allows an on-prem EKP's range.
+            "LANDING_OUTBOUND_ALLOWED_RANGES": os.environ.get("LANDING_OUTBOUND_ALLOWED_RANGES", ""),
         },
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -68,7 +68,11 @@ def small_disk(tmp_path: Path):
 async def _run_child(url: str, key: str, ding: str, qps: int, org_id: int):
     return await asyncio.create_subprocess_exec(
         sys.executable, "-c", RUN, url, key, ding, str(qps), str(org_id), cwd=str(ROOT),
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANDING_LOG_JSON": "false"},
+        env={
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANDING_LOG_JSON": "false",
+            "LANDING_OUTBOUND_ALLOWED_RANGES": os.environ.get("LANDING_OUTBOUND_ALLOWED_RANGES", ""),
+        },
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
 
