@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     dingtalk_qps: float = 20.0
     ekp_default_url: str = ""
     ekp_page_size: int = 2000
+    ekp_timeout_seconds: float = 60.0  # one EKP request (a page of the org export) may take this long
     log_level: str = "INFO"
     log_json: bool = True
     demo: bool = False

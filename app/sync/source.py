@@ -108,6 +108,7 @@ def make_source(settings: SyncSettings, page_size: int | None = None) -> SourceA
         password=settings.source_password,
         transport=settings.source_transport,
         page_size=page_size or rt.settings.ekp_page_size,
+        timeout_seconds=rt.settings.ekp_timeout_seconds,
     )
     try:
         return sources.make(settings.source_type, rt.http, config)

@@ -4,6 +4,7 @@ mistake, the run ends with a reason, and the next run after the peer recovers co
 
 from __future__ import annotations
 
+from app import runtime
 from app.models.contacts import Person
 from app.models.sync import RunResult, SyncSettings
 from app.sync import runner
@@ -58,6 +59,7 @@ async def test_ekp_hanging_in_the_middle_of_a_response(env: SyncEnv) -> None:  #
     proxy = await _through_proxy(env)
     try:
         proxy.hang_at = 1  # the first page arrives whole; the second stops half-way and never finishes
+        runtime.get().settings.ekp_timeout_seconds = 5  # LANDING_EKP_TIMEOUT_SECONDS; 60 s by default
         hung = await runner.run(env.org.id)  # the EKP client gives up after its read timeout
         assert hung.result == RunResult.FAILED
         assert "EKP" in hung.error
