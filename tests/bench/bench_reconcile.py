@@ -84,7 +84,12 @@ async def main() -> None:
         await open_db(Path(tmp))
         ding = await start_dingtalk(corps=[f"{CORP}:key-{CORP}:secret-{CORP}-0123456789abcdef:9"], qps=args.qps)
         await runtime.start(
-            Settings(dingtalk_oapi_base=ding.base_url, dingtalk_api_base=ding.base_url, dingtalk_qps=args.qps),
+            Settings(
+                dingtalk_oapi_base=ding.base_url,
+                dingtalk_api_base=ding.base_url,
+                dingtalk_qps=args.qps,
+                outbound_allowed_ranges="127.0.0.0/8",  # the EKP simulator is on loopback
+            ),
             run_workers=False,
         )
         ekp = await ChildEkp.start(depts=args.depts, persons=args.persons, seed=13)

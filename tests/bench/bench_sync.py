@@ -301,6 +301,7 @@ async def main() -> None:
                 dingtalk_api_base=ding.base_url,
                 dingtalk_qps=args.qps,
                 ekp_page_size=2000,
+                outbound_allowed_ranges="127.0.0.0/8",  # the EKP simulator is on loopback
             ),
             run_workers=False,
         )
