@@ -84,11 +84,7 @@ async def store_events(org_id: int, events: list[DingEvent], *, failed_list: boo
 
 async def _local_view(person: Person) -> dict[str, Any]:
     """The DingTalk view of a local person (for naming the fields where LanDing wins)."""
-    other_ids = await person.other_depts.all().values_list("id", flat=True)
-    ids = [person.main_dept_id, *other_ids]
-    ding_of = dict(await Department.filter(id__in=ids, ding_id__isnull=False).values_list("id", "ding_id"))
-    dept_ids = [ding_of[i] for i in ids if i in ding_of]
-    return fields.person_view(person, list(dict.fromkeys(dept_ids)))
+    return fields.person_view(person, await dingtalk_in.ding_dept_ids(person))
 
 
 def _kept_message(diffs: dict[str, tuple[Any, Any]]) -> str:

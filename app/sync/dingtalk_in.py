@@ -153,6 +153,14 @@ def _person_values(ding: User, person: Person | None = None) -> dict[str, Any]:
     return values
 
 
+async def ding_dept_ids(person: Person) -> list[int]:
+    """The DingTalk ids of a person's departments, main first (those not yet in DingTalk left out)."""
+    other_ids = await person.other_depts.all().values_list("id", flat=True)
+    ids = [person.main_dept_id, *other_ids]
+    ding_of = dict(await Department.filter(id__in=ids, ding_id__isnull=False).values_list("id", "ding_id"))
+    return list(dict.fromkeys(ding_of[i] for i in ids if i in ding_of))
+
+
 def _differs(obj: Any, values: dict[str, Any]) -> bool:
     return any(getattr(obj, k) != v for k, v in values.items())
 

@@ -295,15 +295,9 @@ class Pusher:
         except DingTalkTransportError as exc:
             _raise_if_config(exc)
         # A refused field stays as LanDing has it, flagged until an admin resolves it; the hash is that of what we
-        # asked for, so the next incremental run does not ask again (a full run reports it again).
-        conflicts = dict(person.sync_conflicts or {})
-        for name in list(conflicts):
-            if name not in refused and view.get(name) == conflicts[name].get("local"):
-                continue  # still the value DingTalk refused: the flag stays until resolved
-            if name not in refused:
-                conflicts.pop(name)
-        conflicts.update(refused)
-        person.sync_conflicts = conflicts
+        # asked for, so the next incremental run does not ask again (a full run reports it again). Every update
+        # sends every field, so what DingTalk refused this time is exactly what is still in conflict.
+        person.sync_conflicts = refused
         person.pushed_hash = digest
         person.needs_push = False
         await person.save(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from app.core.change_tracking import touch_feed
 from app.dingtalk.client import DingTalkClient
 from app.dingtalk.errors import DingTalkError
-from app.models.contacts import Department, Person
+from app.models.contacts import Person
 from app.models.orgs import Org
 from app.sync import dingtalk_in, fields, hashing
 
@@ -25,10 +25,7 @@ LOSSES = (
 async def recreate_user(client: DingTalkClient, org: Org, person: Person) -> None:
     """Delete the DingTalk user and create it again from the local person; clears the person's conflicts."""
     app = dingtalk_in.ding_app(org)
-    other_ids = await person.other_depts.all().values_list("id", flat=True)
-    ids = [person.main_dept_id, *other_ids]
-    ding_of = dict(await Department.filter(id__in=ids, ding_id__isnull=False).values_list("id", "ding_id"))
-    dept_ids = list(dict.fromkeys(ding_of[i] for i in ids if i in ding_of))
+    dept_ids = await dingtalk_in.ding_dept_ids(person)
     if not dept_ids:
         raise ValueError("所在部门尚未同步到钉钉")
     view = fields.person_view(person, dept_ids)
