@@ -38,7 +38,6 @@ def run_demo(port: int = 8080, dingtalk_port: int = 18081, ekp_port: int = 18082
     reset_settings_cache()
     settings = get_settings()
 
-    @runtime.worker
     async def simulators(rt: runtime.Runtime):
         from app.dingtalk.simulator import start_simulator as start_dingtalk
         from app.ekp.simulator import start_simulator as start_ekp
@@ -51,7 +50,7 @@ def run_demo(port: int = 8080, dingtalk_port: int = 18081, ekp_port: int = 18082
         add_bucket(dingtalk.sim.state, DEMO_OSS, DEMO_OSS_KEY_ID, DEMO_OSS_KEY_SECRET)
         ekp = await start_ekp(port=ekp_port, user=EKP_USER, password=EKP_PASSWORD, depts=24, persons=160, seed=7)
         log.info("demo simulators: DingTalk %s, EKP %s", dingtalk.base_url, ekp.base_url)
-        seeding = asyncio.create_task(_seed(rt, ekp.base_url))
+        seeding = rt.tasks.spawn("demo-seed", _seed(rt, ekp.base_url))
         from app.connector import demo as connector_demo
 
         stop_connector = await connector_demo.start(
@@ -79,7 +78,7 @@ def run_demo(port: int = 8080, dingtalk_port: int = 18081, ekp_port: int = 18082
     print(
         f"EKP 待办（模拟）: http://127.0.0.1:{ekp_port}/_sim/ui/todos, 钉钉用户页: http://127.0.0.1:{dingtalk_port}/_sim/ui/users"
     )
-    serve(settings)
+    serve(settings, extra_workers=(runtime.Worker("demo-simulators", prepare=simulators),))
 
 
 async def _wait_until_serving(rt: runtime.Runtime, base_url: str) -> None:

@@ -1,8 +1,12 @@
 """Composition root: settings, logging, secrets, database, routers, pages and workers.
 
-Nothing runs at import. ``build()`` wires the NiceGUI/FastAPI app; ``serve()`` builds and runs it. NiceGUI's test
-harness executes ``tests/ui/main_app.py``, which calls ``build()`` again for every test, so everything here must be
-safe to repeat.
+Everything the console runs is named here: ``PAGE_MODULES`` (each page module declares its pages and menu entries
+with ``@page``), ``_routers()`` in the order they are mounted, and ``WORKERS``, the background loops started in this
+order once the database is ready (each one supervised by the runtime's task registry, app/core/tasks.py). Importing
+a module starts nothing: a worker that is not in ``WORKERS`` does not run.
+
+``build()`` wires the NiceGUI/FastAPI app; ``serve()`` builds and runs it. NiceGUI's test harness executes
+``tests/ui/main_app.py``, which calls ``build()`` again for every test, so everything here must be safe to repeat.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import importlib
 import logging
 import uuid
+from collections.abc import Sequence
 
 from nicegui import app, ui
 
@@ -18,8 +23,22 @@ from app.core.config import Settings, get_settings
 from app.core.db import db_lifespan
 from app.core.logging import configure_logging, is_expected_disconnect
 from app.core.security import install_secret_key
+from app.runtime import Worker
+from app.services import access_notify, heartbeat, metrics, system_params
+from app.sync import resume, scheduler
 
 log = logging.getLogger(__name__)
+
+# The background loops of the console, started in this order (and stopped in the reverse order).
+WORKERS: tuple[Worker, ...] = (
+    Worker("time-zone-follow", system_params.follow_time_zone, prepare=system_params.prepare_time_zone),
+    Worker("heartbeat", heartbeat.run_heartbeat, prepare=heartbeat.prepare_heartbeat),
+    Worker("sync-cron", scheduler.cron_loop),
+    Worker("sync-callbacks", scheduler.callback_loop, prepare=scheduler.prepare_callbacks),
+    Worker("sync-resume", resume.loop),
+    Worker("access-notifier", access_notify.run_notifier),
+    Worker("metrics-loop-lag", metrics.probe_loop_lag),
+)
 
 
 # Importing a page module records its pages; register_pages() then (re)creates the routes.
@@ -108,33 +127,42 @@ def _install_browser_hardening() -> None:
     app.add_exception_handler(RequestValidationError, error_pages.bad_parameters)  # /contacts?dept=abc
 
 
-def build(settings: Settings | None = None, *, generate_schemas: bool = False) -> Settings:
+def _routers() -> list:
+    """Every HTTP router, in the order it is mounted (before the OpenAPI pages, which list them)."""
+    from app.api import dingtalk_callback, ekp_feed, health, oidc, v1_access, v1_sync_runs
+    from app.api import exports as export_files
+
+    return [
+        health.router,
+        dingtalk_callback.router,
+        oidc.router,
+        v1_access.router,
+        v1_sync_runs.router,
+        ekp_feed.router,
+        export_files.router,
+    ]
+
+
+def build(
+    settings: Settings | None = None,
+    *,
+    generate_schemas: bool = False,
+    workers: Sequence[Worker] = WORKERS,
+) -> Settings:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
     settings.ensure_secrets()
     install_secret_key(settings.secret_key.get_secret_value())
 
     from app import runtime
-    from app.api import health
+    from app.api import fast_lane, openapi_docs
     from app.components.frame import register_pages
     from app.services import accounts
 
     _import_pages()
     register_pages()
-    app.include_router(health.router)
-    from app.api import dingtalk_callback, oidc
-
-    app.include_router(dingtalk_callback.router)
-    app.include_router(oidc.router)
-    from app.api import ekp_feed, v1_access
-
-    app.include_router(v1_access.router)
-    app.include_router(importlib.import_module("app.api.v1_sync_runs").router)
-    app.include_router(ekp_feed.router)
-    from app.api import exports as export_files
-    from app.api import fast_lane, openapi_docs
-
-    app.include_router(export_files.router)
+    for router in _routers():
+        app.include_router(router)
 
     openapi_docs.install(app)  # after every router: /docs and /redoc from local files
     fast_lane.install(app)
@@ -144,7 +172,7 @@ def build(settings: Settings | None = None, *, generate_schemas: bool = False) -
     async def on_ready() -> None:
         if await accounts.ensure_bootstrap_admin():
             log.info("created the initial account 'admin'; it must change its password at first login")
-        await runtime.start(settings)
+        await runtime.start(settings, workers=workers)
         shutdown.install()
 
     async def on_shutdown() -> None:
@@ -182,13 +210,14 @@ def run_kwargs(settings: Settings) -> dict:
     }
 
 
-def serve(settings: Settings | None = None) -> None:
+def serve(settings: Settings | None = None, *, extra_workers: Sequence[Worker] = ()) -> None:
+    """Run the console; ``extra_workers`` run after ``WORKERS`` (``landing demo`` adds its simulators)."""
     from app.core import startup_checks
 
     settings = settings or get_settings()
     startup_checks.require_ready(settings)  # refuses a read-only data folder or a key that does not fit the data
     shutdown.enabled = True
-    settings = build(settings)
+    settings = build(settings, workers=(*WORKERS, *extra_workers))
     if not settings.public_base_url:
         log.warning(
             "LANDING_PUBLIC_BASE_URL is not set: callback URLs and links sent to DingTalk and access systems will use "

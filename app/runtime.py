@@ -1,20 +1,26 @@
-"""Process-wide resources created at startup and closed at shutdown: the HTTP session and the DingTalk client.
+"""Process-wide resources created at startup and closed at shutdown: the HTTP session, the DingTalk client and the
+background tasks.
 
 One aiohttp session and one rate-limited DingTalk client per process, shared by cron jobs, callbacks and manual
-actions (DESIGN 7/8: one rate-limited client per app). Background workers register start/stop hooks here; the
-composition root runs them inside the ASGI lifespan.
+actions (DESIGN 7/8: one rate-limited client per app). The workers to run are named by the caller (the composition
+root's ``WORKERS``), never collected from imports: importing a module starts nothing. Each worker's loop runs under
+the task registry (app/core/tasks.py), which restarts it with backoff when it fails and stops it at shutdown; the
+worker gets this runtime as its argument.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 
 from app.core import net_guard
 from app.core.config import Settings
+from app.core.tasks import TaskRegistry
 from app.dingtalk.client import DingTalkClient
 
 log = logging.getLogger(__name__)
@@ -25,11 +31,24 @@ class Runtime:
     settings: Settings
     http: aiohttp.ClientSession
     dingtalk: DingTalkClient
+    tasks: TaskRegistry = field(default_factory=TaskRegistry)
     stops: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
+Stop = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Worker:
+    """A background worker: ``prepare(rt)`` runs before the console serves (and may return an async clean-up run
+    after the loop stopped); ``run(rt)`` is the loop, supervised under ``name``. Either may be left out."""
+
+    name: str
+    run: Callable[[Runtime], Coroutine[Any, Any, Any]] | None = None
+    prepare: Callable[[Runtime], Awaitable[Stop | None]] | None = None
+
+
 _current: Runtime | None = None
-_starters: list[Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]] | None]]] = []
 
 
 def get() -> Runtime:
@@ -38,11 +57,39 @@ def get() -> Runtime:
     return _current
 
 
-def worker(start: Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]] | None]]):
-    """Register a background worker: ``start(runtime)`` runs at startup and may return an async stop function."""
-    if start not in _starters:
-        _starters.append(start)
-    return start
+def current() -> Runtime | None:
+    """The runtime when one is started (the console, the CLI), else None (unit tests of one stage)."""
+    return _current
+
+
+async def run_worker(rt: Runtime, worker: Worker) -> Stop:
+    """Start one worker now; returns the function that stops it (the runtime's stop also does, once)."""
+    prepared = await worker.prepare(rt) if worker.prepare is not None else None
+    task = rt.tasks.supervise(worker.name, lambda: worker.run(rt)) if worker.run is not None else None
+    cleaned = False
+
+    async def cleanup() -> None:
+        nonlocal cleaned
+        if prepared is not None and not cleaned:
+            cleaned = True
+            await prepared()
+
+    async def stop() -> None:
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task])
+        await cleanup()
+
+    rt.stops.append(cleanup)
+    return stop
+
+
+def spawn(name: str, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    """Fire-and-forget work a caller starts and does not wait for (an export file ...): tracked by the runtime's task
+    registry, so shutdown cancels it; before the runtime starts (some unit tests) a plain task the caller keeps."""
+    if _current is None:
+        return asyncio.get_running_loop().create_task(coroutine, name=name)
+    return _current.tasks.spawn(name, coroutine)
 
 
 def _guarded_connector(settings: Settings) -> aiohttp.TCPConnector:
@@ -66,7 +113,8 @@ def _guarded_connector(settings: Settings) -> aiohttp.TCPConnector:
     return net_guard.GuardedConnector()
 
 
-async def start(settings: Settings, *, run_workers: bool = True) -> Runtime:
+async def start(settings: Settings, *, workers: Sequence[Worker] = (), run_workers: bool = True) -> Runtime:
+    """Open the shared clients and start ``workers`` in order (none when ``run_workers`` is false)."""
     global _current
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30), connector=_guarded_connector(settings))
     client = DingTalkClient(
@@ -74,14 +122,11 @@ async def start(settings: Settings, *, run_workers: bool = True) -> Runtime:
     )
     _current = Runtime(settings=settings, http=http, dingtalk=client)
     if run_workers:
-        for starter in list(_starters):
+        for worker in workers:
             try:
-                stop = await starter(_current)
+                await run_worker(_current, worker)
             except Exception:  # one broken worker must not keep the console from serving
-                log.exception("worker %s failed to start", getattr(starter, "__name__", starter))
-                continue
-            if stop is not None:
-                _current.stops.append(stop)
+                log.exception("worker %s failed to start", worker.name)
     return _current
 
 
@@ -89,6 +134,7 @@ async def stop() -> None:
     global _current
     if _current is None:
         return
+    await _current.tasks.stop()  # loops first, then their clean-ups, then the shared session
     for stop_fn in reversed(_current.stops):
         try:
             await stop_fn()

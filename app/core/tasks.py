@@ -97,6 +97,10 @@ class TaskRegistry:
         """Names of the running tasks, in the order they were started."""
         return list(self._tasks.values())
 
+    def supervised(self) -> list[str]:
+        """Names of the running supervised loops (the workers), in the order they were started."""
+        return [n for n in self._tasks.values() if n in self.restarts]
+
     def running(self, name: str) -> list[asyncio.Task[Any]]:
         return [t for t, n in self._tasks.items() if n == name]
 

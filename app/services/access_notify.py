@@ -263,7 +263,8 @@ NOTIFIER_LEASE = "access:notifier"
 NOTIFIER_LEASE_TTL = timedelta(seconds=30)
 
 
-async def _loop(rt: runtime.Runtime) -> None:
+async def run_notifier(rt: runtime.Runtime) -> None:
+    """The worker: deliver due notifications and watch the mapping feed, while this replica holds the lease."""
     watch = FeedWatch()
     last_watch = 0.0
     loop = asyncio.get_running_loop()
@@ -282,21 +283,6 @@ async def _loop(rt: runtime.Runtime) -> None:
         except Exception:  # e.g. the database is briefly away: try again on the next tick
             log.exception("notification delivery round failed")
         await asyncio.sleep(POLL_SECONDS)
-
-
-@runtime.worker
-async def start_notifier(rt: runtime.Runtime):
-    install()
-    task = asyncio.create_task(_loop(rt), name="access-notifier")
-
-    async def stop() -> None:
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
-
-    return stop
 
 
 install()

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from tortoise.expressions import Q
 
+from app import runtime
 from app.core import localtime
 from app.core.config import get_settings
 from app.models.contacts import Department, Person
@@ -183,7 +184,7 @@ def _start(
             job.state, job.error = "failed", f"导出失败：{exc.__class__.__name__}"
             job.path.unlink(missing_ok=True)
 
-    job.task = asyncio.create_task(run(), name=f"export-{job_id}")
+    job.task = runtime.spawn(f"export-{job_id}", run())
     _jobs[job_id] = job
     for stale in [k for k, j in _jobs.items() if time.time() - j.started > KEEP_SECONDS]:
         _jobs.pop(stale, None)

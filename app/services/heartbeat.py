@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -100,7 +101,8 @@ async def status() -> tuple[bool, str]:
 _running = False
 
 
-async def _loop() -> None:
+async def run_heartbeat(rt: runtime.Runtime) -> None:
+    """The worker: beat every ``INTERVAL`` and forget the rows of processes long gone."""
     global _running
     _running = True
     last_cleanup = 0.0
@@ -116,18 +118,14 @@ async def _loop() -> None:
         _running = False
 
 
-@runtime.worker
-async def start_heartbeat(rt: runtime.Runtime):
+async def prepare_heartbeat(rt: runtime.Runtime) -> Callable[[], Awaitable[None]]:
+    """A first beat before the console serves; the returned clean-up removes this process's row at shutdown."""
     global _last, _last_ok_at
     _last = _last_ok_at = None
     await beat()
-    task = asyncio.create_task(_loop(), name="heartbeat")
 
-    async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    async def forget_this_process() -> None:
         with contextlib.suppress(Exception):
             await ProcessHeartbeat.filter(holder=lease.HOLDER).delete()
 
-    return stop
+    return forget_this_process

@@ -7,7 +7,6 @@ lag probe as a background worker.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections import Counter
 from datetime import UTC, datetime
@@ -46,13 +45,6 @@ async def render() -> str:
     return m.render().decode("utf-8")
 
 
-@runtime.worker
-async def start_loop_probe(rt: runtime.Runtime):
-    task = asyncio.create_task(m.LoopLagProbe().run(), name="metrics-loop-lag")
-
-    async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return stop
+async def probe_loop_lag(rt: runtime.Runtime) -> None:
+    """The worker: measure how late the event loop wakes up (landing_event_loop_lag_seconds)."""
+    await m.LoopLagProbe().run()

@@ -649,24 +649,23 @@ async def dissolve_orgs(actor: Actor, org_ids: list[int]) -> DissolveResult:
 
 # -- baseline (background) -------------------------------------------------------------------------------------------
 
-_tasks: set[asyncio.Task] = set()
+BASELINE_TASK = "org-baseline"
 
 
 def start_baseline(org_id: int) -> asyncio.Task:
     """Pull the whole DingTalk tree in the background; progress lands on Org.baseline_status/baseline_message."""
-    task = asyncio.get_running_loop().create_task(run_baseline(org_id))
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
-    return task
+    rt = runtime.get()
+    return rt.tasks.spawn(f"{BASELINE_TASK}-{org_id}", run_baseline(org_id, rt))
 
 
 async def wait_for_baselines(max_wait: float = 60.0) -> None:
-    """Tests and shutdown: wait for running baseline pulls."""
-    if _tasks:
-        await asyncio.wait(list(_tasks), timeout=max_wait)
+    """Tests and the demo: wait for running baseline pulls (shutdown cancels them with every other task)."""
+    rt = runtime.current()
+    if rt is not None:
+        await rt.tasks.wait(BASELINE_TASK, max_wait)
 
 
-async def run_baseline(org_id: int) -> None:
+async def run_baseline(org_id: int, rt: runtime.Runtime) -> None:
     org = await Org.get_or_none(id=org_id)
     if org is None:
         return
@@ -676,7 +675,7 @@ async def run_baseline(org_id: int) -> None:
 
     await Org.filter(id=org_id).update(baseline_status=BaselineStatus.RUNNING, baseline_message="开始拉取钉钉通讯录")
     try:
-        result = await dingtalk_in.pull_baseline(runtime.get().dingtalk, dingtalk_in.ding_app(org), org, progress)
+        result = await dingtalk_in.pull_baseline(rt.dingtalk, dingtalk_in.ding_app(org), org, progress)
     except (DingTalkError, DingTalkTransportError) as exc:
         await Org.filter(id=org_id).update(
             baseline_status=BaselineStatus.FAILED, baseline_message="拉取失败：" + describe_dingtalk_error(exc)

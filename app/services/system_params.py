@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -140,24 +139,16 @@ async def set_time_zone(actor: Actor, name: str) -> bool:
     return True
 
 
-@runtime.worker
-async def follow_time_zone(rt: runtime.Runtime):
-    """Load the zone at start and re-read it now and then, so a change made on another replica is followed."""
+async def prepare_time_zone(rt: runtime.Runtime) -> None:
+    """Load the zone before the console serves its first page."""
     await load_time_zone()
 
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(TIME_ZONE_REFRESH_SECONDS)
-            try:
-                await load_time_zone()
-            except Exception:  # the database may be briefly away; keep the zone we have
-                logging.getLogger(__name__).warning("time zone could not be re-read", exc_info=True)
 
-    task = asyncio.create_task(loop(), name="time-zone-follow")
-
-    async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return stop
+async def follow_time_zone(rt: runtime.Runtime) -> None:
+    """The worker: re-read the zone now and then, so a change made on another replica is followed."""
+    while True:
+        await asyncio.sleep(TIME_ZONE_REFRESH_SECONDS)
+        try:
+            await load_time_zone()
+        except Exception:  # the database may be briefly away; keep the zone we have
+            logging.getLogger(__name__).warning("time zone could not be re-read", exc_info=True)

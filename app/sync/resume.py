@@ -14,7 +14,6 @@ until a full run completes: an incremental run would silently skip the deletion 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from app import runtime
@@ -48,14 +47,14 @@ async def interrupted() -> list[SyncRun]:
     return found
 
 
-async def resume_interrupted() -> list[int]:
+async def resume_interrupted(rt: runtime.Runtime | None = None) -> list[int]:
     """Start again every interrupted run; returns the ids of the new runs."""
     from app.sync import runner
 
     started = []
     for run in await interrupted():
         try:
-            new = await runner.start(run.org_id, run.trigger, full=run.kind == RunKind.FULL)
+            new = await runner.start(run.org_id, run.trigger, full=run.kind == RunKind.FULL, rt=rt)
         except runner.SyncBusy:
             continue
         except Exception:
@@ -68,22 +67,11 @@ async def resume_interrupted() -> list[int]:
     return started
 
 
-async def _loop() -> None:
+async def loop(rt: runtime.Runtime) -> None:
+    """The worker: look for interrupted runs at start-up and every ``POLL_SECONDS`` after."""
     while True:
         try:
-            await resume_interrupted()
+            await resume_interrupted(rt)
         except Exception:
             log.exception("looking for interrupted sync runs failed")
         await asyncio.sleep(POLL_SECONDS)
-
-
-@runtime.worker
-async def start_resume(rt: runtime.Runtime):
-    task = asyncio.create_task(_loop(), name="sync-resume")
-
-    async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return stop

@@ -63,7 +63,7 @@ def due_since(expression: str, last: datetime, now: datetime) -> datetime | None
     return fire
 
 
-async def tick(last: datetime, now: datetime) -> None:
+async def tick(last: datetime, now: datetime, rt: runtime.Runtime | None = None) -> None:
     """One scheduler pass: start the scheduled run of every org whose cron fired in (last, now]."""
     # Every org syncs on a schedule (default every two hours), with or without saved settings.
     for org_id in await Org.all().values_list("id", flat=True):
@@ -75,21 +75,21 @@ async def tick(last: datetime, now: datetime) -> None:
         if await SyncRun.filter(org_id=settings.org_id, trigger=RunTrigger.AUTO, started_at__gte=fire_utc).exists():
             continue  # another replica already ran this fire time
         try:
-            await runner.start(settings.org_id, RunTrigger.AUTO)
+            await runner.start(settings.org_id, RunTrigger.AUTO, rt=rt)
         except runner.SyncBusy:
             log.info("scheduled sync of org %s skipped: a sync is already running", settings.org_id)
         except Exception:
             log.exception("scheduled sync of org %s could not start", settings.org_id)
 
 
-async def cron_loop() -> None:
+async def cron_loop(rt: runtime.Runtime) -> None:
     last = localtime.now()
     while True:
         await asyncio.sleep(TICK_SECONDS)
         now = localtime.now()
         try:
             # Wall-clock times in the configured zone; a zone change between ticks is taken as of ``now``.
-            await tick(localtime.local(last).replace(tzinfo=None), now.replace(tzinfo=None))
+            await tick(localtime.local(last).replace(tzinfo=None), now.replace(tzinfo=None), rt)
         except Exception:
             log.exception("sync scheduler tick failed")
         last = now
@@ -100,10 +100,10 @@ def wake() -> None:
     _wake.set()
 
 
-async def process_callbacks_once() -> int:
+async def process_callbacks_once(rt: runtime.Runtime | None = None) -> int:
     """Apply pending events of every org, one bounded round per org in turn, taking each org's claim per round so
     that a sync run or another org never waits behind a big event."""
-    client = runtime.get().dingtalk
+    client = (rt or runtime.get()).dingtalk
     done = 0
     org_ids = set(
         await CallbackEvent.filter(processed_at__isnull=True, attempts__lt=callbacks.MAX_ATTEMPTS)
@@ -136,31 +136,17 @@ async def process_callbacks_once() -> int:
     return done
 
 
-async def callback_loop() -> None:
+async def prepare_callbacks(rt: runtime.Runtime) -> None:
+    global _wake
+    _wake = asyncio.Event()  # bound to this loop (tests start the app on fresh loops)
+
+
+async def callback_loop(rt: runtime.Runtime) -> None:
     while True:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(_wake.wait(), timeout=CALLBACK_POLL_SECONDS)
         _wake.clear()
         try:
-            await process_callbacks_once()
+            await process_callbacks_once(rt)
         except Exception:
             log.exception("callback processor failed")
-
-
-@runtime.worker
-async def start_sync_workers(rt: runtime.Runtime):
-    global _wake
-    _wake = asyncio.Event()  # bound to this loop (tests start the app on fresh loops)
-    tasks = [
-        asyncio.create_task(cron_loop(), name="sync-cron"),
-        asyncio.create_task(callback_loop(), name="sync-callbacks"),
-    ]
-
-    async def stop() -> None:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for task in list(runner._tasks.values()):
-            task.cancel()
-
-    return stop

@@ -99,7 +99,7 @@ async def console(tmp_path) -> AsyncIterator[str]:
         await asyncio.sleep(0.02)
     settings = Settings(data_dir=tmp_path / "data", secret_key=Fernet.generate_key().decode(), session_secret="x" * 32)
     rt = await runtime.start(settings, run_workers=False)
-    stop = await access_notify.start_notifier(rt)
+    stop = await runtime.run_worker(rt, runtime.Worker("access-notifier", access_notify.run_notifier))
     access_systems.bind_limiter.reset()
     access_systems.auth_failure_limiter.reset()
     try:

@@ -38,8 +38,8 @@ async def main(url, key, ding, qps, mode, org_id):
     from app.core.db import build_config
     from app.core.security import install_secret_key
     from app.models.sync import RunResult, RunTrigger, SyncRun
-    from app.services import heartbeat  # noqa: F401  (workers of a real start)
-    from app.sync import runner, scheduler  # noqa: F401
+    from app.main import WORKERS
+    from app.sync import runner
 
     install_secret_key(key)
     await Tortoise.init(config=build_config(url))
@@ -50,7 +50,7 @@ async def main(url, key, ding, qps, mode, org_id):
         print("started", flush=True)
         await asyncio.sleep(3600)
     # A normal start: the workers, among them the one that reruns interrupted runs.
-    await runtime.start(settings)
+    await runtime.start(settings, workers=WORKERS)
     while True:
         await asyncio.sleep(0.2)
         if not await SyncRun.filter(result=RunResult.RUNNING).exists() and not runner._tasks:

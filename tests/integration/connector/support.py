@@ -18,6 +18,7 @@ import uvicorn
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
+from app import runtime
 from app.api import ekp_feed, v1_access
 from app.connector import server as connector_server
 from app.connector.config import ConnectorSettings
@@ -136,7 +137,8 @@ class Harness:
         api.include_router(ekp_feed.router)
         console_server, console_task, console_url = await serve(api)
         self.parts.append(("server", (console_server, console_task)))
-        stop_notifier = await access_notify.start_notifier(_console_runtime())
+        notifier = runtime.Worker("access-notifier", access_notify.run_notifier)
+        stop_notifier = await runtime.run_worker(_console_runtime(), notifier)
         self.parts.append(("notifier", stop_notifier))
         access_systems.bind_limiter.reset()
 
