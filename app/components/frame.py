@@ -1,7 +1,10 @@
 """One layout for every page: the top bar of the guide, a left menu per section and the content area.
 
-``page()`` records a page; ``register_pages()`` (called by the composition root) turns the records into NiceGUI
-routes. Every recorded page goes through the same gate: logged in -> password changed -> org chosen -> permitted.
+``page()`` declares a page in one place: its path and title, the permission it needs (hence the roles that see it,
+read from the role matrix in app/services/permissions.py) and, for pages in a section's left menu, its menu entry
+(code and order; the label is the title). The menu of every role is built from these declarations and nothing else.
+``register_pages()`` (called by the composition root) turns the records into NiceGUI routes. Every recorded page
+goes through the same gate: logged in -> password changed -> org chosen -> permitted.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ from nicegui import app, context, ui
 
 from app.components import session, theme
 from app.services import accounts, orgs_lookup, system_params
-from app.services.catalog import MENUS, SECTIONS
-from app.services.permissions import ROLE_NAMES, Actor, Perm
+from app.services.catalog import SECTIONS, MenuDef
+from app.services.permissions import ROLE_NAMES, ROLE_PERMISSIONS, Actor, Perm, Role
 
 
 @dataclass
@@ -31,6 +34,19 @@ class PageDef:
     needs_org: bool
     func: Callable
     public: bool = False
+    menu: tuple[str, int] | None = None  # (menu code, order within the section)
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        """The roles that see this page (and its menu entry): those whose permissions include ``perm``."""
+        return tuple(r for r, perms in ROLE_PERMISSIONS.items() if self.perm is None or self.perm in perms)
+
+    @property
+    def menu_entry(self) -> MenuDef | None:
+        if self.menu is None or self.perm is None:
+            return None
+        code, order = self.menu
+        return MenuDef(code, self.section, self.title, self.path, self.perm, order)
 
 
 _PAGES: list[PageDef] = []
@@ -38,12 +54,23 @@ _ACTOR_ATTR = session.ACTOR_ATTR
 
 
 def page(
-    path: str, title: str, *, section: str = "", perm: Perm | None = None, needs_org: bool = False, public: bool = False
+    path: str,
+    title: str,
+    *,
+    section: str = "",
+    perm: Perm | None = None,
+    needs_org: bool = False,
+    public: bool = False,
+    menu: tuple[str, int] | None = None,
 ):
-    """Declare a page. ``needs_org`` pages work on the current org and send an account without one to 选择组织."""
+    """Declare a page. ``needs_org`` pages work on the current org and send an account without one to 选择组织;
+    ``menu=(code, order)`` puts the page in its section's left menu, labelled with its title, for the roles that
+    hold ``perm``."""
+    if menu is not None and (not section or perm is None):
+        raise ValueError(f"the menu entry of {path} needs a section and a permission")
 
     def decorator(func: Callable) -> Callable:
-        _PAGES.append(PageDef(path, title, section, perm, needs_org, func, public))
+        _PAGES.append(PageDef(path, title, section, perm, needs_org, func, public, menu))
         return func
 
     return decorator
@@ -51,6 +78,21 @@ def page(
 
 def registered_paths() -> set[str]:
     return {p.path for p in _PAGES}
+
+
+def declared_pages() -> list[PageDef]:
+    """Every page declared so far, in declaration order (the last declaration of a path wins)."""
+    seen: dict[str, PageDef] = {}
+    for definition in _PAGES:
+        seen[definition.path] = definition
+    return list(seen.values())
+
+
+def menu_entries() -> list[MenuDef]:
+    """The left-menu entries the page declarations make, by section and order."""
+    order = {code: i for i, (code, _) in enumerate(SECTIONS)}
+    entries = [e for p in declared_pages() if (e := p.menu_entry) is not None]
+    return sorted(entries, key=lambda m: (order.get(m.section, len(order)), m.sort))
 
 
 def actor() -> Actor:
@@ -118,9 +160,8 @@ async def _org_name(current: Actor) -> str:
     return await orgs_lookup.org_name(current.current_org_id)
 
 
-def menu_for(current: Actor, section: str) -> list:
-    available = registered_paths()
-    return [m for m in MENUS if m.section == section and m.path in available and current.can(m.perm)]
+def menu_for(current: Actor, section: str) -> list[MenuDef]:
+    return [m for m in menu_entries() if m.section == section and current.can(m.perm)]
 
 
 def _first_path(current: Actor, section: str) -> str | None:

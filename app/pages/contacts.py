@@ -99,7 +99,7 @@ async def contacts_shell(selected_id: int | None = None, reveal: list[int] | Non
     return right
 
 
-@page("/contacts", "通讯录", section="contacts", perm=Perm.CONTACTS_VIEW, needs_org=True)
+@page("/contacts", "通讯录", section="contacts", perm=Perm.CONTACTS_VIEW, needs_org=True, menu=("contacts.tree", 10))
 async def contacts_page(dept: int | None = None) -> None:
     me = actor()
     org_id = me.current_org_id

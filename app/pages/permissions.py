@@ -16,7 +16,9 @@ from app.services import admin_directory, audit, exports
 from app.services.permissions import PERMISSION_NAMES, ROLE_NAMES, ROLE_PERMISSIONS, Perm
 
 
-@page("/permissions/roles", "角色权限", section="permissions", perm=Perm.PERMISSION_VIEW)
+@page(
+    "/permissions/roles", "角色权限", section="permissions", perm=Perm.PERMISSION_VIEW, menu=("permissions.roles", 10)
+)
 async def roles_page() -> None:
     page_title("角色权限")
     ui.label(
@@ -37,7 +39,9 @@ async def roles_page() -> None:
     ui.table(columns=columns, rows=rows, row_key="perm").props("flat bordered dense").classes("landing-card")
 
 
-@page("/permissions/admins", "管理员", section="permissions", perm=Perm.PERMISSION_VIEW)
+@page(
+    "/permissions/admins", "管理员", section="permissions", perm=Perm.PERMISSION_VIEW, menu=("permissions.admins", 20)
+)
 async def admins_page() -> None:
     page_title("管理员")
     ui.label("各组织的管理员账号及其角色；新建的管理员以初始密码 123456 登录，首次登录须修改密码。").classes(
@@ -65,7 +69,7 @@ async def admins_page() -> None:
     await token_section()
 
 
-@page("/permissions/audit", "审计日志", section="permissions", perm=Perm.AUDIT_VIEW)
+@page("/permissions/audit", "审计日志", section="permissions", perm=Perm.AUDIT_VIEW, menu=("permissions.audit", 30))
 async def audit_page() -> None:
     page_title("审计日志")
     size = 20

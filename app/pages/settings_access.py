@@ -67,7 +67,7 @@ def _field(label: str, value: str, marker: str = "", wide: bool = False) -> None
             text.mark(marker)
 
 
-@page(LIST_PATH, "接入系统", section="settings", perm=Perm.ACCESS_MANAGE, needs_org=True)
+@page(LIST_PATH, "接入系统", section="settings", perm=Perm.ACCESS_MANAGE, needs_org=True, menu=("settings.access", 70))
 async def access_list_page() -> None:
     page_title("接入系统", ("新建接入系统", lambda: ui.navigate.to(FORM_PATH)))
     ui.label(

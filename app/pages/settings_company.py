@@ -22,7 +22,7 @@ from app.services.errors import ServiceError
 from app.services.permissions import Perm
 
 
-@page("/settings/company", "公司信息", section="settings", perm=Perm.COMPANY_MANAGE)
+@page("/settings/company", "公司信息", section="settings", perm=Perm.COMPANY_MANAGE, menu=("settings.company", 10))
 async def company_page() -> None:
     info = await company.get_company(actor())
     if info is None:

@@ -24,7 +24,14 @@ TABS = (
 )
 
 
-@page("/settings/exclusive", "专属钉钉", section="settings", perm=Perm.EXCLUSIVE_MANAGE, needs_org=True)
+@page(
+    "/settings/exclusive",
+    "专属钉钉",
+    section="settings",
+    perm=Perm.EXCLUSIVE_MANAGE,
+    needs_org=True,
+    menu=("settings.exclusive", 80),
+)
 async def exclusive_page(tab: str = "storage") -> None:
     org_id = actor().current_org_id
     page_title("专属钉钉配置")

@@ -32,7 +32,7 @@ def _show_secret_once(secret: str) -> None:
     dialog.open()
 
 
-@page("/settings/login-auth", "登录认证", section="settings", perm=Perm.LOGIN_AUTH)
+@page("/settings/login-auth", "登录认证", section="settings", perm=Perm.LOGIN_AUTH, menu=("settings.login_auth", 20))
 async def login_auth_page() -> None:
     view = await login_auth.get_view(actor())
     page_title("登录认证")

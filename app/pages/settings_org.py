@@ -7,6 +7,6 @@ from app.pages.settings_company import org_view_or_edit
 from app.services.permissions import Perm
 
 
-@page("/settings/org", "组织设置", section="settings", perm=Perm.ORG_VIEW, needs_org=True)
+@page("/settings/org", "组织设置", section="settings", perm=Perm.ORG_VIEW, needs_org=True, menu=("settings.org", 50))
 async def org_settings_page() -> None:
     await org_view_or_edit(actor().current_org_id, back=None)

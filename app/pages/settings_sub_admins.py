@@ -11,7 +11,14 @@ from app.services.errors import ServiceError
 from app.services.permissions import Perm
 
 
-@page("/settings/sub-admins", "子管理员", section="settings", perm=Perm.SUBADMIN_MANAGE, needs_org=True)
+@page(
+    "/settings/sub-admins",
+    "子管理员",
+    section="settings",
+    perm=Perm.SUBADMIN_MANAGE,
+    needs_org=True,
+    menu=("settings.sub_admins", 60),
+)
 async def sub_admins_page() -> None:
     page_title("子管理员", ("添加子管理员", lambda: add_from_address_book()))
     ui.label("子管理员选自当前组织的通讯录，账号初始密码为 123456（首次登录需修改）。子管理员拥有组织管理员的所有权限，"

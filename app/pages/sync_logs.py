@@ -15,7 +15,14 @@ from app.services.permissions import Perm
 RESULT_COLORS = {"success": "positive", "warning": "warning", "failed": "negative", "running": "primary"}
 
 
-@page("/sync/logs", "同步日志", section="contacts", perm=Perm.SYNC_LOG_VIEW, needs_org=True)
+@page(
+    "/sync/logs",
+    "同步日志",
+    section="contacts",
+    perm=Perm.SYNC_LOG_VIEW,
+    needs_org=True,
+    menu=("contacts.sync_logs", 30),
+)
 async def sync_logs_page() -> None:
     me = actor()
     org_id = me.current_org_id

@@ -35,7 +35,14 @@ def live_progress_panel(org_id: int) -> None:
     ui.timer(1.0, refresh)
 
 
-@page("/sync/settings", "同步设置", section="contacts", perm=Perm.SYNC_MANAGE, needs_org=True)
+@page(
+    "/sync/settings",
+    "同步设置",
+    section="contacts",
+    perm=Perm.SYNC_MANAGE,
+    needs_org=True,
+    menu=("contacts.sync_settings", 20),
+)
 async def sync_settings_page() -> None:
     me = actor()
     org_id = me.current_org_id

@@ -11,7 +11,7 @@ from app.services import system_init
 from app.services.permissions import Perm
 
 
-@page("/settings/init", "系统初始化", section="settings", perm=Perm.SYSTEM_INIT)
+@page("/settings/init", "系统初始化", section="settings", perm=Perm.SYSTEM_INIT, menu=("settings.init", 40))
 async def system_init_page() -> None:
     page_title("系统初始化")
     ui.label("执行初始化会导入蓝钉默认角色、系统权限等 9 项内容；重复执行不会覆盖已有配置。").classes("text-grey-7")

@@ -16,7 +16,7 @@ _HINTS = {
 }
 
 
-@page("/settings/system", "系统设置", section="settings", perm=Perm.SYSTEM_SETTINGS)
+@page("/settings/system", "系统设置", section="settings", perm=Perm.SYSTEM_SETTINGS, menu=("settings.system", 30))
 async def system_settings_page() -> None:
     page_title("系统设置")
     await _time_zone_card()
