@@ -24,7 +24,7 @@ from app.core.db import db_lifespan
 from app.core.logging import configure_logging, is_expected_disconnect
 from app.core.security import install_secret_key
 from app.runtime import Worker
-from app.services import access_notify, heartbeat, metrics, system_params
+from app.services import access_notify, heartbeat, log_retention, metrics, system_params
 from app.sync import resume, scheduler
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ WORKERS: tuple[Worker, ...] = (
     Worker("sync-callbacks", scheduler.callback_loop, prepare=scheduler.prepare_callbacks),
     Worker("sync-resume", resume.loop),
     Worker("access-notifier", access_notify.run_notifier),
+    Worker("log-retention", log_retention.run_retention),
     Worker("metrics-loop-lag", metrics.probe_loop_lag),
 )
 

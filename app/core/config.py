@@ -46,8 +46,7 @@ class Settings(BaseSettings):
         default="",
         description="Internal ranges user-set URLs may reach (comma-separated, e.g. 10.1.0.0/16); see docs/security.md",
     )
-    audit_retention_days: int = 365
-    sync_log_retention_days: int = 180
+    sync_log_retention_days: int = 180  # 同步日志保留天数 until system initialisation saves one (log_retention.py)
 
     @field_validator("log_level")
     @classmethod

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from cronsim import CronSim, CronSimError
@@ -82,17 +83,23 @@ async def tick(last: datetime, now: datetime, rt: runtime.Runtime | None = None)
             log.exception("scheduled sync of org %s could not start", settings.org_id)
 
 
-async def cron_loop(rt: runtime.Runtime) -> None:
+async def follow_clock(tick_once: Callable[[datetime, datetime], Awaitable[object]], seconds: float, what: str) -> None:
+    """Every ``seconds``, call ``tick_once(last, now)`` with the wall-clock times (in the 系统设置 time zone, naive)
+    of the previous and this tick, so cron expressions fire at the times admins wrote; a failed tick is logged."""
     last = localtime.now()
     while True:
-        await asyncio.sleep(TICK_SECONDS)
+        await asyncio.sleep(seconds)
         now = localtime.now()
         try:
-            # Wall-clock times in the configured zone; a zone change between ticks is taken as of ``now``.
-            await tick(localtime.local(last).replace(tzinfo=None), now.replace(tzinfo=None), rt)
+            # A zone change between ticks is taken as of ``now``.
+            await tick_once(localtime.local(last).replace(tzinfo=None), now.replace(tzinfo=None))
         except Exception:
-            log.exception("sync scheduler tick failed")
+            log.exception("%s failed", what)
         last = now
+
+
+async def cron_loop(rt: runtime.Runtime) -> None:
+    await follow_clock(lambda last, now: tick(last, now, rt), TICK_SECONDS, "sync scheduler tick")
 
 
 def wake() -> None:
