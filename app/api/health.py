@@ -12,6 +12,7 @@ import hmac
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from app import runtime
 from app.core import metrics as core_metrics
 from app.services import heartbeat, metrics, security_settings
 
@@ -20,7 +21,7 @@ router = APIRouter(tags=["运维"])
 
 @router.get("/healthz", summary="健康检查：数据库可写、数据目录可写且有剩余空间时返回 200，否则 503 并给出原因")
 async def healthz() -> JSONResponse:
-    ok, reason = await heartbeat.status()
+    ok, reason = await heartbeat.status(runtime.current())
     body: dict = {"status": "ok" if ok else "unavailable", "database": ok}
     if reason:
         body["reason"] = reason
@@ -42,4 +43,4 @@ async def prometheus_metrics(request: Request) -> PlainTextResponse:
                 status_code=401,
                 headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
             )
-    return PlainTextResponse(await metrics.render(), media_type=core_metrics.CONTENT_TYPE)
+    return PlainTextResponse(await metrics.render(runtime.current()), media_type=core_metrics.CONTENT_TYPE)

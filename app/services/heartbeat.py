@@ -80,12 +80,9 @@ def folder_problem(folder: Path) -> str:
     return ""
 
 
-async def status() -> tuple[bool, str]:
-    """(healthy, reason) for ``/healthz``."""
-    try:
-        folder: Path | None = runtime.get().settings.data_dir
-    except RuntimeError:
-        folder = None
+async def status(rt: runtime.Runtime | None) -> tuple[bool, str]:
+    """(healthy, reason) for ``/healthz``; the data folder is checked when the runtime is started."""
+    folder: Path | None = rt.settings.data_dir if rt is not None else None
     if folder is not None and (problem := folder_problem(folder)):
         return False, problem
     current = _last

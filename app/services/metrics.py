@@ -7,7 +7,6 @@ lag probe as a background worker.
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -22,7 +21,7 @@ from app.models.orgs import Org
 COUNTERS: Counter[str] = Counter()
 
 
-async def _refresh() -> None:
+async def _refresh(rt: runtime.Runtime | None) -> None:
     m.ORGS.set(await Org.all().count())
     m.ACCOUNTS.set(await Account.all().count())
     m.DEPARTMENTS.set(await Department.filter(is_deleted=False).count())
@@ -32,16 +31,16 @@ async def _refresh() -> None:
     oldest = await waiting.order_by("created_at").limit(1).values_list("created_at", flat=True)
     m.OUTBOX_OLDEST_AGE.set(max(0.0, (datetime.now(UTC) - oldest[0]).total_seconds()) if oldest else 0)
     values: dict[str, float] = {f"{k}": float(v) for k, v in COUNTERS.items()}
-    with contextlib.suppress(RuntimeError):  # no runtime (CLI, some tests): the client counters stay at zero
-        stats = runtime.get().dingtalk.stats
+    if rt is not None:  # no runtime (CLI, some tests): the client counters stay at zero
+        stats = rt.dingtalk.stats
         values["dingtalk_retries"] = stats.get("retries", 0)
         values["dingtalk_token_fetches"] = stats.get("token_fetches", 0)
         values["dingtalk_token_refreshes"] = stats.get("token_refreshes", 0)
     m.SNAPSHOT.values = values
 
 
-async def render() -> str:
-    await _refresh()
+async def render(rt: runtime.Runtime | None) -> str:
+    await _refresh(rt)
     return m.render().decode("utf-8")
 
 
