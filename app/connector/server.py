@@ -6,7 +6,6 @@ same code in both.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
@@ -17,6 +16,7 @@ from app.connector.api import notify, sso, todo_api
 from app.connector.config import ConnectorSettings
 from app.connector.services import accounts
 from app.core.security import install_secret_key
+from app.core.tasks import TaskRegistry
 
 ROUTERS = (todo_api.router, notify.router, sso.router)
 
@@ -33,7 +33,7 @@ def include_routes(api: FastAPI) -> None:
 @dataclass
 class Started:
     ctx: TortoiseContext
-    tasks: list[asyncio.Task] = field(default_factory=list)
+    tasks: TaskRegistry = field(default_factory=TaskRegistry)
 
 
 async def start(settings: ConnectorSettings, *, global_fallback: bool = True, run_workers: bool = True) -> Started:

@@ -1,4 +1,8 @@
-"""Background work of the connector: the push queue, mapping pulls, daily log retention, bind-on-start."""
+"""Background work of the connector: the push queue, mapping pulls, daily log retention, bind-on-start.
+
+The loops run under the task registry (app/core/tasks.py), which restarts a failed loop with backoff and stops
+everything at shutdown; bind-on-start is one-off work, tracked so shutdown cancels it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from app.connector import runtime
 from app.connector.services import accounts, binding, interface_log, mapping, push
 from app.connector.services import options as options_service
 from app.connector.services.errors import ConnectorError
+from app.core.tasks import TaskRegistry
 
 log = logging.getLogger(__name__)
 
@@ -82,16 +87,17 @@ async def bind_on_start() -> None:
         await asyncio.sleep(5.0)
 
 
-def start_all() -> list[asyncio.Task]:
-    return [
-        asyncio.create_task(push.worker(), name="connector-push"),
-        asyncio.create_task(mapping_loop(), name="connector-mapping"),
-        asyncio.create_task(retention_loop(), name="connector-retention"),
-        asyncio.create_task(bind_on_start(), name="connector-bind-on-start"),
-    ]
+# The connector's background loops, started in this order.
+LOOPS = (("connector-push", push.worker), ("connector-mapping", mapping_loop), ("connector-retention", retention_loop))
 
 
-async def stop_all(tasks: list[asyncio.Task]) -> None:
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+def start_all() -> TaskRegistry:
+    tasks = TaskRegistry()
+    for name, loop in LOOPS:
+        tasks.supervise(name, loop)
+    tasks.spawn("connector-bind-on-start", bind_on_start())
+    return tasks
+
+
+async def stop_all(tasks: TaskRegistry) -> None:
+    await tasks.stop()
