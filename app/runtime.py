@@ -49,6 +49,9 @@ class Worker:
 
 
 _current: Runtime | None = None
+# How long shutdown waits for cancelled tasks (a sync run closing its row) after the server's own grace period:
+# together they stay inside app/core/shutdown.py's hard limit.
+STOP_WAIT = 3.0
 
 
 def get() -> Runtime:
@@ -134,7 +137,7 @@ async def stop() -> None:
     global _current
     if _current is None:
         return
-    await _current.tasks.stop()  # loops first, then their clean-ups, then the shared session
+    await _current.tasks.stop(max_wait=STOP_WAIT)  # loops first, then their clean-ups, then the shared session
     for stop_fn in reversed(_current.stops):
         try:
             await stop_fn()

@@ -120,5 +120,5 @@ class TaskRegistry:
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=max_wait)
             for task in pending:
-                log.error("background task %s did not stop within %.0f s", task.get_name(), max_wait)
+                log.warning("background task %s did not stop within %.0f s", task.get_name(), max_wait)
         self._tasks.clear()
