@@ -265,6 +265,7 @@ NOTIFIER_LEASE_TTL = timedelta(seconds=30)
 
 async def run_notifier(rt: runtime.Runtime) -> None:
     """The worker: deliver due notifications and watch the mapping feed, while this replica holds the lease."""
+    install()  # again, in case a test cleared the change listeners
     watch = FeedWatch()
     last_watch = 0.0
     loop = asyncio.get_running_loop()
