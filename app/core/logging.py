@@ -103,6 +103,8 @@ class DisconnectsAreDebug(logging.Filter):
         record.msg, record.args = f"client went away: {type(exc).__name__}: {exc}", None
         record.levelno, record.levelname, record.exc_info, record.exc_text = logging.DEBUG, "DEBUG", None, None
         return True
+
+
 class RefusalLog:
     """Warnings about refused input, at most ``per_minute`` lines a minute per process; the rest are counted.
 

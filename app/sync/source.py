@@ -161,6 +161,8 @@ class SourceStage:
         # Keep what was applied inside the overlap window, so the next run's re-read of it costs nothing.
         floor = self.source.cursor_floor(value)
         recent = {i: t for i, t in self.recent.get(str(kind), {}).items() if t >= floor}
+        # The floor only moves forward: forget what fell below it, so each save costs one page, not the whole run.
+        self.recent[str(kind)] = recent.copy()
         previous = self.known(kind) or {}
         recent.update({i: t for i, t in previous.items() if t >= floor and i not in recent})
         self.cursors[f"{kind}{SEEN_SUFFIX}"] = dict(list(recent.items())[-MAX_SEEN:])
