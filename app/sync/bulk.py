@@ -68,6 +68,10 @@ def _converter(field: Field, sqlite: bool) -> Converter:
     are, checked in bulk; any other column goes value by value through the field's ``to_db_value``."""
 
     def one_by_one(column: list) -> list:
+        first = column[0]
+        if all(value is first for value in column):
+            # One object repeated (a default filled in for every new row, e.g. an empty JSON list): convert once.
+            return [field.to_db_value(first, None)] * len(column)
         return [field.to_db_value(value, None) for value in column]
 
     if isinstance(field, DatetimeField):

@@ -34,7 +34,7 @@ from tortoise import Tortoise  # noqa: E402
 from app import runtime  # noqa: E402
 from app.api import dingtalk_callback  # noqa: E402
 from app.core.config import Settings  # noqa: E402
-from app.core.db import build_config  # noqa: E402
+from app.core.db import apply_sqlite_pragmas, build_config  # noqa: E402
 from app.core.security import install_secret_key  # noqa: E402
 from app.dingtalk.crypto import DingTalkCrypto  # noqa: E402
 from app.dingtalk.simulator import start_simulator as start_dingtalk  # noqa: E402
@@ -61,6 +61,7 @@ async def open_db(folder: Path) -> None:
     install_secret_key(Fernet.generate_key().decode())
     await Tortoise.init(config=build_config(f"sqlite://{folder / 'bench.sqlite3'}"))
     await Tortoise.generate_schemas()
+    await apply_sqlite_pragmas()  # as the server opens it (WAL), so the numbers are the product's
 
 
 async def context(org, settings: SyncSettings, *, full: bool) -> RunContext:
