@@ -50,6 +50,7 @@ def loopback_simulators_allowed(monkeypatch: pytest.MonkeyPatch) -> str:
     the SSRF tests (tests/integration/test_security_ssrf.py) set it back to empty. Nothing else bypasses the guard.
     """
     monkeypatch.setenv("LANDING_OUTBOUND_ALLOWED_RANGES", LOOPBACK_ALLOWED)
+    monkeypatch.setenv("LANDING_CONNECTOR_OUTBOUND_ALLOWED_RANGES", LOOPBACK_ALLOWED)  # the integration component's
     return LOOPBACK_ALLOWED
 
 
