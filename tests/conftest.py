@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -62,6 +62,17 @@ async def db_url(tmp_path: Path) -> AsyncIterator[str]:
         await _drop_pg_database(name)
     else:
         yield f"sqlite://{tmp_path / 'landing.sqlite3'}"
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings_caches() -> Iterator[None]:
+    """Settings the services cache for a few seconds (系统设置's security settings) belong to one test's database:
+    a value saved by one test must not reach the next."""
+    from app.services import security_settings
+
+    security_settings.forget_cache()
+    yield
+    security_settings.forget_cache()
 
 
 @pytest.fixture

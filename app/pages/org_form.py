@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from app.components import initial_passwords
 from app.components.frame import actor, notify_error, notify_ok
 from app.core.security import mask
 from app.services import orgs, secret_reveal
@@ -140,10 +141,15 @@ def show_result_dialog(result: orgs.SaveResult, on_close: Callable[[], None]) ->
         for message in result.messages:
             ui.label(message).classes("text-grey-7")
         if result.admin_name:
-            ui.label(
-                f"已从钉钉拉取主管理员 {result.admin_name}，登录名 {result.admin_login}，"
-                "初始密码 123456（首次登录需修改）"
-            ).mark("admin-pulled")
+            password = result.admin_initial_password
+            note = "（沿用已有账号的密码）" if not password else "，初始密码 123456（首次登录需修改）"
+            if initial_passwords.is_random(password):
+                note = "，初始密码如下（只显示这一次，首次登录需修改）："
+            ui.label(f"已从钉钉拉取主管理员 {result.admin_name}，登录名 {result.admin_login}{note}").mark(
+                "admin-pulled"
+            )
+            if initial_passwords.is_random(password):
+                ui.label(password).classes("text-mono text-subtitle1").mark("admin-initial-password")
         elif result.admin_error:
             ui.label(result.admin_error).classes("text-negative").style("white-space: pre-line")
         if result.created:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from app.components import address_book
+from app.components import address_book, initial_passwords
 from app.components.entity_form import confirm
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
 from app.pages.org_form import (
@@ -255,9 +255,10 @@ async def org_view_or_edit(org_id: int, *, back: str | None) -> None:
 def _main_admin_box(org_id: int) -> None:
     with ui.card().classes("landing-card w-full q-pa-md q-mt-md").props("flat bordered").mark("main-admin-box"):
         ui.label("修改主管理员").classes("text-subtitle1 text-weight-medium")
-        ui.label("主管理员选自本组织通讯录；新主管理员的登录名为其登录名或手机号，初始密码 123456。").classes(
-            "text-caption text-grey-7"
-        )
+        ui.label(
+            "主管理员选自本组织通讯录；新主管理员的登录名为其登录名或手机号，"
+            "新账号的初始密码按系统设置（默认 123456）。"
+        ).classes("text-caption text-grey-7")
 
         async def choose() -> None:
             chosen = await address_book.pick(org_id, mode="person", multiple=False, title="选择主管理员")
@@ -268,11 +269,13 @@ def _main_admin_box(org_id: int) -> None:
             if not await confirm("修改主管理员", text, ok="设为主管理员", danger=False):
                 return
             try:
-                login = await orgs.set_main_admin(actor(), org_id, person.id)
+                new = await orgs.set_main_admin(actor(), org_id, person.id)
             except ServiceError as exc:
                 notify_error(exc.message)
                 return
-            notify_ok(f"已修改主管理员（登录名 {login}）")
+            if initial_passwords.is_random(new.initial_password):
+                await initial_passwords.show_once("已修改主管理员", {new.login: new.initial_password})
+            notify_ok(f"已修改主管理员（登录名 {new.login}）")
             ui.navigate.reload()
 
         ui.button("从地址本选择主管理员", icon="contacts", on_click=choose).props("outline color=primary").mark(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from app.components import address_book
+from app.components import address_book, initial_passwords
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
 from app.services import sub_admins
 from app.services.errors import ServiceError
@@ -72,14 +72,8 @@ async def sub_admins_page() -> None:
             notify_error(exc.message)
             return
         passwords = getattr(logins, "initial_passwords", {})
-        if passwords and set(passwords.values()) != {"123456"}:
-            with ui.dialog().props("persistent") as dialog, ui.card().mark("initial-passwords"):
-                ui.label("已添加子管理员").classes("text-h6")
-                ui.label("以下初始密码只显示这一次，请妥善告知本人；首次登录须修改。").classes("text-orange-9")
-                for login_name, password in passwords.items():
-                    ui.label(f"{login_name}：{password}").classes("text-mono")
-                ui.button("我已记下", on_click=dialog.close).props("unelevated color=primary")
-            dialog.open()
+        if any(initial_passwords.is_random(p) for p in passwords.values()):
+            await initial_passwords.show_once("已添加子管理员", passwords)
         else:
             notify_ok(f"已添加子管理员，登录名 {'、'.join(logins)}，初始密码 123456")
         await refresh()

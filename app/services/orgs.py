@@ -120,6 +120,7 @@ class SaveResult:
     callback_error: str = ""
     admin_name: str = ""
     admin_login: str = ""
+    admin_initial_password: str = ""  # the new account's initial password, for the one dialog that shows it
     admin_error: str = ""
     messages: list[str] = field(default_factory=list)
 
@@ -512,12 +513,13 @@ async def _pull_main_admin(actor: Actor | None, org: Org, result: SaveResult) ->
     await dingtalk_in.apply_user(org, user, force=True)
     person = await Person.get(org_id=org.id, ding_userid=user.userid)
     login = person.mobile or person.login_name or user.userid
-    await accounts.grant_role(
+    account, _ = await accounts.grant_role(
         actor, login=login, display_name=person.name, role=Role.ORG_ADMIN, org=org, person_id=person.id
     )
     org.main_admin_id = person.id
     await org.save(update_fields=["main_admin_id"])
     result.admin_name, result.admin_login = person.name, login
+    result.admin_initial_password = getattr(account, "initial_password", None) or ""
 
 
 # -- main admin ---------------------------------------------------------------------------------------------------
@@ -531,7 +533,13 @@ def login_for(person: Person) -> str:
     return login
 
 
-async def set_main_admin(actor: Actor, org_id: int, person_id: int) -> str:
+@dataclass(frozen=True)
+class NewMainAdmin:
+    login: str
+    initial_password: str = ""  # only when the account was created now: shown once, never stored in clear
+
+
+async def set_main_admin(actor: Actor, org_id: int, person_id: int) -> NewMainAdmin:
     """修改主管理员 (3.2.4): the new one gets the org admin role; the previous one loses it in this org."""
     await authorize(actor, Perm.ORG_EDIT, org_id)
     org = await Org.get_or_none(id=org_id)
@@ -543,8 +551,8 @@ async def set_main_admin(actor: Actor, org_id: int, person_id: int) -> str:
     login = login_for(person)
     previous = org.main_admin_id
     if previous == person.id:
-        return login
-    await accounts.grant_role(
+        return NewMainAdmin(login)
+    account, _ = await accounts.grant_role(
         actor, login=login, display_name=person.name, role=Role.ORG_ADMIN, org=org, person_id=person.id
     )
     if previous:
@@ -564,7 +572,7 @@ async def set_main_admin(actor: Actor, org_id: int, person_id: int) -> str:
         before={"main_admin_id": previous},
         after={"main_admin_id": person.id, "main_admin": person.name},
     )
-    return login
+    return NewMainAdmin(login, getattr(account, "initial_password", None) or "")
 
 
 # -- dissolve -------------------------------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.connector.models import DeptMapping, PersonMapping
 from app.connector import runtime
+from app.connector.models import DeptMapping, PersonMapping
 from app.connector.services import binding, console_api, mapping
 from app.connector.services.errors import ConnectorError
 from app.models.contacts import Person
