@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs and runs all of it: on SQLite, then again on a throwaway PostgreSQL,
+# Installs what the test suite needs and runs all of it on SQLite, then every test that uses the database again on a
+# throwaway PostgreSQL (tests/conftest.py selects them),
 # unit + integration + UI + real-browser tests. Extra arguments go to both pytest runs (e.g. -x, -k name).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +32,7 @@ echo "== lint and architecture"
 echo "== test suite on SQLite"
 .venv/bin/python -m pytest -q "$@"
 
-echo "== test suite on PostgreSQL"
+echo "== tests that use the database, on PostgreSQL"
 PG_DSN=$(bash scripts/pg.sh start)
 trap 'bash scripts/pg.sh stop' EXIT
 LANDING_TEST_PG_DSN="$PG_DSN" .venv/bin/python -m pytest -q "$@"

@@ -64,6 +64,18 @@ async def db_url(tmp_path: Path) -> AsyncIterator[str]:
         yield f"sqlite://{tmp_path / 'landing.sqlite3'}"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL run repeats only what can differ there: tests that use the database (the ``db_url`` fixture,
+    directly or through ``orm``/``app_env``/the servers) or pick it themselves (``@pytest.mark.database``). The
+    others (parsers, simulators, clients, pure rules) do not see the database and already ran on SQLite."""
+    if not PG_DSN:
+        return
+    keep = [i for i in items if "db_url" in getattr(i, "fixturenames", ()) or i.get_closest_marker("database")]
+    if len(keep) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
 @pytest.fixture(autouse=True)
 def fresh_settings_caches() -> Iterator[None]:
     """Settings the services cache for a few seconds (系统设置's security settings) belong to one test's database:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 
 from app.core.db import build_config, run_migrations
 from tests.conftest import PG_DSN, _create_pg_database, _drop_pg_database
+
+pytestmark = pytest.mark.database  # builds its own databases from PG_DSN / SQLite files
 
 
 async def _columns() -> dict[str, set[tuple[str, bool]]]:
