@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from app.components.entity_form import FieldErrors
 from app.components.frame import actor, empty_state, notify_error, notify_ok
 from app.services import api_tokens
 from app.services.errors import ServiceError
@@ -72,6 +73,8 @@ async def token_section() -> None:
             ui.label("新建 API 令牌").classes("text-h6")
             name = ui.input("令牌名称", placeholder="如：夜间同步脚本").props("outlined dense autofocus")
             name.classes("w-full").mark("token-name")
+            errors = FieldErrors()
+            errors.input("name", name)
             with ui.row().classes("w-full justify-end"):
                 ui.button("取消", on_click=dialog.close).props("flat")
 
@@ -79,10 +82,7 @@ async def token_section() -> None:
                     try:
                         created = await api_tokens.create_token(actor(), name.value or "")
                     except ServiceError as exc:
-                        if exc.field == "name":
-                            name.props(f'error error-message="{exc.message}"')
-                        else:
-                            notify_error(exc.message)
+                        errors.show(exc)  # next to 令牌名称, or as a notification when it is about something else
                         return
                     dialog.close()
                     show_once(created)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from nicegui import ui
 
+from app.components.entity_form import FieldErrors
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
 from app.core import localtime
 from app.services import access_systems
@@ -241,21 +242,16 @@ async def access_form_page(id: int | None = None) -> None:  # noqa: A002 - the q
             HELP["ip_allowlist"],
         )
 
-    def clear_errors() -> None:
-        for element in inputs.values():
-            element.props(remove="error error-message")
+    errors = FieldErrors(notify=True)
+    errors.inputs(inputs)
 
     async def save() -> None:
-        clear_errors()
+        errors.clear()
         data = SystemInput(**{key: element.value or "" for key, element in inputs.items()})
         try:
             await access_systems.save_system(actor(), current.id if current else None, data)
         except ValidationFailed as exc:
-            target = inputs.get(exc.field or "")
-            if target is not None:
-                message = exc.message.replace('"', "'")
-                target.props(f'error error-message="{message}"')
-            notify_error(exc.message)
+            errors.show(exc)
             return
         except ServiceError as exc:
             notify_error(exc.message)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.components import address_book
-from app.components.entity_form import confirm
+from app.components.entity_form import confirm, form_row
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
 from app.pages.org_form import (
     HELP_COMPANY_DOMAIN,
     BaselinePanel,
     OrgFormFields,
-    field_row,
     help_text,
     org_detail,
     run_save,
@@ -168,7 +167,7 @@ async def company_edit_page() -> None:
 
 
 def _company_input(label: str, value: str, marker: str, help: str = "") -> ui.input:
-    with field_row(label, required=True):
+    with form_row(label, required=True):
         with ui.column().classes("gap-0 col"):
             inp = ui.input(value=value).props("outlined dense").classes("w-full").style("max-width: 640px")
             inp.mark(marker)

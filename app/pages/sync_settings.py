@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from app.components.entity_form import FieldErrors, set_field_error
 from app.components.frame import actor, notify_error, notify_ok, page, page_title
 from app.core import localtime
 from app.services import sync_runs, sync_settings
@@ -98,9 +99,9 @@ async def sync_settings_page() -> None:
     def on_cron_change() -> None:
         try:
             show_next(sync_settings.preview_cron(cron.value or ""))
-            cron.props(remove="error error-message")
+            set_field_error(cron, None)
         except ServiceError as exc:
-            cron.props(f'error error-message="{exc.message}"')
+            set_field_error(cron, exc.message)
             show_next([])
 
     cron.on("blur", on_cron_change)
@@ -169,19 +170,15 @@ async def sync_settings_page() -> None:
             source_password=source_password.value or None,
         )
 
-    def clear_errors() -> None:
-        for element in fields.values():
-            element.props(remove="error error-message")
+    errors = FieldErrors(notify=True)
+    errors.inputs(fields)
 
     async def save() -> None:
-        clear_errors()
+        errors.clear()
         try:
             saved = await sync_settings.update_settings(actor(), org_id, form())
         except ServiceError as exc:
-            target = fields.get(exc.field or "")
-            if target is not None:
-                target.props(f'error error-message="{exc.message}"')
-            notify_error(exc.message)
+            errors.show(exc)
             return
         show_next(saved.next_runs)
         source_password.value = ""
