@@ -135,21 +135,6 @@ def highlight(text: str, keyword: str) -> str:
         start = index + len(key)
 
 
-async def confirm(title: str, text: str, *, ok: str = "确定", danger: bool = True) -> bool:
-    """A confirmation dialog naming what will happen; True when the admin confirms."""
-    with ui.dialog() as dialog, ui.card().style("min-width: 380px; max-width: 560px"):
-        ui.label(title).classes("text-h6")
-        ui.label(text).classes("text-grey-8").mark("confirm-text")
-        with ui.row().classes("w-full justify-end gap-2"):
-            ui.button("取消", on_click=lambda: dialog.submit(False)).props("flat").mark("confirm-cancel")
-            ui.button(ok, on_click=lambda: dialog.submit(True)).props(
-                f"unelevated color={'negative' if danger else 'primary'}"
-            ).mark("confirm-ok")
-    result = await dialog
-    dialog.delete()
-    return bool(result)
-
-
 def chips(items: list[tuple[str, str]], *, marker: str = "") -> ui.row:
     """Read-only names (people or departments) as small chips; "—" when empty."""
     row = ui.row().classes("gap-1 items-center")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from app.components.confirm_dialog import ask
 from app.components.entity_form import FieldErrors
 from app.components.frame import actor, empty_state, notify_error, notify_ok
 from app.services import api_tokens
@@ -110,23 +111,22 @@ async def token_section() -> None:
         dialog.open()
 
     def confirm_revoke(row: dict) -> None:
-        with ui.dialog() as dialog, ui.card().classes("q-pa-md").mark("revoke-confirm"):
-            ui.label(f"确认撤销令牌「{row['name']}」（{row['prefix']}）？").classes("text-subtitle1")
-            ui.label("撤销后使用该令牌的脚本将立即无法调用接口，且不能恢复。").classes("text-grey-7")
-            with ui.row().classes("w-full justify-end"):
-                ui.button("取消", on_click=dialog.close).props("flat")
+        async def revoke() -> None:
+            try:
+                await api_tokens.revoke_token(actor(), int(row["id"]))
+            except ServiceError as exc:
+                notify_error(exc.message)
+                return
+            notify_ok(f"已撤销令牌「{row['name']}」")
+            await refresh()
 
-                async def revoke() -> None:
-                    dialog.close()
-                    try:
-                        await api_tokens.revoke_token(actor(), int(row["id"]))
-                    except ServiceError as exc:
-                        notify_error(exc.message)
-                        return
-                    notify_ok(f"已撤销令牌「{row['name']}」")
-                    await refresh()
-
-                ui.button("撤销", on_click=revoke).props("unelevated color=negative").mark("confirm-revoke")
-        dialog.open()
+        ask(
+            f"确认撤销令牌「{row['name']}」（{row['prefix']}）？",
+            "撤销后使用该令牌的脚本将立即无法调用接口，且不能恢复。",
+            on_ok=revoke,
+            ok="撤销",
+            ok_marker="confirm-revoke",
+            marker="revoke-confirm",
+        )
 
     await refresh()

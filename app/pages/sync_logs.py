@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from app.components.confirm_dialog import ask
 from app.components.frame import actor, notify_error, notify_ok, page, page_title
 from app.core import localtime
 from app.pages.sync_settings import live_progress_panel
@@ -119,26 +120,22 @@ async def sync_logs_page() -> None:
         state["page"] = max(1, min(state.get("pages", 1), state["page"] + step))
         await reload()
 
-    with ui.dialog() as dialog, ui.card():
-        question = ui.label("").classes("text-h6")
-        ui.label("删除后不可恢复；进行中的同步不会被删除。")
-        with ui.row().classes("justify-end w-full"):
-            ui.button("取消", on_click=dialog.close).props("flat")
-            ui.button("删除", on_click=lambda: delete_selected()).props("unelevated color=negative").mark(
-                "confirm-delete"
-            )
-
     def confirm_delete() -> None:
-        if not table.selected:
+        chosen = [row["id"] for row in table.selected]
+        if not chosen:
             notify_error("请先选择要删除的同步日志")
             return
-        question.text = f"删除选中的 {len(table.selected)} 条同步日志？"
-        dialog.open()
+        ask(
+            f"删除选中的 {len(chosen)} 条同步日志？",
+            "删除后不可恢复；进行中的同步不会被删除。",
+            on_ok=lambda: delete_selected(chosen),
+            ok="删除",
+            ok_marker="confirm-delete",
+        )
 
-    async def delete_selected() -> None:
-        dialog.close()
+    async def delete_selected(chosen: list[int]) -> None:
         try:
-            count = await sync_runs.delete_runs(actor(), org_id, [row["id"] for row in table.selected])
+            count = await sync_runs.delete_runs(actor(), org_id, chosen)
         except ServiceError as exc:
             notify_error(exc.message)
             return
@@ -207,22 +204,18 @@ async def sync_log_detail_page(run_id: int) -> None:
 
     def decide_dialog(approve: bool) -> None:
         count = len(run.pending_removals)
-        with ui.dialog() as dialog, ui.card():
-            ui.label("批准删除？" if approve else "拒绝删除？").classes("text-h6")
-            ui.label(
-                f"下次同步将删除上表中的 {count} 条记录（人员置为无效并从钉钉删除）。"
-                if approve
-                else f"上表中的 {count} 条记录将保留，之后的同步不再删除它们；如确需删除，请在通讯录中手工处理。"
-            )
-            with ui.row().classes("justify-end w-full"):
-                ui.button("取消", on_click=dialog.close).props("flat")
-                ui.button("批准" if approve else "拒绝", on_click=lambda: decide(dialog, approve)).props(
-                    "unelevated color=warning" if approve else "unelevated color=grey-8"
-                ).mark("confirm-approve" if approve else "confirm-reject")
-        dialog.open()
+        ask(
+            "批准删除？" if approve else "拒绝删除？",
+            f"下次同步将删除上表中的 {count} 条记录（人员置为无效并从钉钉删除）。"
+            if approve
+            else f"上表中的 {count} 条记录将保留，之后的同步不再删除它们；如确需删除，请在通讯录中手工处理。",
+            on_ok=lambda: decide(approve),
+            ok="批准" if approve else "拒绝",
+            color="warning" if approve else "grey-8",
+            ok_marker="confirm-approve" if approve else "confirm-reject",
+        )
 
-    async def decide(dialog, approve: bool) -> None:
-        dialog.close()
+    async def decide(approve: bool) -> None:
         try:
             if approve:
                 await sync_runs.approve_removals(actor(), run.id)
