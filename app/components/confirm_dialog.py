@@ -17,27 +17,29 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from nicegui import ui
 
 Text = str | Sequence[str]
 
 
-def _build(
-    title: str,
-    text: Text,
-    *,
-    ok: str,
-    color: str,
-    ok_marker: str,
-    marker: str,
-    on_ok: Callable[[], Any],
-    on_cancel: Callable[[], Any],
-) -> ui.dialog:
+class Look(TypedDict, total=False):
+    """How the action button reads and looks: ``ok`` its words (default 确定), ``danger`` red (default) or blue,
+    ``color`` any Quasar colour instead, ``ok_marker`` / ``marker`` the test markers of the button and the card."""
+
+    ok: str
+    danger: bool
+    color: str
+    ok_marker: str
+    marker: str
+
+
+def _build(title: str, text: Text, look: Look, *, on_ok: Callable[[], Any], on_cancel: Callable[[], Any]) -> ui.dialog:
     lines = [text] if isinstance(text, str) else list(text)
+    color = look.get("color") or ("negative" if look.get("danger", True) else "primary")
     with ui.dialog() as dialog, ui.card().classes("q-pa-md").style("min-width: 380px; max-width: 560px") as card:
-        card.mark(marker)
+        card.mark(look.get("marker", "confirm-dialog"))
         ui.label(title).classes("text-h6")
         for index, line in enumerate(line for line in lines if line):
             label = ui.label(line).classes("text-grey-8").style("white-space: pre-line")
@@ -45,51 +47,20 @@ def _build(
                 label.mark("confirm-text")
         with ui.row().classes("w-full justify-end gap-2 q-mt-sm"):
             ui.button("取消", on_click=on_cancel).props("flat").mark("confirm-cancel")
-            ui.button(ok, on_click=on_ok).props(f"unelevated color={color}").mark(ok_marker)
+            ok = ui.button(look.get("ok", "确定"), on_click=on_ok).props(f"unelevated color={color}")
+            ok.mark(look.get("ok_marker", "confirm-ok"))
     return dialog
 
 
-def _color(danger: bool, color: str | None) -> str:
-    return color or ("negative" if danger else "primary")
-
-
-async def confirm(
-    title: str,
-    text: Text = "",
-    *,
-    ok: str = "确定",
-    danger: bool = True,
-    color: str | None = None,
-    ok_marker: str = "confirm-ok",
-    marker: str = "confirm-dialog",
-) -> bool:
+async def confirm(title: str, text: Text = "", **look: Unpack[Look]) -> bool:
     """Ask before acting; ``text`` may be several lines (what is affected, then what it means)."""
-    dialog = _build(
-        title,
-        text,
-        ok=ok,
-        color=_color(danger, color),
-        ok_marker=ok_marker,
-        marker=marker,
-        on_ok=lambda: dialog.submit(True),
-        on_cancel=lambda: dialog.submit(False),
-    )
+    dialog = _build(title, text, look, on_ok=lambda: dialog.submit(True), on_cancel=lambda: dialog.submit(False))
     result = await dialog
     dialog.delete()
     return bool(result)
 
 
-def ask(
-    title: str,
-    text: Text = "",
-    *,
-    on_ok: Callable[[], Any],
-    ok: str = "确定",
-    danger: bool = True,
-    color: str | None = None,
-    ok_marker: str = "confirm-ok",
-    marker: str = "confirm-dialog",
-) -> ui.dialog:
+def ask(title: str, text: Text = "", *, on_ok: Callable[[], Any], **look: Unpack[Look]) -> ui.dialog:
     """The same dialog, open when this returns; ``on_ok`` runs after the dialog has closed on the action button."""
 
     async def accept() -> None:
@@ -98,15 +69,6 @@ def ask(
         if inspect.isawaitable(outcome):
             await outcome
 
-    dialog = _build(
-        title,
-        text,
-        ok=ok,
-        color=_color(danger, color),
-        ok_marker=ok_marker,
-        marker=marker,
-        on_ok=accept,
-        on_cancel=lambda: dialog.close(),
-    )
+    dialog = _build(title, text, look, on_ok=accept, on_cancel=lambda: dialog.close())
     dialog.open()
     return dialog
