@@ -1,7 +1,7 @@
 """The one pagination component: a pager bar (上一页, 第 p / n 页，共 t 条, 下一页, 每页) and a table built on it.
 
-Every long list in the console pages the same way, on the server: ``Pager`` asks its ``load(page, size)`` for a
-page and shows where the admin is; ``PagedTable`` is a table whose rows come one page at a time from
+Every long list in the console pages the same way: ``Pager`` calls its ``load()`` for the page it is on and
+shows where the admin is; ``PagedTable`` is a table whose rows come one page at a time from
 ``fetch(page, size, sort, descending)`` returning ``(rows, total)`` (rows are dicts with the ``row_key``). Clicking
 a sortable header asks the server again; 上一页/下一页 and the page size do the same. ``selected_keys`` lists the
 ticked rows of the current page (selection is cleared on every reload so a batch action never hits hidden rows).
@@ -77,6 +77,8 @@ class Pager:
 
 
 class PagedTable:
+    """A ``ui.table`` (``.table``, for slots and events) over ``fetch``, with the ``Pager`` under it."""
+
     def __init__(
         self,
         columns: list[dict[str, Any]],
@@ -109,22 +111,6 @@ class PagedTable:
         key = self.table.row_key
         return [row[key] for row in self.table.selected]
 
-    @property
-    def page(self) -> int:
-        return self.pager.page
-
-    @property
-    def size(self) -> int:
-        return self.pager.size
-
-    @property
-    def total(self) -> int:
-        return self.pager.total
-
-    @property
-    def pages(self) -> int:
-        return self.pager.pages
-
     async def reload(self, *, reset: bool = False) -> None:
         pager = self.pager
         if reset:
@@ -145,12 +131,6 @@ class PagedTable:
         }
         self.table.update()
         pager.show(total)
-
-    async def go(self, page: int) -> None:
-        await self.pager.go(page)
-
-    async def set_size(self, size: int) -> None:
-        await self.pager.set_size(size)
 
     async def sort_by(self, column: str, descending: bool = False) -> None:
         self.sort, self.descending = column, descending

@@ -7,6 +7,7 @@ from nicegui import ui
 from app.components.confirm_dialog import ask
 from app.components.entity_form import FieldErrors
 from app.components.frame import actor, empty_state, notify_error, notify_ok
+from app.components.paged_table import PagedTable, page_of
 from app.services import api_tokens
 from app.services.errors import ServiceError
 
@@ -60,14 +61,20 @@ async def token_section() -> None:
                 }
                 for t in rows
             ]
-            table = ui.table(columns=columns, rows=data, row_key="id", pagination=10).classes("w-full")
-            table.props("flat bordered").mark("token-table")
+
+            async def fetch(page_no: int, size: int, _sort: str, _descending: bool) -> tuple[list[dict], int]:
+                return page_of(data, page_no, size)
+
+            paged = PagedTable(columns, fetch, marker="token-table", size=10, selection=None)
+            table = paged.table
+            table.props(remove="dense")
             table.add_slot(
                 "body-cell-action",
                 '<q-td :props="props"><q-btn v-if="props.row.active" flat dense color="negative" label="撤销" '
                 "@click=\"$parent.$emit('revoke', props.row)\" /></q-td>",
             )
             table.on("revoke", lambda e: confirm_revoke(e.args))
+        await paged.reload()
 
     def ask_name() -> None:
         with ui.dialog() as dialog, ui.card().classes("q-pa-md").style("min-width: 420px").mark("token-name-dialog"):

@@ -7,6 +7,7 @@ from nicegui import ui
 
 from app.components.confirm_dialog import ask
 from app.components.frame import actor, notify_error, notify_ok, page, page_title
+from app.components.paged_table import PagedTable, page_of
 from app.core import localtime
 from app.pages.sync_settings import live_progress_panel
 from app.services import sync_runs
@@ -23,7 +24,6 @@ async def sync_logs_page() -> None:
     can_manage = me.can(Perm.SYNC_MANAGE, org_id)
     page_title("同步日志")
     live_progress_panel(org_id)
-    state = {"page": 1}
     with ui.row().classes("items-end gap-3"):
         keyword = (
             ui.input("概要日志", placeholder="请输入概要日志关键字").props("outlined dense clearable").mark("keyword")
@@ -65,42 +65,19 @@ async def sync_logs_page() -> None:
             "style": "white-space: normal; max-width: 640px",
         },
     ]
-    table = (
-        ui.table(columns=columns, rows=[], row_key="id", selection="multiple" if can_manage else None)
-        .props("flat bordered")
-        .classes("landing-card q-mt-md w-full")
-        .mark("runs-table")
-    )
-    table.add_slot("no-data", '<div class="full-width text-center text-grey-6 q-pa-md">暂无同步日志</div>')
-    table.add_slot(
-        "body-cell-result",
-        """<q-td :props="props"><q-badge :color="props.row.color">{{ props.value }}</q-badge></q-td>""",
-    )
-    table.add_slot(
-        "body-cell-summary",
-        """<q-td :props="props"><a class="text-primary cursor-pointer" :href="'/sync/logs/' + props.row.id">
-        {{ props.value || '（无概要）' }}</a></q-td>""",
-    )
-    with ui.row().classes("items-center gap-2"):
-        ui.button("上一页", on_click=lambda: go(-1)).props("flat dense").mark("prev")
-        pager = ui.label("").mark("pager")
-        ui.button("下一页", on_click=lambda: go(1)).props("flat dense").mark("next")
 
-    async def reload(reset: bool = False) -> None:
-        if reset:
-            state["page"] = 1
+    async def fetch(page_no: int, size: int, _sort: str, _descending: bool) -> tuple[list[dict], int]:
         result_page = await sync_runs.list_runs(
             actor(),
             org_id,
-            page=state["page"],
+            page=page_no,
+            page_size=size,
             keyword=keyword.value or "",
             result=result.value or "",
             trigger=trigger.value or "",
             kind=kind.value or "",
         )
-        state["page"] = result_page.page
-        state["pages"] = result_page.pages
-        table.rows = [
+        rows = [
             {
                 "id": r.id,
                 "number": r.number,
@@ -113,12 +90,29 @@ async def sync_logs_page() -> None:
             }
             for r in result_page.rows
         ]
-        table.selected = []
-        pager.text = f"{result_page.page} / {result_page.pages}（共 {result_page.total} 条）"
+        return rows, result_page.total
 
-    async def go(step: int) -> None:
-        state["page"] = max(1, min(state.get("pages", 1), state["page"] + step))
-        await reload()
+    runs = PagedTable(
+        columns,
+        fetch,
+        marker="runs-table",
+        selection="multiple" if can_manage else None,
+        empty_text="暂无同步日志",
+    )
+    table = runs.table
+    table.props(remove="dense").classes("q-mt-md")
+    table.add_slot(
+        "body-cell-result",
+        """<q-td :props="props"><q-badge :color="props.row.color">{{ props.value }}</q-badge></q-td>""",
+    )
+    table.add_slot(
+        "body-cell-summary",
+        """<q-td :props="props"><a class="text-primary cursor-pointer" :href="'/sync/logs/' + props.row.id">
+        {{ props.value || '（无概要）' }}</a></q-td>""",
+    )
+
+    async def reload(reset: bool = False) -> None:
+        await runs.reload(reset=reset)
 
     def confirm_delete() -> None:
         chosen = [row["id"] for row in table.selected]
@@ -189,18 +183,25 @@ async def sync_log_detail_page(run_id: int) -> None:
     if run.pending_removals:
         with ui.card().classes("landing-card w-full q-mt-md"):
             ui.label(f"暂停执行的删除（{len(run.pending_removals)} 条）").classes("text-subtitle1")
-            ui.table(
-                columns=[
+            removals = [{**r, "kind": "部门" if r["kind"] == "dept" else "人员"} for r in run.pending_removals]
+
+            async def fetch_removals(page_no: int, size: int, sort: str, descending: bool) -> tuple[list[dict], int]:
+                ordered = sorted(removals, key=lambda r: str(r.get(sort, "")), reverse=descending) if sort else removals
+                return page_of(ordered, page_no, size)
+
+            pending = PagedTable(
+                [
                     {"name": "kind", "label": "类型", "field": "kind", "align": "left"},
                     {"name": "name", "label": "名称", "field": "name", "align": "left", "sortable": True},
                     {"name": "ding_id", "label": "钉钉ID", "field": "ding_id", "align": "left"},
                     {"name": "source_id", "label": "源系统ID", "field": "source_id", "align": "left"},
                     {"name": "why", "label": "原因", "field": "why", "align": "left"},
                 ],
-                rows=[{**r, "kind": "部门" if r["kind"] == "dept" else "人员"} for r in run.pending_removals],
-                row_key="id",
-                pagination=20,
-            ).props("flat dense").classes("w-full").mark("pending-removals")
+                fetch_removals,
+                marker="pending-removals",
+                selection=None,
+            )
+            await pending.reload()
 
     def decide_dialog(approve: bool) -> None:
         count = len(run.pending_removals)

@@ -224,7 +224,6 @@ async def sync_settings_page() -> None:
         cursor_label.text = "同步时间戳：已清空，下次同步为全量同步"
         notify_ok("已清空同步时间戳，下次同步将执行全量同步")
 
-
     cursors = (
         ", ".join(f"{k}: {v}" for k, v in view.cursors.items() if k in ("dept", "person")) or "无（下次为全量同步）"
     )
