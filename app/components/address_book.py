@@ -159,7 +159,7 @@ async def pick(
                 for person in page.rows:
                     with ui.row().classes("items-center no-wrap gap-1 cursor-pointer landing-pick-row") as row:
                         ui.icon("person", size="18px").classes("text-grey-6")
-                        ui.label(person.name)
+                        ui.label(person.name).style("flex-shrink: 0")  # the name stays whole; the detail ellipses
                         ui.label(person.detail).classes("text-grey-6 text-caption ellipsis")
                     activatable(row, lambda p=person: choose(p), role="option", label=person.name)
                     row.mark(f"ab-person-{person.id}")
