@@ -5,6 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.components import address_book, initial_passwords
+from app.components.confirm_dialog import ask
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
 from app.services import sub_admins
 from app.services.errors import ServiceError
@@ -43,24 +44,23 @@ async def sub_admins_page() -> None:
             table.on("remove", lambda e: confirm_remove(e.args))
 
     def confirm_remove(row: dict) -> None:
-        with ui.dialog() as dialog, ui.card().classes("q-pa-md").mark("remove-confirm"):
-            ui.label(f"确认移除子管理员 {row['name']}（{row['login']}）？").classes("text-subtitle1")
-            ui.label("移除后该账号不能再管理本组织。").classes("text-grey-7")
-            with ui.row().classes("w-full justify-end"):
-                ui.button("取消", on_click=dialog.close).props("flat")
+        async def remove() -> None:
+            try:
+                login = await sub_admins.remove_sub_admin(actor(), int(row["account_id"]))
+            except ServiceError as exc:
+                notify_error(exc.message)
+                return
+            notify_ok(f"已移除子管理员 {login}")
+            await refresh()
 
-                async def remove() -> None:
-                    dialog.close()
-                    try:
-                        login = await sub_admins.remove_sub_admin(actor(), int(row["account_id"]))
-                    except ServiceError as exc:
-                        notify_error(exc.message)
-                        return
-                    notify_ok(f"已移除子管理员 {login}")
-                    await refresh()
-
-                ui.button("移除", on_click=remove).props("unelevated color=negative").mark("confirm-remove")
-        dialog.open()
+        ask(
+            f"确认移除子管理员 {row['name']}（{row['login']}）？",
+            "移除后该账号不能再管理本组织。",
+            on_ok=remove,
+            ok="移除",
+            ok_marker="confirm-remove",
+            marker="remove-confirm",
+        )
 
     async def add_from_address_book() -> None:
         chosen = await address_book.pick(actor().current_org_id, mode="person", multiple=True, title="添加子管理员")
