@@ -15,19 +15,9 @@ from contextlib import contextmanager
 
 from nicegui import ui
 
+from app.components.field_error import set_field_error
 from app.components.frame import notify_error
 from app.services.errors import ServiceError
-
-
-def set_field_error(element: ui.element, message: str | None) -> None:
-    """Show ``message`` in an input's error state (Quasar's red line under the field); None or "" clears it."""
-    if message:
-        element.props["error"] = True
-        element.props["error-message"] = message
-    else:
-        element.props.pop("error", None)
-        element.props.pop("error-message", None)
-    element.update()
 
 
 class FieldErrors:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from app.components.entity_form import FieldErrors, set_field_error
+from app.components.entity_form import FieldErrors
+from app.components.field_error import set_field_error
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
 from app.core import localtime
 from app.services import security_settings, system_params
