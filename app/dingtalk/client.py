@@ -17,16 +17,15 @@ import asyncio
 import json
 import logging
 import random
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import aiohttp
-from yarl import URL
 
 from app.core import metrics
+from app.core.redaction import redact, redact_mapping, redact_url
 from app.dingtalk.auth_api import LoginAPI
 from app.dingtalk.contacts_api import ContactsAPI
 from app.dingtalk.errors import DingTalkError, DingTalkTransportError, is_transient_status
@@ -34,7 +33,7 @@ from app.dingtalk.exclusive_api import ExclusiveAPI
 from app.dingtalk.notify_api import NotifyAPI
 from app.dingtalk.ratelimit import RateLimiter
 
-__all__ = ["App", "DingTalkClient", "redact", "redact_mapping", "redact_url"]
+__all__ = ["App", "DingTalkClient"]
 
 logger = logging.getLogger("app.dingtalk")
 
@@ -56,64 +55,6 @@ class App:
         # Settings and the simulator's "corpid:appkey:appsecret:agentid" strings hand the agent id over as text.
         if isinstance(self.agent_id, str):
             object.__setattr__(self, "agent_id", int(self.agent_id) if self.agent_id.strip() else None)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Redaction: every log line and every exception message built here goes through these helpers.
-
-SECRET_KEYS = frozenset(
-    k.lower()
-    for k in (
-        "access_token",
-        "accessToken",
-        "appsecret",
-        "app_secret",
-        "appSecret",
-        "clientSecret",
-        "client_secret",
-        "code",
-        "authCode",
-        "tmp_auth_code",
-        "refreshToken",
-        "refresh_token",
-        "token",
-        "aes_key",
-        "aesKey",
-        "signature",
-        "password",
-        "accessKeySecret",
-        TOKEN_HEADER,
-    )
-)
-_KEY_ALTERNATION = "|".join(sorted((re.escape(k) for k in SECRET_KEYS), key=len, reverse=True))
-# key=value (query strings) and "key": "value" / 'key': 'value' (JSON text, dict reprs).
-_QUERY_SECRET = re.compile(rf"(?i)(?<![\w-])({_KEY_ALTERNATION})=([^&#\s\"']*)")
-_JSON_SECRET = re.compile(rf"(?i)([\"']({_KEY_ALTERNATION})[\"']\s*:\s*)(\"[^\"]*\"|'[^']*'|[^,}}\s]+)")
-MASK = "***"
-
-
-def redact(text: str) -> str:
-    """Mask secret values in free text: URLs, JSON and dict reprs."""
-    text = _QUERY_SECRET.sub(lambda m: f"{m.group(1)}={MASK}", text)
-    return _JSON_SECRET.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
-
-
-def redact_mapping(data: Any) -> Any:
-    """A copy of ``data`` (nested dicts/lists) with the values of secret keys masked."""
-    if isinstance(data, Mapping):
-        return {k: (MASK if str(k).lower() in SECRET_KEYS else redact_mapping(v)) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [redact_mapping(v) for v in data]
-    return data
-
-
-def redact_url(url: str | URL, params: Mapping[str, Any] | None = None) -> str:
-    """``url`` plus ``params`` as a string with secret query values masked."""
-    full = URL(str(url))
-    if params:
-        full = full.update_query({k: str(v) for k, v in params.items()})
-    safe = [(k, MASK if k.lower() in SECRET_KEYS else v) for k, v in full.query.items()]
-    return str(full.with_query(safe)) if safe else str(full)
 
 
 # ---------------------------------------------------------------------------------------------------------------

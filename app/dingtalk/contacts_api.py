@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from app.dingtalk.errors import DingTalkError, DingTalkTransportError
-from app.dingtalk.events import CallbackEvent, parse_failed_item
+from app.dingtalk.events import DingTalkEvent, parse_failed_item
 
 if TYPE_CHECKING:
     from app.dingtalk.client import App
@@ -436,13 +436,13 @@ class ContactsAPI:
     async def delete_callback(self, app: App) -> None:
         await self.oapi(app, "/call_back/delete_call_back", method="GET")
 
-    async def get_callback_failed_events(self, app: App) -> list[CallbackEvent]:
+    async def get_callback_failed_events(self, app: App) -> list[DingTalkEvent]:
         """All parked (failed) callback events, following ``has_more``.
 
         DingTalk deletes what it returns, so persist the result before processing it; items of unexpected shape
         come back as ``EventKind.UNKNOWN`` with their ``raw`` rather than being dropped.
         """
-        events: list[CallbackEvent] = []
+        events: list[DingTalkEvent] = []
         while True:
             data = await self.oapi(app, "/call_back/get_call_back_failed_result", method="GET")
             page = [item for item in data.get("failed_list") or [] if isinstance(item, Mapping)]

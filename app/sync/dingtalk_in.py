@@ -35,7 +35,9 @@ USER_LIST_CONCURRENCY = 4
 ProgressFn = Callable[[str, int, int], Awaitable[None] | None]
 
 
-class Outcome(StrEnum):
+class Applied(StrEnum):
+    """What applying one DingTalk department or user to the local directory did."""
+
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
@@ -181,7 +183,7 @@ async def root_department(org: Org, name: str | None = None) -> Department:
     return root
 
 
-async def apply_department(org: Org, ding_dept: DeptBrief, *, force: bool = False) -> Outcome:
+async def apply_department(org: Org, ding_dept: DeptBrief, *, force: bool = False) -> Applied:
     """Create or update one department from DingTalk (``listsub`` item or ``department/get`` result).
 
     The parent must be known locally; an unknown parent puts the department under the root (the next full pull
@@ -204,22 +206,22 @@ async def apply_department(org: Org, ding_dept: DeptBrief, *, force: bool = Fals
         )
         touch_feed(dept)
         await dept.save(update_fields=["feed_time"])
-        return Outcome.CREATED
+        return Applied.CREATED
     if dept.needs_push and not force:
-        return Outcome.SKIPPED
+        return Applied.SKIPPED
     moved = parent is not None and dept.parent_id != parent.id
     if not moved and not _differs(dept, values):
-        return Outcome.UNCHANGED
+        return Applied.UNCHANGED
     if moved:
         await tree.move_subtree(dept, parent)
     dept.update_from_dict(values)
     dept.needs_push = False
     touch_feed(dept)
     await dept.save()
-    return Outcome.UPDATED
+    return Applied.UPDATED
 
 
-async def apply_user(org: Org, ding_user: User, *, force: bool = False) -> Outcome:
+async def apply_user(org: Org, ding_user: User, *, force: bool = False) -> Applied:
     """Create, update or re-activate one person from a DingTalk user (``user/get`` result or list item)."""
     person = await Person.get_or_none(org_id=org.id, ding_userid=ding_user.userid)
     if person is None and ding_user.mobile:
@@ -236,19 +238,19 @@ async def apply_user(org: Org, ding_user: User, *, force: bool = False) -> Outco
         if others:
             await person.other_depts.add(*await Department.filter(id__in=others))
         await _apply_leaders(org, person.id, ding_user)
-        return Outcome.CREATED
+        return Applied.CREATED
     if person.needs_push and not force:
         if person.ding_userid != ding_user.userid:  # link the mapping, keep the local values
             person.ding_userid = ding_user.userid
             person.unionid = ding_user.unionid
             touch_feed(person)
             await person.save(update_fields=["ding_userid", "unionid", "feed_time"])
-        return Outcome.SKIPPED
+        return Applied.SKIPPED
     current_others = set(await person.other_depts.all().values_list("id", flat=True))
     linked = person.ding_userid != ding_user.userid
     if not linked and not _differs(person, values) and current_others == set(others):
         await _apply_leaders(org, person.id, ding_user)
-        return Outcome.UNCHANGED
+        return Applied.UNCHANGED
     person.update_from_dict(values)
     person.ding_userid = ding_user.userid
     person.needs_push = False
@@ -259,7 +261,7 @@ async def apply_user(org: Org, ding_user: User, *, force: bool = False) -> Outco
         if others:
             await person.other_depts.add(*await Department.filter(id__in=others))
     await _apply_leaders(org, person.id, ding_user)
-    return Outcome.UPDATED
+    return Applied.UPDATED
 
 
 async def _apply_leaders(org: Org, person_id: int, ding_user: User) -> None:
@@ -280,28 +282,28 @@ async def _apply_leaders(org: Org, person_id: int, ding_user: User) -> None:
         await dept.save(update_fields=["manager_ids"])
 
 
-async def remove_department(org: Org, ding_id: int) -> Outcome:
+async def remove_department(org: Org, ding_id: int) -> Applied:
     """DingTalk deleted the department: keep a tombstone (the mapping feed reports the delete), nothing to push."""
     dept = await Department.get_or_none(org_id=org.id, ding_id=ding_id)
     if dept is None or dept.is_deleted:
-        return Outcome.MISSING
+        return Applied.MISSING
     dept.is_deleted = True
     dept.needs_push = False
     touch_feed(dept)
     await dept.save(update_fields=["is_deleted", "needs_push", "feed_time", "updated_at"])
-    return Outcome.UPDATED
+    return Applied.UPDATED
 
 
-async def disable_user(org: Org, userid: str) -> Outcome:
+async def disable_user(org: Org, userid: str) -> Applied:
     """The user left the DingTalk org: disable (置为无效) the person; DingTalk already has the change."""
     person = await Person.get_or_none(org_id=org.id, ding_userid=userid)
     if person is None or not person.is_active:
-        return Outcome.MISSING
+        return Applied.MISSING
     person.is_active = False
     person.needs_push = False
     touch_feed(person)
     await person.save(update_fields=["is_active", "needs_push", "feed_time", "updated_at"])
-    return Outcome.UPDATED
+    return Applied.UPDATED
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -527,7 +529,7 @@ async def _apply_baseline_leaders(
 
 __all__ = [
     "BaselineResult",
-    "Outcome",
+    "Applied",
     "ProgressFn",
     "apply_department",
     "apply_user",

@@ -8,7 +8,8 @@ import re
 import pytest
 from aioresponses import aioresponses
 
-from app.dingtalk.client import App, DingTalkClient, redact, redact_mapping, redact_url
+from app.core.redaction import redact, redact_mapping, redact_url
+from app.dingtalk.client import App, DingTalkClient
 from app.dingtalk.errors import DingTalkError, DingTalkTransportError
 
 OAPI = "http://oapi.test"  # matches the client fixture in conftest.py
