@@ -1,6 +1,6 @@
-"""Contacts wrappers: departments, users and callback management (mixed into ``DingTalkClient``).
+"""Contacts wrappers: departments, users and callback management (``DingTalkClient.contacts``).
 
-Only request building and result parsing live here; every request goes through the client's transport core.
+Only request building and result parsing live here; every request goes through the ``Transport`` it is given.
 Result models keep DingTalk's own field names (snake_case, as the topapi v2 endpoints return them) and allow extra
 fields, so nothing DingTalk adds later is silently dropped.
 
@@ -13,15 +13,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from app.dingtalk.errors import DingTalkError, DingTalkTransportError
 from app.dingtalk.events import DingTalkEvent, parse_failed_item
-
-if TYPE_CHECKING:
-    from app.dingtalk.client import App
+from app.dingtalk.transport import App, Transport
 
 T = TypeVar("T")
 
@@ -235,34 +233,25 @@ async def _gather_all(aws: Iterable[Awaitable[T]]) -> list[T]:
 class ContactsAPI:
     """Department, user and callback-management wrappers."""
 
-    if TYPE_CHECKING:
-
-        async def oapi(
-            self,
-            app: App,
-            path: str,
-            body: Mapping[str, Any] | None = None,
-            *,
-            method: str = "POST",
-            params: Mapping[str, Any] | None = None,
-        ) -> dict[str, Any]: ...
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
 
     # -- departments -------------------------------------------------------------------------------------------
 
     async def list_sub_departments(self, app: App, dept_id: int = 1, *, language: str | None = None) -> list[DeptBrief]:
         """Direct child departments of ``dept_id`` (``topapi/v2/department/listsub``)."""
-        data = await self.oapi(
+        data = await self._transport.oapi(
             app, "/topapi/v2/department/listsub", _write_body({"dept_id": dept_id, "language": language})
         )
         return [DeptBrief.model_validate(item) for item in _result(data) or []]
 
     async def list_sub_department_ids(self, app: App, dept_id: int = 1) -> list[int]:
         """Ids of the direct child departments (``topapi/v2/department/listsubid``)."""
-        data = await self.oapi(app, "/topapi/v2/department/listsubid", {"dept_id": dept_id})
+        data = await self._transport.oapi(app, "/topapi/v2/department/listsubid", {"dept_id": dept_id})
         return [int(x) for x in (_result(data) or {}).get("dept_id_list") or []]
 
     async def get_department(self, app: App, dept_id: int, *, language: str | None = None) -> Department:
-        data = await self.oapi(
+        data = await self._transport.oapi(
             app, "/topapi/v2/department/get", _write_body({"dept_id": dept_id, "language": language})
         )
         return Department.model_validate(_result(data) or {})
@@ -271,15 +260,15 @@ class ContactsAPI:
         """Create a department; ``fields`` are the v2 create fields (``order``, ``source_identifier``,
         ``create_dept_group``, ``hide_dept``, ``dept_permits`` ...). Returns the new ``dept_id``."""
         body = _write_body({"name": name, "parent_id": parent_id, **fields})
-        data = await self.oapi(app, "/topapi/v2/department/create", body)
+        data = await self._transport.oapi(app, "/topapi/v2/department/create", body)
         return int((_result(data) or {})["dept_id"])
 
     async def update_department(self, app: App, dept_id: int, **fields: Any) -> None:
         """Update the given fields only (omitted fields stay unchanged)."""
-        await self.oapi(app, "/topapi/v2/department/update", _write_body({"dept_id": dept_id, **fields}))
+        await self._transport.oapi(app, "/topapi/v2/department/update", _write_body({"dept_id": dept_id, **fields}))
 
     async def delete_department(self, app: App, dept_id: int) -> None:
-        await self.oapi(app, "/topapi/v2/department/delete", {"dept_id": dept_id})
+        await self._transport.oapi(app, "/topapi/v2/department/delete", {"dept_id": dept_id})
 
     async def iter_department_tree(
         self,
@@ -320,7 +309,9 @@ class ContactsAPI:
     # -- users ----------------------------------------------------------------------------------------------------
 
     async def get_user(self, app: App, userid: str, *, language: str | None = None) -> User:
-        data = await self.oapi(app, "/topapi/v2/user/get", _write_body({"userid": userid, "language": language}))
+        data = await self._transport.oapi(
+            app, "/topapi/v2/user/get", _write_body({"userid": userid, "language": language})
+        )
         return User.model_validate(_result(data) or {})
 
     async def iter_dept_users(
@@ -347,7 +338,7 @@ class ContactsAPI:
                     "language": language,
                 }
             )
-            data = await self.oapi(app, "/topapi/v2/user/list", body)
+            data = await self._transport.oapi(app, "/topapi/v2/user/list", body)
             result = _result(data) or {}
             for item in result.get("list") or []:
                 yield User.model_validate(item)
@@ -365,7 +356,7 @@ class ContactsAPI:
 
     async def list_dept_user_ids(self, app: App, dept_id: int) -> list[str]:
         """Userids of the direct members (``topapi/user/listid``)."""
-        data = await self.oapi(app, "/topapi/user/listid", {"dept_id": dept_id})
+        data = await self._transport.oapi(app, "/topapi/user/listid", {"dept_id": dept_id})
         return [str(x) for x in (_result(data) or {}).get("userid_list") or []]
 
     async def create_user(
@@ -383,27 +374,27 @@ class ContactsAPI:
         body = _write_body(
             {"userid": userid, "name": name, "mobile": mobile, "dept_id_list": list(dept_id_list), **fields}
         )
-        data = await self.oapi(app, "/topapi/v2/user/create", body)
+        data = await self._transport.oapi(app, "/topapi/v2/user/create", body)
         return CreatedUser.model_validate(_result(data) or {})
 
     async def update_user(self, app: App, userid: str, **fields: Any) -> None:
         """Update the given fields only. ``mobile`` cannot be changed through the API (DingTalk answers 40022)."""
-        await self.oapi(app, "/topapi/v2/user/update", _write_body({"userid": userid, **fields}))
+        await self._transport.oapi(app, "/topapi/v2/user/update", _write_body({"userid": userid, **fields}))
 
     async def delete_user(self, app: App, userid: str) -> None:
-        await self.oapi(app, "/topapi/v2/user/delete", {"userid": userid})
+        await self._transport.oapi(app, "/topapi/v2/user/delete", {"userid": userid})
 
     async def get_userid_by_mobile(self, app: App, mobile: str) -> str:
-        data = await self.oapi(app, "/topapi/v2/user/getbymobile", {"mobile": mobile})
+        data = await self._transport.oapi(app, "/topapi/v2/user/getbymobile", {"mobile": mobile})
         return str((_result(data) or {})["userid"])
 
     async def get_user_by_unionid(self, app: App, unionid: str) -> UnionIdUser:
-        data = await self.oapi(app, "/topapi/user/getbyunionid", {"unionid": unionid})
+        data = await self._transport.oapi(app, "/topapi/user/getbyunionid", {"unionid": unionid})
         return UnionIdUser.model_validate(_result(data) or {})
 
     async def list_admins(self, app: App) -> list[AdminInfo]:
         """Main and sub administrators of the org (``topapi/user/listadmin``)."""
-        data = await self.oapi(app, "/topapi/user/listadmin", {})
+        data = await self._transport.oapi(app, "/topapi/user/listadmin", {})
         return [AdminInfo.model_validate(item) for item in _result(data) or []]
 
     # -- callback management (legacy register_call_back API) ---------------------------------------------------------
@@ -411,11 +402,11 @@ class ContactsAPI:
     async def register_callback(self, app: App, *, url: str, token: str, aes_key: str, tags: Iterable[str]) -> None:
         """Register the callback URL; DingTalk synchronously POSTs ``check_url`` to it and needs ``success``."""
         body = {"call_back_tag": list(tags), "token": token, "aes_key": aes_key, "url": url}
-        await self.oapi(app, "/call_back/register_call_back", body)
+        await self._transport.oapi(app, "/call_back/register_call_back", body)
 
     async def update_callback(self, app: App, *, url: str, token: str, aes_key: str, tags: Iterable[str]) -> None:
         body = {"call_back_tag": list(tags), "token": token, "aes_key": aes_key, "url": url}
-        await self.oapi(app, "/call_back/update_call_back", body)
+        await self._transport.oapi(app, "/call_back/update_call_back", body)
 
     async def register_or_update_callback(
         self, app: App, *, url: str, token: str, aes_key: str, tags: Iterable[str]
@@ -430,11 +421,11 @@ class ContactsAPI:
             await self.update_callback(app, url=url, token=token, aes_key=aes_key, tags=tag_list)
 
     async def get_callback(self, app: App) -> CallbackConfig:
-        data = await self.oapi(app, "/call_back/get_call_back", method="GET")
+        data = await self._transport.oapi(app, "/call_back/get_call_back", method="GET")
         return CallbackConfig.model_validate(data)
 
     async def delete_callback(self, app: App) -> None:
-        await self.oapi(app, "/call_back/delete_call_back", method="GET")
+        await self._transport.oapi(app, "/call_back/delete_call_back", method="GET")
 
     async def get_callback_failed_events(self, app: App) -> list[DingTalkEvent]:
         """All parked (failed) callback events, following ``has_more``.
@@ -444,7 +435,7 @@ class ContactsAPI:
         """
         events: list[DingTalkEvent] = []
         while True:
-            data = await self.oapi(app, "/call_back/get_call_back_failed_result", method="GET")
+            data = await self._transport.oapi(app, "/call_back/get_call_back_failed_result", method="GET")
             page = [item for item in data.get("failed_list") or [] if isinstance(item, Mapping)]
             events.extend(parse_failed_item(item) for item in page)
             # An empty page with has_more would otherwise loop forever.

@@ -159,7 +159,7 @@ async def get_view(actor: Actor, org_id: int | None, *, refresh: bool = True) ->
     state_error = ""
     if refresh and (storage.checked_at is not None or storage.step is StorageStep.OPENED):
         try:
-            state = await runtime.get().dingtalk.get_file_storage_state(ding_app(org))
+            state = await runtime.get().dingtalk.exclusive.get_file_storage_state(ding_app(org))
         except (DingTalkError, DingTalkTransportError) as exc:
             state_error = "读取专属存储状态失败：" + describe_dingtalk_error(exc)
         else:
@@ -242,7 +242,7 @@ async def check_and_open(
     client, app = runtime.get().dingtalk, ding_app(org)
     detail = {"oss_url": oss_url, "access_key_id": access_key_id}
     try:
-        result = await client.check_file_storage(
+        result = await client.exclusive.check_file_storage(
             app, oss=oss_url, access_key_id=access_key_id, access_key_secret=access_key_secret
         )
     except (DingTalkError, DingTalkTransportError) as exc:
@@ -258,7 +258,7 @@ async def check_and_open(
     await storage.save()
     await _audit(actor, org, "exclusive.storage.check", detail, "检测通过")
     try:
-        state = await client.activate_file_storage(
+        state = await client.exclusive.activate_file_storage(
             app, oss=oss_url, access_key_id=access_key_id, access_key_secret=access_key_secret
         )
     except (DingTalkError, DingTalkTransportError) as exc:
@@ -285,7 +285,7 @@ async def update_access_key(
         raise ValidationFailed("专属存储尚未开启，请先完成设置并检测链接")
     _, access_key_id, access_key_secret = _clean("", access_key_id, access_key_secret, need_oss=False)
     try:
-        await runtime.get().dingtalk.update_file_storage_key(
+        await runtime.get().dingtalk.exclusive.update_file_storage_key(
             ding_app(org), access_key_id=access_key_id, access_key_secret=access_key_secret
         )
     except (DingTalkError, DingTalkTransportError) as exc:
@@ -311,7 +311,7 @@ async def quota_series(
     end = today or datetime.now(DINGTALK_TZ).date()
     start = end - timedelta(days=max(days, 1) - 1)
     try:
-        points = await runtime.get().dingtalk.get_file_storage_quota(ding_app(org), start=start, end=end)
+        points = await runtime.get().dingtalk.exclusive.get_file_storage_quota(ding_app(org), start=start, end=end)
     except (DingTalkError, DingTalkTransportError) as exc:
         return QuotaSeries([], [], "读取存储用量失败：" + describe_dingtalk_error(exc))
     labels = [f"{p.statistic_time[:4]}-{p.statistic_time[4:6]}-{p.statistic_time[6:8]}" for p in points]

@@ -219,9 +219,9 @@ async def verify_credentials(corpid: str, appkey: str, appsecret: str) -> None:
     """Ask DingTalk for an access token with these credentials; raises DingTalkRejected with the reason."""
     client = runtime.get().dingtalk
     app = App(corpid, appkey, appsecret)
-    client.invalidate_token(app)  # a cached token of this appkey would hide a wrong secret
+    client.transport.invalidate_token(app)  # a cached token of this appkey would hide a wrong secret
     try:
-        await client.get_access_token(app)
+        await client.transport.get_access_token(app)
     except (DingTalkError, DingTalkTransportError) as exc:
         raise DingTalkRejected("钉钉校验 appkey/appsecret 失败，未保存。\n" + describe_dingtalk_error(exc)) from None
     try:
@@ -241,7 +241,7 @@ _NOT_THIS_CORP = frozenset({"unauthorized.client", "invalid.client", "unknownErr
 async def app_belongs_to_corp(app: App) -> bool:
     """Does the app (whose appkey/appsecret DingTalk accepted) run in ``app.corpid``? Other errors propagate."""
     try:
-        await runtime.get().dingtalk.check_app_corp(app)
+        await runtime.get().dingtalk.login.check_app_corp(app)
     except DingTalkError as exc:
         if exc.effective_code in _NOT_THIS_CORP:
             return False
@@ -438,7 +438,7 @@ async def _register_callback(org: Org, result: SaveResult) -> None:
         return
     client = runtime.get().dingtalk
     try:
-        await client.register_or_update_callback(
+        await client.contacts.register_or_update_callback(
             dingtalk_in.ding_app(org),
             url=org.callback_url,
             token=org.callback_token,
@@ -499,12 +499,12 @@ async def _pull_main_admin(actor: Actor | None, org: Org, result: SaveResult) ->
     client = runtime.get().dingtalk
     app = dingtalk_in.ding_app(org)
     try:
-        admins = await client.list_admins(app)
+        admins = await client.contacts.list_admins(app)
         main = next((a for a in admins if a.sys_level == 1), None)
         if main is None:
             result.admin_error = "钉钉未返回主管理员（sys_level=1）"
             return
-        user = await client.get_user(app, main.userid)
+        user = await client.contacts.get_user(app, main.userid)
     except (DingTalkError, DingTalkTransportError) as exc:
         result.admin_error = "拉取钉钉主管理员失败：" + describe_dingtalk_error(exc)
         log.warning("pulling the main admin of org %s failed: %s", org.id, exc)
@@ -584,7 +584,7 @@ async def _unregister_callback(org: Org) -> str | None:
     if org.callback_status == CallbackStatus.NONE and not org.callback_domain:
         return None
     try:
-        await runtime.get().dingtalk.delete_callback(dingtalk_in.ding_app(org))
+        await runtime.get().dingtalk.contacts.delete_callback(dingtalk_in.ding_app(org))
     except DingTalkError as exc:
         if exc.effective_code == 71007:  # nothing registered for this app
             return None

@@ -94,7 +94,7 @@ def _kept_message(diffs: dict[str, tuple[Any, Any]]) -> str:
 async def apply_user(client: DingTalkClient, org: Org, userid: str) -> TargetOutcome:
     local = await Person.get_or_none(org_id=org.id, ding_userid=userid)
     try:
-        user = await client.get_user(app_of(org), userid)
+        user = await client.contacts.get_user(app_of(org), userid)
     except DingTalkError as exc:
         if exc.effective_code not in GONE_USER:
             raise
@@ -137,7 +137,7 @@ async def apply_user(client: DingTalkClient, org: Org, userid: str) -> TargetOut
 async def apply_department(client: DingTalkClient, org: Org, dept_id: int) -> TargetOutcome:
     local = await Department.get_or_none(org_id=org.id, ding_id=dept_id)
     try:
-        dept = await client.get_department(app_of(org), dept_id)
+        dept = await client.contacts.get_department(app_of(org), dept_id)
     except DingTalkError as exc:
         if exc.effective_code not in GONE_DEPT:
             raise
@@ -356,7 +356,7 @@ async def catch_up(ctx: RunContext) -> None:
     from app.sync.push import _raise_if_config
 
     try:
-        failed = await ctx.client.get_callback_failed_events(ctx.app)
+        failed = await ctx.client.contacts.get_callback_failed_events(ctx.app)
     except (DingTalkError, DingTalkTransportError) as exc:
         _raise_if_config(exc)
         raise

@@ -320,9 +320,9 @@ async def pull_baseline(
     """
     result = BaselineResult()
     await _report(progress, "正在读取钉钉部门", 0, 0)
-    root = await client.get_department(app, ROOT_DING_ID)
+    root = await client.contacts.get_department(app, ROOT_DING_ID)
     briefs: list[DeptBrief] = [DeptBrief(dept_id=ROOT_DING_ID, name=root.name, parent_id=None)]
-    async for brief in client.iter_department_tree(app, ROOT_DING_ID):
+    async for brief in client.contacts.iter_department_tree(app, ROOT_DING_ID):
         briefs.append(brief)
         if len(briefs) % 100 == 0:
             await _report(progress, f"正在读取钉钉部门：已读取 {len(briefs)} 个", len(briefs), 0)
@@ -334,7 +334,7 @@ async def pull_baseline(
     done = 0
 
     async def read_members(dept_id: int) -> list[User]:
-        return [u async for u in client.iter_dept_users(app, dept_id)]
+        return [u async for u in client.contacts.iter_dept_users(app, dept_id)]
 
     ids = [b.dept_id for b in briefs]
     for chunk in _chunks(ids, USER_LIST_CONCURRENCY):

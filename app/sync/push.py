@@ -174,7 +174,7 @@ class Pusher:
                 dept.ding_id = await self._create_dept(dept, view)
                 touch_feed(dept)
             else:
-                await self.client.update_department(self.app, dept.ding_id, **fields.dept_body(view))
+                await self.client.contacts.update_department(self.app, dept.ding_id, **fields.dept_body(view))
         except DingTalkError as exc:
             _raise_if_config(exc)
             if not creating and _code(exc) in GONE_DEPT:
@@ -206,7 +206,7 @@ class Pusher:
     async def _create_dept(self, dept: Department, view: dict[str, Any]) -> int:
         try:
             body = fields.dept_body(view)
-            return await self.client.create_department(
+            return await self.client.contacts.create_department(
                 self.app,
                 body.pop("name"),
                 body.pop("parent_id"),
@@ -217,9 +217,9 @@ class Pusher:
             if _code(exc) != 60008:
                 raise
             # Same name under the same parent: ours from an interrupted run, or one made in DingTalk. Link it.
-            for child in await self.client.list_sub_departments(self.app, view["parent_id"]):
+            for child in await self.client.contacts.list_sub_departments(self.app, view["parent_id"]):
                 if child.name == dept.name:
-                    await self.client.update_department(self.app, child.dept_id, order=int(dept.order or 0))
+                    await self.client.contacts.update_department(self.app, child.dept_id, order=int(dept.order or 0))
                     return child.dept_id
             raise
 
@@ -314,16 +314,16 @@ class Pusher:
         with DingTalk's code and the way out.
         """
         try:
-            await self.client.update_user(self.app, person.ding_userid, **fields.user_body(view, create=False))
+            await self.client.contacts.update_user(self.app, person.ding_userid, **fields.user_body(view, create=False))
             return {}
         except DingTalkError as exc:
             suspects = fields.refusable(_code(exc), view)
             if not suspects:
                 raise
-            await self.client.update_user(
+            await self.client.contacts.update_user(
                 self.app, person.ding_userid, **fields.user_body(view, create=False, leave_out=suspects)
             )
-            theirs = fields.person_view_from_ding(await self.client.get_user(self.app, person.ding_userid))
+            theirs = fields.person_view_from_ding(await self.client.contacts.get_user(self.app, person.ding_userid))
             refused = {}
             for name in suspects:
                 ding_value = fields.view_values(theirs)[name]
@@ -350,15 +350,15 @@ class Pusher:
         body = fields.user_body(view, create=True)
         mobile = fields.view_values(view)["mobile"] or None
         try:
-            created = await self.client.create_user(self.app, mobile=mobile, **body)
+            created = await self.client.contacts.create_user(self.app, mobile=mobile, **body)
             person.ding_userid, person.unionid = created.userid, created.unionid
         except DingTalkError as exc:
             if _code(exc) not in (60102, 60104, 60107) or not mobile:
                 raise
             # Already there (an interrupted run created it, or the person joined in DingTalk): link and update.
-            userid = await self.client.get_userid_by_mobile(self.app, mobile)
-            await self.client.update_user(self.app, userid, **fields.user_body(view, create=False))
-            user = await self.client.get_user(self.app, userid)
+            userid = await self.client.contacts.get_userid_by_mobile(self.app, mobile)
+            await self.client.contacts.update_user(self.app, userid, **fields.user_body(view, create=False))
+            user = await self.client.contacts.get_user(self.app, userid)
             person.ding_userid, person.unionid = userid, user.unionid
         touch_feed(person)
 
@@ -400,9 +400,11 @@ class Pusher:
     async def _push_rel(self, item: tuple[Department, dict[str, Any], str]) -> None:
         dept, view, digest = item
         try:
-            await self.client.update_department(self.app, dept.ding_id, **fields.rel_body(view, dept.create_group))
+            await self.client.contacts.update_department(
+                self.app, dept.ding_id, **fields.rel_body(view, dept.create_group)
+            )
             if dept.create_group and not dept.group_chat_id:
-                detail = await self.client.get_department(self.app, dept.ding_id)
+                detail = await self.client.contacts.get_department(self.app, dept.ding_id)
                 dept.group_chat_id = detail.dept_group_chat_id or ""
         except DingTalkError as exc:
             _raise_if_config(exc)
@@ -452,11 +454,11 @@ class Pusher:
 
     async def _delete_person(self, person: Person) -> None:
         await self._delete(
-            person, "person", "ding_userid", self.client.delete_user, GONE_USER, "删除成功（人员已禁用）"
+            person, "person", "ding_userid", self.client.contacts.delete_user, GONE_USER, "删除成功（人员已禁用）"
         )
 
     async def _delete_dept(self, dept: Department) -> None:
-        await self._delete(dept, "dept", "ding_id", self.client.delete_department, GONE_DEPT, "删除成功")
+        await self._delete(dept, "dept", "ding_id", self.client.contacts.delete_department, GONE_DEPT, "删除成功")
 
     async def _delete(
         self,

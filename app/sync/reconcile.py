@@ -84,7 +84,9 @@ class Reconciler:
 
         async def walk() -> None:
             try:
-                async for brief in self.client.iter_department_tree(self.app, ROOT, concurrency=READ_CONCURRENCY):
+                async for brief in self.client.contacts.iter_department_tree(
+                    self.app, ROOT, concurrency=READ_CONCURRENCY
+                ):
                     briefs[brief.dept_id] = brief
                     queue.put_nowait(brief.dept_id)
             finally:
@@ -93,7 +95,7 @@ class Reconciler:
 
         async def members() -> None:
             while (dept_id := await queue.get()) is not None:
-                async for user in self.client.iter_dept_users(self.app, dept_id):
+                async for user in self.client.contacts.iter_dept_users(self.app, dept_id):
                     users.setdefault(user.userid, user)
                 self.ctx.advance()
 

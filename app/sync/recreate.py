@@ -31,11 +31,11 @@ async def recreate_user(client: DingTalkClient, org: Org, person: Person) -> Non
     view = fields.person_view(person, dept_ids)
     userid = person.ding_userid
     try:
-        await client.delete_user(app, userid)
+        await client.contacts.delete_user(app, userid)
     except DingTalkError as exc:
         if exc.effective_code not in GONE_USER:
             raise
-    created = await client.create_user(
+    created = await client.contacts.create_user(
         app, userid=userid, mobile=fields.view_values(view)["mobile"] or None, **fields.user_body(view, create=True)
     )
     person.ding_userid, person.unionid = created.userid, created.unionid
