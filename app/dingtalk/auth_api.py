@@ -87,7 +87,7 @@ class LoginAPI:
     async def check_app_corp(self, app: App) -> None:
         """Ask DingTalk whether the app runs in ``app.corpid``: the unified token API
         (``POST /v1.0/oauth2/{corpId}/token``, client credentials) only answers for the org the app belongs to and
-        refuses any other corpId (``unauthorized.client``). Raises ``DingTalkError`` when DingTalk says no."""
+        refuses any other corpId (``unauthorized.client``). Raises ``DingTalkAPIError`` when DingTalk says no."""
         corpid = quote(app.corpid, safe="")
         await self._transport.request(
             app=None,

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.dingtalk.errors import DingTalkAPIError, DingTalkTransportError
 from app.dingtalk.events import DingTalkEvent, parse_failed_item
 from app.dingtalk.transport import App, Transport
 
@@ -415,7 +415,7 @@ class ContactsAPI:
         tag_list = list(tags)
         try:
             await self.register_callback(app, url=url, token=token, aes_key=aes_key, tags=tag_list)
-        except DingTalkError as exc:
+        except DingTalkAPIError as exc:
             if exc.effective_code != 71006:
                 raise
             await self.update_callback(app, url=url, token=token, aes_key=aes_key, tags=tag_list)

@@ -17,7 +17,7 @@ the simulator speaks the same way:
   domain), ``fileStorage.oss.bucketNotFound``, ``fileStorage.oss.invalidAccessKeyId``,
   ``fileStorage.oss.signatureNotMatch`` (wrong secret), ``fileStorage.oss.connectFailed`` (bucket unreachable),
   ``fileStorage.notOpened``, ``fileStorage.alreadyOpened`` (another bucket is already bound),
-  ``invalidParameter.targetCorpId``. Their Chinese meaning and advice live in ``app.dingtalk.errors``.
+  ``invalidParameter.targetCorpId``. Their Chinese meaning, kind and advice live in ``app.dingtalk.errcodes``.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class ExclusiveAPI:
     async def check_file_storage(
         self, app: App, *, oss: str, access_key_id: str, access_key_secret: str, target_corp_id: str | None = None
     ) -> StorageCheck:
-        """检查专属存储OSS连接: raises ``DingTalkError`` with one of the codes above when the bucket says no."""
+        """检查专属存储OSS连接: raises ``DingTalkAPIError`` with one of the codes above when the bucket says no."""
         body = _key_body(app, target_corp_id, access_key_id, access_key_secret, oss=oss)
         data = await self._transport.api(app, "POST", "/v1.0/exclusive/fileStorages/connections/check", json_body=body)
         return StorageCheck.model_validate(data)

@@ -31,7 +31,7 @@ import aiohttp
 
 from app.core import metrics
 from app.core.redaction import redact, redact_mapping, redact_url
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError, is_transient_status
+from app.dingtalk.errors import DingTalkAPIError, DingTalkTransportError, is_transient_status
 from app.dingtalk.ratelimit import RateLimiter
 
 __all__ = ["DEFAULT_API_BASE", "DEFAULT_OAPI_BASE", "App", "Transport"]
@@ -242,7 +242,7 @@ class Transport:
             try:
                 sent = self._send(bucket_key, method, base, path, query, json_body, send_headers, flavour)
                 return await metrics.dingtalk_call(bucket_key, sent)
-            except DingTalkError as exc:
+            except DingTalkAPIError as exc:
                 if token is not None and app is not None and exc.is_token_invalid and not token_refreshed:
                     token_refreshed = True
                     self.invalidate_token(app, token)
@@ -294,7 +294,7 @@ class Transport:
         headers: Mapping[str, str],
         flavour: Flavour,
     ) -> dict[str, Any]:
-        """One HTTP exchange, after waiting for the rate limiter. Raises DingTalkError / DingTalkTransportError."""
+        """One HTTP exchange, after waiting for the rate limiter. Raises DingTalkAPIError / DingTalkTransportError."""
         url = f"{base}{path}"
         safe_url = redact_url(url, query)
         try:
@@ -362,7 +362,7 @@ def _check_envelope(flavour: Flavour, status: int, data: Any, raw: bytes, path: 
         if flavour == "oapi" and "errcode" in data:
             errcode = data.get("errcode")
             if str(errcode).strip() not in ("0", ""):
-                raise DingTalkError(
+                raise DingTalkAPIError(
                     errcode,
                     str(data.get("errmsg") or data.get("sub_msg") or ""),
                     data.get("request_id"),
@@ -373,7 +373,7 @@ def _check_envelope(flavour: Flavour, status: int, data: Any, raw: bytes, path: 
                 )
             return data
         if flavour == "v1" and status >= 400 and "code" in data:
-            raise DingTalkError(
+            raise DingTalkAPIError(
                 str(data.get("code")),
                 str(data.get("message") or ""),
                 data.get("requestid") or data.get("requestId"),

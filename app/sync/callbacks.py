@@ -20,7 +20,7 @@ from tortoise.transactions import in_transaction
 
 from app.core import metrics, pressure
 from app.dingtalk.client import App, DingTalkClient
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.dingtalk.errors import DingTalkAPIError, DingTalkError
 from app.dingtalk.events import DingTalkEvent, parse_event, parse_failed_item
 from app.models.contacts import Department, Person
 from app.models.orgs import Org
@@ -95,7 +95,7 @@ async def apply_user(client: DingTalkClient, org: Org, userid: str) -> TargetOut
     local = await Person.get_or_none(org_id=org.id, ding_userid=userid)
     try:
         user = await client.contacts.get_user(app_of(org), userid)
-    except DingTalkError as exc:
+    except DingTalkAPIError as exc:
         if exc.effective_code not in GONE_USER:
             raise
         if local is None or not local.is_active:
@@ -138,7 +138,7 @@ async def apply_department(client: DingTalkClient, org: Org, dept_id: int) -> Ta
     local = await Department.get_or_none(org_id=org.id, ding_id=dept_id)
     try:
         dept = await client.contacts.get_department(app_of(org), dept_id)
-    except DingTalkError as exc:
+    except DingTalkAPIError as exc:
         if exc.effective_code not in GONE_DEPT:
             raise
         if local is None or local.is_deleted:
@@ -271,7 +271,7 @@ async def process_round(client: DingTalkClient, org: Org, ctx: RunContext | None
                 continue
             try:
                 results[target] = await apply_target(client, org, *target)
-            except (DingTalkError, DingTalkTransportError) as exc:
+            except DingTalkError as exc:
                 results[target] = exc
             except Exception as exc:
                 log.exception("callback target %s of org %s cannot be applied", target, org.id)
@@ -285,7 +285,7 @@ async def process_round(client: DingTalkClient, org: Org, ctx: RunContext | None
         row.attempts += 1
         if errors:
             exc = errors[0]
-            transient = isinstance(exc, DingTalkError | DingTalkTransportError)
+            transient = isinstance(exc, DingTalkError)
             if not transient:
                 row.attempts = MAX_ATTEMPTS
             row.last_error = f"{exc.__class__.__name__}: {exc}"[:2000] if not transient else str(exc)[:2000]
@@ -357,7 +357,7 @@ async def catch_up(ctx: RunContext) -> None:
 
     try:
         failed = await ctx.client.contacts.get_callback_failed_events(ctx.app)
-    except (DingTalkError, DingTalkTransportError) as exc:
+    except DingTalkError as exc:
         _raise_if_config(exc)
         raise
     # Stored before they are applied: DingTalk deleted them when it handed them over.

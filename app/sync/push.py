@@ -20,7 +20,7 @@ from tortoise.expressions import Q
 
 from app.core.change_tracking import now_ms, touch_feed
 from app.dingtalk.client import App
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.dingtalk.errors import DingTalkAPIError, DingTalkTransportError
 from app.models.access import FeedTombstone
 from app.models.contacts import Department, Person
 from app.sync import fields, hashing, threshold
@@ -38,17 +38,17 @@ GONE_DEPT = frozenset({60003, 40009})
 T = TypeVar("T")
 
 
-def _code(exc: DingTalkError) -> Any:
+def _code(exc: DingTalkAPIError) -> Any:
     return exc.effective_code
 
 
-def _explain(exc: DingTalkError) -> str:
+def _explain(exc: DingTalkAPIError) -> str:
     info = exc.info
     return f"{_code(exc)} {info.zh if info else exc.errmsg}"
 
 
 def _raise_if_config(exc: BaseException) -> None:
-    if isinstance(exc, DingTalkError) and _code(exc) in CONFIG_CODES:
+    if isinstance(exc, DingTalkAPIError) and _code(exc) in CONFIG_CODES:
         advice = f"；{exc.advice}" if exc.advice else ""
         raise ConfigFailure(f"钉钉拒绝了请求：{_explain(exc)}{advice}") from exc
     if isinstance(exc, DingTalkTransportError):
@@ -175,7 +175,7 @@ class Pusher:
                 touch_feed(dept)
             else:
                 await self.client.contacts.update_department(self.app, dept.ding_id, **fields.dept_body(view))
-        except DingTalkError as exc:
+        except DingTalkAPIError as exc:
             _raise_if_config(exc)
             if not creating and _code(exc) in GONE_DEPT:
                 # Deleted in DingTalk behind our back: create it again (LanDing is the main source).
@@ -213,7 +213,7 @@ class Pusher:
                 **body,
                 source_identifier=dept.source_id or str(dept.id),
             )
-        except DingTalkError as exc:
+        except DingTalkAPIError as exc:
             if _code(exc) != 60008:
                 raise
             # Same name under the same parent: ours from an interrupted run, or one made in DingTalk. Link it.
@@ -275,7 +275,7 @@ class Pusher:
                 await self._create_user(person, view)
             else:
                 refused = await self._update_user(person, view)
-        except DingTalkError as exc:
+        except DingTalkAPIError as exc:
             _raise_if_config(exc)
             if not creating and _code(exc) in GONE_USER:
                 person.ding_userid = None
@@ -316,7 +316,7 @@ class Pusher:
         try:
             await self.client.contacts.update_user(self.app, person.ding_userid, **fields.user_body(view, create=False))
             return {}
-        except DingTalkError as exc:
+        except DingTalkAPIError as exc:
             suspects = fields.refusable(_code(exc), view)
             if not suspects:
                 raise
@@ -352,7 +352,7 @@ class Pusher:
         try:
             created = await self.client.contacts.create_user(self.app, mobile=mobile, **body)
             person.ding_userid, person.unionid = created.userid, created.unionid
-        except DingTalkError as exc:
+        except DingTalkAPIError as exc:
             if _code(exc) not in (60102, 60104, 60107) or not mobile:
                 raise
             # Already there (an interrupted run created it, or the person joined in DingTalk): link and update.
@@ -406,7 +406,7 @@ class Pusher:
             if dept.create_group and not dept.group_chat_id:
                 detail = await self.client.contacts.get_department(self.app, dept.ding_id)
                 dept.group_chat_id = detail.dept_group_chat_id or ""
-        except DingTalkError as exc:
+        except DingTalkAPIError as exc:
             _raise_if_config(exc)
             self.count("dept", "update_failed")
             self._record(
@@ -474,7 +474,7 @@ class Pusher:
         ding_id = getattr(obj, id_field)
         try:
             await call(self.app, ding_id)
-        except DingTalkError as exc:
+        except DingTalkAPIError as exc:
             _raise_if_config(exc)
             if _code(exc) not in already_gone:
                 self.count(kind, "delete_failed")

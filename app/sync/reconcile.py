@@ -25,7 +25,7 @@ import asyncio
 from typing import Any
 
 from app.dingtalk.contacts_api import DeptBrief, User
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.dingtalk.errors import DingTalkError
 from app.models.contacts import Department, Person
 from app.sync import bulk, fields, hashing
 from app.sync.context import RunContext
@@ -248,7 +248,7 @@ async def run(ctx: RunContext) -> None:
         briefs, users = await reconciler.read()
         await reconciler.departments(briefs)
         await reconciler.people(users)
-    except (DingTalkError, DingTalkTransportError) as exc:
+    except DingTalkError as exc:
         _raise_if_config(exc)
         raise
     await ctx.flush(force=True)

@@ -24,7 +24,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from app.dingtalk.client import App, DingTalkClient  # noqa: E402
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError  # noqa: E402
+from app.dingtalk.errors import DingTalkError  # noqa: E402
 from app.dingtalk.simulator import start_simulator  # noqa: E402
 
 APP = App(corpid="dingbenchcorp", appkey="dingbenchkey", appsecret="bench-secret-0123456789", agent_id=7001)
@@ -68,7 +68,7 @@ async def run(seconds: float, qps: int, workers: int) -> int:
                     i += 1
                     try:
                         await call(i)
-                    except (DingTalkError, DingTalkTransportError) as exc:
+                    except DingTalkError as exc:
                         errors[f"{api}: {exc}"[:160]] += 1
                         continue
                     if time.monotonic() <= deadline:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from app.connector.models import InterfaceLog
 from app.core.redaction import redact, redact_mapping
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.dingtalk.errors import DingTalkAPIError, DingTalkTransportError
 
 FUNCTIONS = ("待办", "单点登录", "组织架构", "钉钉集成")
 MAX_TEXT = 20_000
@@ -61,7 +61,7 @@ async def record(
 
 
 def error_text(exc: BaseException) -> dict[str, Any]:
-    if isinstance(exc, DingTalkError):
+    if isinstance(exc, DingTalkAPIError):
         return {"errcode": exc.errcode, "errmsg": exc.errmsg}
     if isinstance(exc, DingTalkTransportError):
         return {"error": str(exc)}

@@ -21,7 +21,7 @@ from app.connector.models import Binding, DeptMapping, PersonMapping
 from app.connector.services import audit, console_api, interface_log
 from app.connector.services import binding as binding_service
 from app.connector.services.errors import ConnectorError
-from app.dingtalk.errors import DingTalkError
+from app.dingtalk.errors import DingTalkAPIError
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ async def enrich(binding: Binding, limit: int = 2000) -> int:
                     {"userid": row.ding_userid},
                     rt.dingtalk.contacts.get_user(app, row.ding_userid),
                 )
-            except DingTalkError as exc:
+            except DingTalkAPIError as exc:
                 row.ding_status = "missing" if exc.errcode in (60121, 33012, 40103) else ""
                 if row.ding_status:
                     await row.save(update_fields=["ding_status"])
@@ -186,7 +186,7 @@ async def enrich(binding: Binding, limit: int = 2000) -> int:
                     {"dept_id": row.ding_id},
                     rt.dingtalk.contacts.get_department(app, int(row.ding_id)),
                 )
-            except DingTalkError as exc:
+            except DingTalkAPIError as exc:
                 row.ding_status = "missing" if exc.errcode in (60003, 40009) else ""
                 if row.ding_status:
                     await row.save(update_fields=["ding_status"])

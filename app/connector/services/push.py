@@ -21,7 +21,7 @@ from app.connector.services import audit, interface_log, mapping, todo_render, t
 from app.connector.services import binding as binding_service
 from app.connector.services import options as options_service
 from app.connector.services.errors import ConnectorError
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.dingtalk.errors import DingTalkAPIError, DingTalkError, DingTalkTransportError
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def _now() -> datetime:
 
 
 def _throttled(exc: BaseException) -> bool:
-    if isinstance(exc, DingTalkError):
+    if isinstance(exc, DingTalkAPIError):
         return exc.is_throttled or "flowControl" in str(exc.errcode)
     return False
 
@@ -230,7 +230,7 @@ async def run_job(job: PushJob) -> None:
             await _close(job, todo, target)
         elif job.action == "update":
             await _update(job, todo, target)
-    except (PushFailure, ConnectorError, DingTalkError, DingTalkTransportError) as exc:
+    except (PushFailure, ConnectorError, DingTalkError) as exc:
         await _failed(job, exc)
         return
     except Exception as exc:  # a bug must not stop the queue: the row shows it
@@ -247,7 +247,7 @@ def _message(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, ConnectorError):
         return exc.message
-    if isinstance(exc, DingTalkError):
+    if isinstance(exc, DingTalkAPIError):
         return f"钉钉返回错误 {exc.errcode}：{exc.errmsg}（{exc.meaning}）"
     if isinstance(exc, DingTalkTransportError):
         return f"访问钉钉失败：{exc}"

@@ -30,7 +30,7 @@ from app.connector.services import binding as binding_service
 from app.connector.services import interface_log
 from app.connector.services import options as options_service
 from app.connector.services.errors import ConnectorError
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.dingtalk.errors import DingTalkAPIError, DingTalkTransportError
 
 TICKET_SECONDS = 120
 STATE_SECONDS = 600
@@ -100,7 +100,7 @@ async def _issue(identity: Identity, flow: str) -> str:
 async def _dingtalk(name: str, request: dict, awaitable):
     try:
         return await interface_log.call("单点登录", name, request, awaitable)
-    except DingTalkError as exc:
+    except DingTalkAPIError as exc:
         raise LoginRefused(f"钉钉拒绝了登录码（{exc.errcode} {exc.errmsg}），请重新登录") from exc
     except DingTalkTransportError as exc:
         raise LoginRefused("暂时无法连接钉钉，请稍后重试") from exc

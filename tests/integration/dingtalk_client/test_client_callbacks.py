@@ -10,7 +10,7 @@ import pytest
 from dingtalk_client_helpers import APP, CORPID, Receiver, SimFactory, control, make_client
 
 from app.dingtalk.client import App, DingTalkClient
-from app.dingtalk.errors import DingTalkError
+from app.dingtalk.errors import DingTalkAPIError
 from app.dingtalk.events import CONTACT_EVENT_TAGS, EventKind
 
 
@@ -30,7 +30,7 @@ async def test_register_get_update_delete(
     assert config.url == receiver.url and set(config.call_back_tag) == set(tags)
     assert config.aes_key == receiver.aes_key and receiver.aes_key not in repr(config)
 
-    with pytest.raises(DingTalkError) as again:
+    with pytest.raises(DingTalkAPIError) as again:
         await client.contacts.register_callback(
             app, url=receiver.url, token=receiver.token, aes_key=receiver.aes_key, tags=tags
         )
@@ -47,14 +47,14 @@ async def test_register_get_update_delete(
     assert [e.user_ids for e in added] == [("cb1",)] and added[0].corp_id == CORPID
 
     await client.contacts.delete_callback(app)
-    with pytest.raises(DingTalkError) as gone:
+    with pytest.raises(DingTalkAPIError) as gone:
         await client.contacts.get_callback(app)
     assert gone.value.errcode == 71007
 
 
 async def test_handshake_failure_is_reported(client: DingTalkClient, app: App, receiver: Receiver) -> None:
     receiver.fail = True
-    with pytest.raises(DingTalkError) as info:
+    with pytest.raises(DingTalkAPIError) as info:
         await client.contacts.register_callback(
             app, url=receiver.url, token=receiver.token, aes_key=receiver.aes_key, tags=["user_add_org"]
         )

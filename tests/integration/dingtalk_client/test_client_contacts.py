@@ -10,7 +10,7 @@ import pytest
 from dingtalk_client_helpers import SimFactory, make_client
 
 from app.dingtalk.client import App, DingTalkClient
-from app.dingtalk.errors import DingTalkError
+from app.dingtalk.errors import DingTalkAPIError
 
 
 async def test_department_lifecycle_and_tree_walk(client: DingTalkClient, app: App) -> None:
@@ -41,7 +41,7 @@ async def test_department_lifecycle_and_tree_walk(client: DingTalkClient, app: A
 
     for dept_id in (backend, platform, head, sales):
         await client.contacts.delete_department(app, dept_id)
-    with pytest.raises(DingTalkError) as info:
+    with pytest.raises(DingTalkAPIError) as info:
         await client.contacts.get_department(app, head)
     assert info.value.errcode == 60003
     assert "部门不存在" in info.value.meaning and info.value.advice
@@ -78,7 +78,7 @@ async def test_user_lifecycle(client: DingTalkClient, app: App) -> None:
     assert updated.title == "财务经理" and sorted(updated.dept_id_list) == sorted([dept, 1])
 
     await client.contacts.delete_user(app, "zhangsan01")
-    with pytest.raises(DingTalkError) as info:
+    with pytest.raises(DingTalkAPIError) as info:
         await client.contacts.get_user(app, "zhangsan01")
     assert info.value.errcode == 60121 and "找不到该用户" in info.value.meaning
 
@@ -91,17 +91,17 @@ async def test_list_admins(client: DingTalkClient, app: App) -> None:
 
 async def test_errors_surface_with_errcode_meaning_and_advice(client: DingTalkClient, app: App) -> None:
     await client.contacts.create_user(app, userid="u-a", name="甲", mobile="13900000001", dept_id_list=[1])
-    with pytest.raises(DingTalkError) as dup:
+    with pytest.raises(DingTalkAPIError) as dup:
         await client.contacts.create_user(app, userid="u-b", name="乙", mobile="13900000001", dept_id_list=[1])
     assert dup.value.errcode == 60104
     assert "手机号码在公司中已存在" in dup.value.meaning and dup.value.advice
-    with pytest.raises(DingTalkError) as missing_parent:
+    with pytest.raises(DingTalkAPIError) as missing_parent:
         await client.contacts.create_department(app, "孤儿部门", 999999)
     assert missing_parent.value.errcode in (60004, 60003)
-    with pytest.raises(DingTalkError) as root:
+    with pytest.raises(DingTalkAPIError) as root:
         await client.contacts.delete_department(app, 1)
     assert root.value.errcode == 60007
-    with pytest.raises(DingTalkError) as bad_name:
+    with pytest.raises(DingTalkAPIError) as bad_name:
         await client.contacts.create_department(app, "研发-中心", 1)
     assert bad_name.value.errcode in (60001, 60009)
     assert client.transport.stats["retries"] == 0  # none of these is transient
@@ -110,7 +110,7 @@ async def test_errors_surface_with_errcode_meaning_and_advice(client: DingTalkCl
 async def test_wrong_secret_is_40089(session: aiohttp.ClientSession, sim: Any, app: App) -> None:
     client = make_client(session, sim)
     wrong = App(app.corpid, app.appkey, "not-the-secret", app.agent_id)
-    with pytest.raises(DingTalkError) as info:
+    with pytest.raises(DingTalkAPIError) as info:
         await client.contacts.list_sub_departments(wrong)
     assert info.value.errcode == 40089 and info.value.advice
 

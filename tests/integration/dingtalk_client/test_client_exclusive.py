@@ -11,7 +11,7 @@ import pytest
 from dingtalk_client_helpers import APP
 
 from app.dingtalk.client import DingTalkClient
-from app.dingtalk.errors import DingTalkError
+from app.dingtalk.errors import DingTalkAPIError
 from app.dingtalk.simulator.exclusive import add_bucket
 
 OSS = "https://landing-files.oss-cn-shanghai.aliyuncs.com"
@@ -28,7 +28,7 @@ async def test_client_check_open_state_update_and_quota(
     client: DingTalkClient, sim: Any, bucket: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="app.dingtalk")
-    with pytest.raises(DingTalkError) as caught:
+    with pytest.raises(DingTalkAPIError) as caught:
         await client.exclusive.check_file_storage(
             APP, oss=bucket, access_key_id=KEY_ID, access_key_secret="wrong-secret-1"
         )
@@ -47,7 +47,7 @@ async def test_client_check_open_state_update_and_quota(
     state = await client.exclusive.get_file_storage_state(APP)
     assert (state.oss, state.access_key_id, state.create_date) == (bucket, KEY_ID, opened.create_date)
 
-    with pytest.raises(DingTalkError) as caught:
+    with pytest.raises(DingTalkAPIError) as caught:
         await client.exclusive.activate_file_storage(
             APP, oss="https://other.oss-cn-shanghai.aliyuncs.com", access_key_id=KEY_ID, access_key_secret=KEY_SECRET
         )
@@ -81,24 +81,24 @@ async def test_client_check_open_state_update_and_quota(
     ],
 )
 async def test_client_bad_bucket_urls(client: DingTalkClient, bucket: str, oss: str, code: str) -> None:
-    with pytest.raises(DingTalkError) as caught:
+    with pytest.raises(DingTalkAPIError) as caught:
         await client.exclusive.check_file_storage(APP, oss=oss, access_key_id=KEY_ID, access_key_secret=KEY_SECRET)
     assert caught.value.errcode == code
 
 
 async def test_simulator_checks_parameters_and_target_corp(client: DingTalkClient, sim: Any, bucket: str) -> None:
-    with pytest.raises(DingTalkError) as caught:
+    with pytest.raises(DingTalkAPIError) as caught:
         await client.exclusive.check_file_storage(
             APP, oss=bucket, access_key_id=KEY_ID, access_key_secret=KEY_SECRET, target_corp_id="dingsomeoneelse"
         )
     assert caught.value.errcode == "invalidParameter.targetCorpId"
-    with pytest.raises(DingTalkError) as caught:
+    with pytest.raises(DingTalkAPIError) as caught:
         await client.exclusive.check_file_storage(APP, oss=bucket, access_key_id=KEY_ID, access_key_secret="")
     assert caught.value.errcode == "invalidParameter"
-    with pytest.raises(DingTalkError) as caught:
+    with pytest.raises(DingTalkAPIError) as caught:
         await client.exclusive.get_file_storage_quota(APP, start=date(2026, 1, 2), end=date(2026, 1, 1))
     assert caught.value.errcode == "invalidParameter"
-    with pytest.raises(DingTalkError) as caught:
+    with pytest.raises(DingTalkAPIError) as caught:
         await client.exclusive.update_file_storage_key(APP, access_key_id=KEY_ID, access_key_secret=KEY_SECRET)
     assert caught.value.errcode == "fileStorage.notOpened"
 

@@ -9,7 +9,7 @@ import pytest
 from dingtalk_client_helpers import login_code
 
 from app.dingtalk.client import App, DingTalkClient
-from app.dingtalk.errors import DingTalkError
+from app.dingtalk.errors import DingTalkAPIError
 
 
 async def test_in_app_login_code(client: DingTalkClient, app: App, session: aiohttp.ClientSession, sim: Any) -> None:
@@ -17,7 +17,7 @@ async def test_in_app_login_code(client: DingTalkClient, app: App, session: aioh
     code = await login_code(session, sim, "lisi", "auth")
     info = await client.login.get_login_user(app, code)
     assert info.userid == "lisi" and info.name == "李四" and info.unionid
-    with pytest.raises(DingTalkError) as reused:
+    with pytest.raises(DingTalkAPIError) as reused:
         await client.login.get_login_user(app, code)
     assert reused.value.errcode == 40078 and reused.value.advice
 
@@ -34,7 +34,7 @@ async def test_qr_login_signature_and_unionid_mapping(
     assert (await client.contacts.get_user_by_unionid(app, info.unionid)).userid == "wangwu"
 
     code2 = await login_code(session, sim, "wangwu", "sns")
-    with pytest.raises(DingTalkError) as bad:
+    with pytest.raises(DingTalkAPIError) as bad:
         await client.login.get_sns_user_by_code(app.appkey, "wrong-secret", code2)
     assert bad.value.errcode == 853004 and "签名" in bad.value.meaning
 
@@ -55,6 +55,6 @@ async def test_oauth2_user_token_flow(
     refreshed = await client.login.refresh_user_access_token(app.appkey, app.appsecret, token.refresh_token or "")
     assert (await client.login.get_current_user(refreshed.access_token)).union_id == created.unionid
 
-    with pytest.raises(DingTalkError) as bad:
+    with pytest.raises(DingTalkAPIError) as bad:
         await client.login.get_current_user("not-a-token")
     assert bad.value.errcode == "InvalidAuthentication" and bad.value.http_status == 400

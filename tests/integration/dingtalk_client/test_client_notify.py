@@ -10,7 +10,7 @@ import pytest
 from dingtalk_client_helpers import CORPID, control
 
 from app.dingtalk.client import App, DingTalkClient
-from app.dingtalk.errors import DingTalkError
+from app.dingtalk.errors import DingTalkAPIError
 
 
 async def test_work_records(client: DingTalkClient, app: App, session: aiohttp.ClientSession, sim: Any) -> None:
@@ -57,13 +57,13 @@ async def test_todo_tasks(client: DingTalkClient, app: App) -> None:
     )
     assert task.id and task.subject == "审批报销单" and task.source_id == "ekp-1"
     assert task.executor_ids == [executor.unionid]
-    with pytest.raises(DingTalkError) as dup:
+    with pytest.raises(DingTalkAPIError) as dup:
         await client.notify.create_todo(app, owner.unionid, subject="again", source_id="ekp-1")
     assert dup.value.http_status == 400 and "task exist" in dup.value.errmsg
 
     assert await client.notify.update_todo(app, owner.unionid, task.id, subject="审批报销单(加急)", done=True) is True
     assert await client.notify.delete_todo(app, owner.unionid, task.id) is True
-    with pytest.raises(DingTalkError):
+    with pytest.raises(DingTalkAPIError):
         await client.notify.update_todo(app, owner.unionid, task.id, done=False)
 
 

@@ -10,7 +10,7 @@ from aioresponses import aioresponses
 
 from app.core.redaction import redact, redact_mapping, redact_url
 from app.dingtalk.client import App, DingTalkClient
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.dingtalk.errors import DingTalkAPIError, DingTalkTransportError
 
 OAPI = "http://oapi.test"  # matches the client fixture in conftest.py
 
@@ -67,7 +67,7 @@ async def test_no_secret_in_any_log_line_or_error(
     mocked.post(re.compile(rf"{OAPI}/topapi/v2/user/getuserinfo.*"), status=502, body="<html>bad gateway</html>")
     mocked.post(re.compile(rf"{OAPI}/topapi/v2/user/getuserinfo.*"), payload={"errcode": 42001, "errmsg": "expired"})
     mocked.post(re.compile(rf"{OAPI}/topapi/v2/user/getuserinfo.*"), payload={"errcode": 40078, "errmsg": "no code"})
-    with pytest.raises(DingTalkError) as info:
+    with pytest.raises(DingTalkAPIError) as info:
         await client.login.get_login_user(app, "ONE-TIME-CODE-777")
     mocked.post(re.compile(rf"{OAPI}/topapi/v2/user/get\?.*"), exception=ConnectionResetError("reset"), repeat=True)
     with pytest.raises(DingTalkTransportError) as transport:

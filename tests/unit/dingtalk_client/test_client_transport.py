@@ -14,7 +14,7 @@ from yarl import URL
 
 from app.dingtalk.auth_api import sns_signature
 from app.dingtalk.client import App, DingTalkClient
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.dingtalk.errors import DingTalkAPIError, DingTalkTransportError
 
 OAPI = "http://oapi.test"  # matches the client fixture in conftest.py
 API = "http://api.test"
@@ -113,7 +113,7 @@ async def test_permanent_errcode_raises_at_once_with_meaning(
 ) -> None:
     _token(mocked)
     mocked.post(_path("/topapi/v2/user/get"), payload={"errcode": 60121, "errmsg": "找不到该用户", "request_id": "rq"})
-    with pytest.raises(DingTalkError) as info:
+    with pytest.raises(DingTalkAPIError) as info:
         await client.contacts.get_user(app, "ghost")
     assert info.value.errcode == 60121 and info.value.request_id == "rq"
     assert info.value.path == "/topapi/v2/user/get"
@@ -159,7 +159,7 @@ async def test_token_error_twice_surfaces(client: DingTalkClient, app: App, mock
     mocked.post(
         _path("/topapi/v2/user/delete"), payload={"errcode": 40014, "errmsg": "不合法的access_token"}, repeat=True
     )
-    with pytest.raises(DingTalkError) as info:
+    with pytest.raises(DingTalkAPIError) as info:
         await client.contacts.delete_user(app, "u1")
     assert info.value.errcode == 40014
     assert len(_calls(mocked, "POST", f"{OAPI}/topapi/v2/user/delete")) == 2
@@ -169,7 +169,7 @@ async def test_bad_credentials_on_gettoken_are_not_retried(
     client: DingTalkClient, app: App, mocked: aioresponses
 ) -> None:
     mocked.get(GETTOKEN, payload={"errcode": 40089, "errmsg": "不合法的corpId或corpSecret"}, repeat=True)
-    with pytest.raises(DingTalkError) as info:
+    with pytest.raises(DingTalkAPIError) as info:
         await client.contacts.get_user(app, "u1")
     assert info.value.errcode == 40089
     assert len(_calls(mocked, "GET", f"{OAPI}/gettoken")) == 1
@@ -192,7 +192,7 @@ async def test_v1_error_shape_and_header_token(client: DingTalkClient, app: App,
     mocked.post(
         url, status=400, payload={"code": "todo.taskCreate.paramError", "requestid": "R2", "message": "task exist"}
     )
-    with pytest.raises(DingTalkError) as info:
+    with pytest.raises(DingTalkAPIError) as info:
         await client.notify.create_todo(app, "un1", subject="审批", source_id="s1")
     assert info.value.errcode == "todo.taskCreate.paramError" and info.value.errmsg == "task exist"
     assert info.value.http_status == 400 and info.value.request_id == "R2"
