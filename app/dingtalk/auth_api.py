@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from pydantic import AliasChoices, Field
 
-from app.dingtalk.contacts_api import DingTalkModel
+from app.dingtalk.shapes import DingTalkModel
 from app.dingtalk.transport import TOKEN_HEADER, App, Transport
 
 

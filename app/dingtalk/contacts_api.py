@@ -15,10 +15,11 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 
 from app.dingtalk.errors import DingTalkAPIError, DingTalkTransportError
 from app.dingtalk.events import DingTalkEvent, parse_failed_item
+from app.dingtalk.shapes import DingTalkModel, truthy
 from app.dingtalk.transport import App, Transport
 
 T = TypeVar("T")
@@ -35,10 +36,6 @@ _CSV_FIELDS = frozenset(
     }
 )
 USER_PAGE_SIZE = 100  # documented maximum for v2/user/list (legacy listbypage); larger sizes get 40035
-
-
-class DingTalkModel(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
 def _split_list(value: Any) -> Any:
@@ -211,13 +208,6 @@ def _result(data: Mapping[str, Any]) -> Any:
     return data.get("result")
 
 
-def _truthy(value: Any) -> bool:
-    # Some official samples return booleans as strings ("true").
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1")
-    return bool(value)
-
-
 async def _gather_all(aws: Iterable[Awaitable[T]]) -> list[T]:
     """Like ``asyncio.gather`` but cancels the siblings when one fails, and raises the original exception."""
     tasks = [asyncio.ensure_future(aw) for aw in aws]
@@ -342,7 +332,7 @@ class ContactsAPI:
             result = _result(data) or {}
             for item in result.get("list") or []:
                 yield User.model_validate(item)
-            if not _truthy(result.get("has_more")):
+            if not truthy(result.get("has_more")):
                 return
             next_cursor = result.get("next_cursor")
             if next_cursor is None or int(next_cursor) == cursor:
@@ -439,5 +429,5 @@ class ContactsAPI:
             page = [item for item in data.get("failed_list") or [] if isinstance(item, Mapping)]
             events.extend(parse_failed_item(item) for item in page)
             # An empty page with has_more would otherwise loop forever.
-            if not page or not _truthy(data.get("has_more")):
+            if not page or not truthy(data.get("has_more")):
                 return events

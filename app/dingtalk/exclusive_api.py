@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, Field
 
-from app.dingtalk.contacts_api import DingTalkModel
+from app.dingtalk.shapes import DingTalkModel
 from app.dingtalk.transport import App, Transport
 
 CHECK_PASSED = 1

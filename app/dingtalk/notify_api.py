@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from pydantic import AliasChoices, Field
 
-from app.dingtalk.contacts_api import DingTalkModel, _truthy
+from app.dingtalk.shapes import DingTalkModel, truthy
 from app.dingtalk.transport import App, Transport
 
 WORK_RECORD_PAGE_SIZE = 50  # documented maximum for workrecord/getbyuserid
@@ -139,7 +139,7 @@ class NotifyAPI:
     async def update_work_record(self, app: App, userid: str, record_id: str) -> bool:
         """Mark a work record done; ``record_id`` may also be the ``biz_id`` given on creation."""
         data = await self._transport.oapi(app, "/topapi/workrecord/update", {"userid": userid, "record_id": record_id})
-        return _truthy(data.get("result", True))
+        return truthy(data.get("result", True))
 
     async def list_work_records(
         self, app: App, userid: str, *, status: int = 0, page_size: int = WORK_RECORD_PAGE_SIZE
@@ -153,7 +153,7 @@ class NotifyAPI:
             page = data.get("records") or data.get("result") or {}
             items = page.get("list") or []
             records.extend(WorkRecord.model_validate(item) for item in items)
-            if not items or not _truthy(page.get("has_more")):
+            if not items or not truthy(page.get("has_more")):
                 return records
             offset += len(items)
 
@@ -212,7 +212,7 @@ class NotifyAPI:
             params={"operatorId": operator_id or union_id},
             limit_key="/v1.0/todo/users/{unionId}/tasks/{taskId}",
         )
-        return _truthy(data.get("result", True))
+        return truthy(data.get("result", True))
 
     async def delete_todo(self, app: App, union_id: str, task_id: str, *, operator_id: str | None = None) -> bool:
         data = await self._transport.api(
@@ -222,7 +222,7 @@ class NotifyAPI:
             params={"operatorId": operator_id or union_id},
             limit_key="/v1.0/todo/users/{unionId}/tasks/{taskId}",
         )
-        return _truthy(data.get("result", True))
+        return truthy(data.get("result", True))
 
     # -- work notifications (工作通知) --------------------------------------------------------------------------------
 
