@@ -58,7 +58,7 @@ class DeptBrief(DingTalkModel):
     auto_add_user: bool | None = None
 
 
-class Department(DeptBrief):
+class DeptDetail(DeptBrief):
     """``topapi/v2/department/get`` result."""
 
     order: int | None = None
@@ -240,11 +240,11 @@ class ContactsAPI:
         data = await self._transport.oapi(app, "/topapi/v2/department/listsubid", {"dept_id": dept_id})
         return [int(x) for x in (_result(data) or {}).get("dept_id_list") or []]
 
-    async def get_department(self, app: App, dept_id: int, *, language: str | None = None) -> Department:
+    async def get_department(self, app: App, dept_id: int, *, language: str | None = None) -> DeptDetail:
         data = await self._transport.oapi(
             app, "/topapi/v2/department/get", _write_body({"dept_id": dept_id, "language": language})
         )
-        return Department.model_validate(_result(data) or {})
+        return DeptDetail.model_validate(_result(data) or {})
 
     async def create_department(self, app: App, name: str, parent_id: int = 1, **fields: Any) -> int:
         """Create a department; ``fields`` are the v2 create fields (``order``, ``source_identifier``,

@@ -19,8 +19,7 @@ from typing import Any
 
 from app.core.change_tracking import now_ms, touch_feed
 from app.dingtalk.client import App, DingTalkClient
-from app.dingtalk.contacts_api import Department as DingDept
-from app.dingtalk.contacts_api import DeptBrief, User
+from app.dingtalk.contacts_api import DeptBrief, DeptDetail, User
 from app.models import tree
 from app.models.contacts import Department, HideMode, Person, RestrictMode
 from app.models.orgs import Org
@@ -108,7 +107,7 @@ async def _local_ids(org_id: int, ding_dept_ids: Iterable[int], userids: Iterabl
     return depts, people
 
 
-async def _full_dept_values(org: Org, ding: DingDept) -> dict[str, Any]:
+async def _full_dept_values(org: Org, ding: DeptDetail) -> dict[str, Any]:
     """Settings only ``department/get`` returns (managers, hiding, restricted viewing, group)."""
     userids = [*ding.dept_manager_userid_list, *ding.user_permits, *ding.outer_permit_users]
     dept_ids = [*ding.dept_permits, *ding.outer_permit_depts]
@@ -197,7 +196,7 @@ async def apply_department(org: Org, ding_dept: DeptBrief, *, force: bool = Fals
             parent = await Department.get_or_none(org_id=org.id, ding_id=ding_dept.parent_id)
         parent = parent or await root_department(org)
     values: dict[str, Any] = {"name": _dept_name(ding_dept, org), "is_deleted": False}
-    if isinstance(ding_dept, DingDept):
+    if isinstance(ding_dept, DeptDetail):
         values.update(await _full_dept_values(org, ding_dept))
     dept = await Department.get_or_none(org_id=org.id, ding_id=ding_dept.dept_id)
     if dept is None:
