@@ -53,6 +53,10 @@ def _met(ok: bool, target: str) -> str:
     return f"{target}: {'met' if ok else '**not met**'}"
 
 
+def _client_retries() -> int:
+    return runtime.get().dingtalk.transport.stats["retries"]
+
+
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -207,11 +211,11 @@ async def bench_push(persons: int, qps: int, ding) -> None:
         print(
             f"push: {added} users created in {elapsed:.1f} s = {rate:.1f}/s at a {qps} QPS limit -> ratio "
             f"{rate / qps:.2f} (target >= 0.9); throttling errors from DingTalk: {throttled}; "
-            f"client retries {runtime.get().dingtalk.stats['retries']}"
+            f"client retries {_client_retries()}"
         )
         RECORD.add(
             f"push throughput vs the simulator's QPS limit ({added} people, {qps} QPS)",
-            f"{rate / qps:.2f}, {throttled} throttling failures, {runtime.get().dingtalk.stats['retries']} retries",
+            f"{rate / qps:.2f}, {throttled} throttling failures, {_client_retries()} retries",
             _met(rate / qps >= 0.9 and not throttled, "≥ 0.9"),
         )
     finally:
