@@ -72,10 +72,14 @@ def _cmd_sync(args: argparse.Namespace) -> None:
     from app.cli_sync import main as sync_main
 
     raise SystemExit(asyncio.run(sync_main(args.org, full=args.full)))
+
+
 def _cmd_connector(args: argparse.Namespace) -> None:
     from app.connector.cli import run
 
     run(args)
+
+
 def _cmd_check_keys(args: argparse.Namespace) -> None:
     from app.core import startup_checks
 

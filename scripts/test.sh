@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs and runs all of it: on SQLite, then again on a throwaway PostgreSQL,
+# Installs what the test suite needs and runs all of it on SQLite, and every test that uses the database again on a
+# throwaway PostgreSQL at the same time (tests/conftest.py selects them),
 # unit + integration + UI + real-browser tests. Extra arguments go to both pytest runs (e.g. -x, -k name).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,10 +29,24 @@ echo "== lint and architecture"
 .venv/bin/ruff check app tests
 .venv/bin/lint-imports
 
-echo "== test suite on SQLite"
-.venv/bin/python -m pytest -q "$@"
-
-echo "== test suite on PostgreSQL"
+# The two runs go side by side: most of a test's time is spent waiting on servers, browsers and simulators, so on
+# two cores the pair takes little longer than the SQLite run alone. The PostgreSQL run's output follows the SQLite
+# run's; either failing fails the command.
 PG_DSN=$(bash scripts/pg.sh start)
 trap 'bash scripts/pg.sh stop' EXIT
-LANDING_TEST_PG_DSN="$PG_DSN" .venv/bin/python -m pytest -q "$@"
+pg_log=$(mktemp)
+echo "== tests that use the database, on PostgreSQL (in the background; output below)"
+LANDING_TEST_PG_DSN="$PG_DSN" .venv/bin/python -m pytest -q -p no:cacheprovider "$@" >"$pg_log" 2>&1 &
+pg_pid=$!
+trap 'kill "$pg_pid" 2>/dev/null; bash scripts/pg.sh stop' EXIT
+
+echo "== test suite on SQLite"
+sqlite_rc=0
+.venv/bin/python -m pytest -q "$@" || sqlite_rc=$?
+
+pg_rc=0
+wait "$pg_pid" || pg_rc=$?
+echo "== tests that use the database, on PostgreSQL"
+cat "$pg_log"
+rm -f "$pg_log"
+[ "$sqlite_rc" -eq 0 ] && [ "$pg_rc" -eq 0 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -50,6 +50,7 @@ def loopback_simulators_allowed(monkeypatch: pytest.MonkeyPatch) -> str:
     the SSRF tests (tests/integration/test_security_ssrf.py) set it back to empty. Nothing else bypasses the guard.
     """
     monkeypatch.setenv("LANDING_OUTBOUND_ALLOWED_RANGES", LOOPBACK_ALLOWED)
+    monkeypatch.setenv("LANDING_CONNECTOR_OUTBOUND_ALLOWED_RANGES", LOOPBACK_ALLOWED)  # the integration component's
     return LOOPBACK_ALLOWED
 
 
@@ -61,6 +62,29 @@ async def db_url(tmp_path: Path) -> AsyncIterator[str]:
         await _drop_pg_database(name)
     else:
         yield f"sqlite://{tmp_path / 'landing.sqlite3'}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL run repeats only what can differ there: tests that use the database (the ``db_url`` fixture,
+    directly or through ``orm``/``app_env``/the servers) or pick it themselves (``@pytest.mark.database``). The
+    others (parsers, simulators, clients, pure rules) do not see the database and already ran on SQLite."""
+    if not PG_DSN:
+        return
+    keep = [i for i in items if "db_url" in getattr(i, "fixturenames", ()) or i.get_closest_marker("database")]
+    if len(keep) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings_caches() -> Iterator[None]:
+    """Settings the services cache for a few seconds (系统设置's security settings) belong to one test's database:
+    a value saved by one test must not reach the next."""
+    from app.services import security_settings
+
+    security_settings.forget_cache()
+    yield
+    security_settings.forget_cache()
 
 
 @pytest.fixture

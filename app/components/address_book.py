@@ -18,7 +18,8 @@ Usage (inside a page or an event handler)::
 members, search) is cut to the acting admin's scope; services that store the result check scope again.
 Markers for tests: ``ab-search``, ``ab-node-{dept id}``, ``ab-toggle-{dept id}``, ``ab-person-{id}``,
 ``ab-dept-{id}`` (choose a department), ``ab-hit-{kind}-{id}``, ``ab-remove-{kind}-{id}``, ``ab-ok``,
-``ab-cancel``, ``ab-count``.
+``ab-cancel``, ``ab-count``; the member list pages with the console's one pager (``ab-members-prev``,
+``ab-members-pager``, ``ab-members-next``), shown when a department has more than one page of people.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from nicegui import ui
 from app.components.dept_tree import DeptTree
 from app.components.frame import actor, notify_error
 from app.components.keyboard import activatable
+from app.components.paged_table import Pager
 from app.services import address_book as book
 from app.services.address_book import PickedItem
 from app.services.departments import DeptNode
@@ -38,6 +40,7 @@ from app.services.errors import ServiceError
 __all__ = ["PickedItem", "pick"]
 
 _TITLES = {"person": "选择人员", "dept": "选择部门", "both": "选择部门或人员"}
+MEMBERS_PAGE = 50  # people of one department shown at a time
 
 
 async def pick(
@@ -58,7 +61,7 @@ async def pick(
         chosen[item.key] = item
     allow_person = mode in ("person", "both")
     allow_dept = mode in ("dept", "both")
-    state = {"dept": None, "page": 1}
+    state: dict[str, DeptNode | None] = {"node": None}
 
     with ui.dialog().props("persistent") as dialog, ui.card().classes("q-pa-md").style("width: 900px; max-width: 96vw"):
         with ui.row().classes("w-full items-center"):
@@ -75,7 +78,11 @@ async def pick(
                 ui.label("点击部门查看其人员，点击人员或“选择该部门”加入已选").classes("text-grey-6 text-caption")
                 with ui.row().classes("w-full no-wrap gap-3 items-start"):
                     tree_box = ui.column().classes("gap-0").style("flex: 1; min-width: 0")
-                    members_box = ui.column().classes("gap-0").style("flex: 1; min-width: 0")
+                    with ui.column().classes("gap-0").style("flex: 1; min-width: 0"):
+                        members_head = ui.column().classes("w-full gap-0")
+                        members_list = ui.column().classes("w-full gap-0")
+                        pager = Pager(lambda: load_members(), marker="ab-members", size=MEMBERS_PAGE, sizes=())
+                        pager.row.set_visibility(False)
             with (
                 ui.column()
                 .classes("gap-1")
@@ -122,45 +129,42 @@ async def pick(
             refresh_chosen()
 
         async def show_members(node: DeptNode) -> None:
-            if state["dept"] != node.id:
-                state["page"] = 1
-            state["dept"] = node.id
-            members_box.clear()
-            with members_box:
+            current = state["node"]
+            if current is None or current.id != node.id:
+                pager.page = 1
+            state["node"] = node
+            members_head.clear()
+            with members_head:
                 ui.label(node.name).classes("text-weight-medium q-mb-xs")
                 if allow_dept:
                     ui.button(
                         "选择该部门", icon="add", on_click=lambda: choose(PickedItem("dept", node.id, node.name))
                     ).props("flat dense color=primary").mark(f"ab-dept-{node.id}")
-                if not allow_person:
-                    return
-                try:
-                    page = await book.members(act, org_id, node.id, page=state["page"], size=50)
-                except ServiceError as exc:
-                    notify_error(exc.message)
-                    return
+            await load_members()
+
+        async def load_members() -> None:
+            node = state["node"]
+            members_list.clear()
+            pager.row.set_visibility(False)
+            if node is None or not allow_person:
+                return
+            try:
+                page = await book.members(act, org_id, node.id, page=pager.page, size=pager.size)
+            except ServiceError as exc:
+                notify_error(exc.message)
+                return
+            with members_list:
                 if not page.rows:
                     ui.label("该部门没有人员").classes("text-grey-5")
                 for person in page.rows:
                     with ui.row().classes("items-center no-wrap gap-1 cursor-pointer landing-pick-row") as row:
                         ui.icon("person", size="18px").classes("text-grey-6")
-                        ui.label(person.name)
+                        ui.label(person.name).style("flex-shrink: 0")  # the name stays whole; the detail ellipses
                         ui.label(person.detail).classes("text-grey-6 text-caption ellipsis")
                     activatable(row, lambda p=person: choose(p), role="option", label=person.name)
                     row.mark(f"ab-person-{person.id}")
-                if page.pages > 1:
-                    with ui.row().classes("items-center gap-1"):
-                        ui.button("上一页", on_click=lambda: turn(node, -1)).props("flat dense").set_enabled(
-                            page.page > 1
-                        )
-                        ui.label(f"{page.page}/{page.pages}")
-                        ui.button("下一页", on_click=lambda: turn(node, 1)).props("flat dense").set_enabled(
-                            page.page < page.pages
-                        )
-
-        async def turn(node: DeptNode, delta: int) -> None:
-            state["page"] += delta
-            await show_members(node)
+            pager.show(page.total, page.page)
+            pager.row.set_visibility(page.pages > 1)
 
         async def run_search() -> None:
             hits_box.clear()

@@ -1,28 +1,48 @@
-"""Form helpers: a service's ``ValidationFailed(field=...)`` message shown next to its field, and labelled rows."""
+"""Form pieces every form uses: a service's ``ValidationFailed(field=...)`` message next to its field, labelled rows,
+and highlighted search hits.
+
+Field errors are written into the element's props as values, never through a props *string*: Quasar draws
+``error-message`` as text, so a message is shown exactly as the service wrote it (``<b>`` stays ``<b>``, quotes and
+backslashes survive) and is escaped once, by the browser. Formatting the message into ``props('error-message="..."')``
+would let a quote end the value early and a backslash start an escape.
+"""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from nicegui import ui
 
+from app.components.field_error import set_field_error
 from app.components.frame import notify_error
 from app.services.errors import ServiceError
 
 
 class FieldErrors:
     """Maps service field names to the elements that show their message (inputs get Quasar's error state, other
-    elements a red line under them)."""
+    elements a red line under them).
 
-    def __init__(self) -> None:
+    ``show(exc)`` puts a ``ServiceError``'s message next to ``exc.field`` (or, for an error that carries several,
+    ``exc.errors: {field: message}``, each next to its own field). With ``notify=True`` the message is also shown as
+    a notification; a message whose field has no place on the form always is. ``fallback`` names the field that
+    gets messages naming no field of this form.
+    """
+
+    def __init__(self, *, notify: bool = False, fallback: str | None = None) -> None:
         self._inputs: dict[str, ui.element] = {}
         self._labels: dict[str, ui.label] = {}
+        self.notify = notify
+        self.fallback = fallback
 
     def input(self, name: str, element: ui.element) -> ui.element:
         self._inputs[name] = element
         return element
+
+    def inputs(self, elements: Mapping[str, ui.element]) -> None:
+        for name, element in elements.items():
+            self.input(name, element)
 
     def slot(self, name: str) -> ui.label:
         label = ui.label("").classes("text-negative text-caption").mark(f"error-{name}")
@@ -32,20 +52,38 @@ class FieldErrors:
 
     def clear(self) -> None:
         for element in self._inputs.values():
-            element.props(remove="error error-message")
+            if "error" in element.props or "error-message" in element.props:
+                set_field_error(element, None)
         for label in self._labels.values():
             label.set_text("")
             label.set_visibility(False)
 
-    def show(self, exc: ServiceError) -> None:
+    def set(self, name: str | None, message: str) -> bool:
+        """Show one message next to field ``name``; False when the form has no such field."""
+        if name in self._inputs:
+            set_field_error(self._inputs[name], message)
+            return True
+        if name in self._labels:
+            self._labels[name].set_text(message)
+            self._labels[name].set_visibility(True)
+            return True
+        return False
+
+    def show_all(self, errors: Mapping[str, str]) -> bool:
+        """Several messages at once (a form checked as a whole); True when every one found its field."""
         self.clear()
-        if exc.field in self._inputs:
-            message = html.escape(exc.message, quote=True)
-            self._inputs[exc.field].props(f'error error-message="{message}"')
-        elif exc.field in self._labels:
-            self._labels[exc.field].set_text(exc.message)
-            self._labels[exc.field].set_visibility(True)
+        return all([self.set(name, message) for name, message in errors.items()])
+
+    def show(self, exc: ServiceError, *, notify: bool | None = None) -> None:
+        several = getattr(exc, "errors", None)
+        if isinstance(several, Mapping) and several:
+            placed = self.show_all(several)
         else:
+            self.clear()
+            placed = self.set(exc.field, exc.message) or (
+                self.fallback is not None and self.set(self.fallback, exc.message)
+            )
+        if not placed or (self.notify if notify is None else notify):
             notify_error(exc.message)
 
 
@@ -54,15 +92,16 @@ def section(title: str) -> None:
 
 
 @contextmanager
-def form_row(label: str) -> Iterator[ui.row]:
-    """A labelled row: ``with form_row("部门名称"): ui.input(...)``.
+def form_row(label: str, *, required: bool = False) -> Iterator[ui.row]:
+    """A labelled row: ``with form_row("部门名称"): ui.input(...)``; ``required`` puts the guide's "* " before it.
 
     The fields built inside get the row's label as their accessible name, so screen readers announce it and
     ``get_by_label("部门名称")`` finds the field although the label is drawn beside it, not inside it.
     """
     row = ui.row().classes("w-full items-start no-wrap gap-3 q-py-xs")
     with row:
-        ui.label(label).classes("text-grey-8 q-pt-sm").style("width: 130px; flex-shrink: 0; text-align: right")
+        shown = ("* " if required else "") + label
+        ui.label(shown).classes("text-grey-8 q-pt-sm").style("width: 130px; flex-shrink: 0; text-align: right")
         yield row
     if label:
         for field in row.descendants():
@@ -84,21 +123,6 @@ def highlight(text: str, keyword: str) -> str:
         out.append(html.escape(text[start:index]))
         out.append(f'<mark class="landing-hl">{html.escape(text[index : index + len(key)])}</mark>')
         start = index + len(key)
-
-
-async def confirm(title: str, text: str, *, ok: str = "确定", danger: bool = True) -> bool:
-    """A confirmation dialog naming what will happen; True when the admin confirms."""
-    with ui.dialog() as dialog, ui.card().style("min-width: 380px; max-width: 560px"):
-        ui.label(title).classes("text-h6")
-        ui.label(text).classes("text-grey-8").mark("confirm-text")
-        with ui.row().classes("w-full justify-end gap-2"):
-            ui.button("取消", on_click=lambda: dialog.submit(False)).props("flat").mark("confirm-cancel")
-            ui.button(ok, on_click=lambda: dialog.submit(True)).props(
-                f"unelevated color={'negative' if danger else 'primary'}"
-            ).mark("confirm-ok")
-    result = await dialog
-    dialog.delete()
-    return bool(result)
 
 
 def chips(items: list[tuple[str, str]], *, marker: str = "") -> ui.row:

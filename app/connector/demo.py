@@ -35,6 +35,10 @@ async def start(*, port: int, console_url: str, dingtalk_url: str, ekp_root: str
         "LANDING_CONNECTOR_SSO_REDIRECT_URL": f"{ekp_root}/_sim/ui/sso",
         "LANDING_CONNECTOR_LOG_JSON": "false",
         "LANDING_CONNECTOR_DEMO": "true",
+        # The demo console listens on loopback, which the connector's outbound guard refuses unless allowed.
+        "LANDING_CONNECTOR_OUTBOUND_ALLOWED_RANGES": os.environ.get(
+            "LANDING_CONNECTOR_OUTBOUND_ALLOWED_RANGES", "127.0.0.1/32"
+        ),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "app.cli", "connector", "--port", str(port), env=env

@@ -1,28 +1,19 @@
 """Structured logging: one JSON object per line (or plain text), with secrets redacted.
 
 Redaction is a filter on the root handler so that no module can forget it: query parameters and JSON fields whose
-names look like credentials are replaced before the line is written.
+names look like credentials are replaced before the line is written (the rule lives in ``app.core.redaction``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from datetime import UTC, datetime
 
-# Any name that contains one of these (``*password*``, ``*secret*``, ``*token*``, ``*key*``, plus a few the
-# protocols use) in ``name=value`` (query strings, form bodies), ``"name": "value"`` (JSON) or ``name: value``.
-_SECRET_PARTS = r"password|passwd|pwd|secret|token|key|code|signature|credential"
-_KV = re.compile(rf"(?i)([\w.-]*(?:{_SECRET_PARTS})[\w.-]*)(\"?\s*[=:]\s*\"?|\"?\s*:\s*\")([^&\s\"',}}]+)")
-_AUTH = re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._~-]{6,}")
+from app.core.redaction import redact_log_line
+
 MAX_LINE = 2000  # a log line about refused input never carries the input itself at full length
-
-
-def redact(text: str) -> str:
-    text = _AUTH.sub(lambda m: f"{m.group(1)} ***", text)
-    return _KV.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
 
 
 class FloodFilter(logging.Filter):
@@ -63,7 +54,7 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a bad format string must not lose the line
             message = str(record.msg)
-        redacted = redact(message)
+        redacted = redact_log_line(message)
         if len(redacted) > MAX_LINE:
             redacted = redacted[:MAX_LINE] + f"…（截断，原长 {len(redacted)} 字符）"
         if redacted != message:
@@ -103,6 +94,8 @@ class DisconnectsAreDebug(logging.Filter):
         record.msg, record.args = f"client went away: {type(exc).__name__}: {exc}", None
         record.levelno, record.levelname, record.exc_info, record.exc_text = logging.DEBUG, "DEBUG", None, None
         return True
+
+
 class RefusalLog:
     """Warnings about refused input, at most ``per_minute`` lines a minute per process; the rest are counted.
 
@@ -145,7 +138,7 @@ class JsonFormatter(logging.Formatter):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:
-            entry["exc"] = redact(self.formatException(record.exc_info))[-8000:]
+            entry["exc"] = redact_log_line(self.formatException(record.exc_info))[-8000:]
         return json.dumps(entry, ensure_ascii=False)
 
 

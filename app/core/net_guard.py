@@ -135,11 +135,11 @@ def literal_address(host: str) -> Address | None:
         return None
 
 
-def _message(host: str, reason: str) -> str:
-    return (
-        f"不允许访问{reason}（{host}）：请填写外部可访问的地址；确需访问内网系统（如本地部署的 EKP），"
-        "请超级管理员在「系统设置 > 出站访问允许的内网地址段」中添加该网段"
-    )
+CONSOLE_HINT = "请超级管理员在「系统设置 > 出站访问允许的内网地址段」中添加该网段"
+
+
+def _message(host: str, reason: str, hint: str = CONSOLE_HINT) -> str:
+    return f"不允许访问{reason}（{host}）：请填写外部可访问的地址；确需访问内网系统（如本地部署的 EKP），{hint}"
 
 
 class Policy:
@@ -151,8 +151,10 @@ class Policy:
         trusted_endpoints: Iterable[tuple[str, int]] = (),
         provider: Callable[[], Awaitable[list[str]]] | None = None,
         ttl: float = 5.0,
+        hint: str = CONSOLE_HINT,
     ) -> None:
         self.static = parse_ranges(static_ranges)
+        self.hint = hint  # where an admin allows a range: the console's 系统设置, or the connector's setting
         self.trusted = {(h.lower().strip("[]"), int(p)) for h, p in trusted_endpoints}
         self.provider = provider
         self.ttl = ttl
@@ -180,7 +182,7 @@ class Policy:
     async def check_address(self, host: str, address: Address) -> None:
         reason = refusal(address, await self.allowed())
         if reason is not None:
-            raise UnsafeAddress(_message(host, reason))
+            raise UnsafeAddress(_message(host, reason, self.hint))
 
 
 _policy = Policy()
@@ -202,8 +204,11 @@ def trusted_endpoint(url: str) -> tuple[str, int] | None:
     return parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
 
 
-async def check_url(url: str, *, resolve: bool = True) -> str:
-    """Validate a user-set URL before it is saved; returns it stripped. Raises UnsafeAddress with the reason."""
+async def check_url(url: str, *, resolve: bool = True, policy: Policy | None = None) -> str:
+    """Validate a user-set URL before it is saved; returns it stripped. Raises UnsafeAddress with the reason.
+
+    ``policy`` defaults to the console's (installed at start); the integration component passes its own."""
+    guard = policy or _policy
     url = (url or "").strip()
     if len(url) > MAX_URL_CHARS:
         raise UnsafeAddress(f"地址过长（最多 {MAX_URL_CHARS} 个字符）")
@@ -220,17 +225,17 @@ async def check_url(url: str, *, resolve: bool = True) -> str:
         raise UnsafeAddress("地址中不能包含账号或密码")
     host = parts.hostname
     port = port or (443 if parts.scheme == "https" else 80)
-    if _policy.is_trusted(host, port):
+    if guard.is_trusted(host, port):
         return url
     literal = literal_address(host)
     if literal is not None:
-        await _policy.check_address(host, literal)
+        await guard.check_address(host, literal)
         return url
     if host.rstrip(".").lower() == "localhost" or host.rstrip(".").lower().endswith(".localhost"):
-        await _policy.check_address(host, ipaddress.ip_address("127.0.0.1"))
+        await guard.check_address(host, ipaddress.ip_address("127.0.0.1"))
     if resolve:
         for address in await _resolve(host, port):
-            await _policy.check_address(host, address)
+            await guard.check_address(host, address)
     return url
 
 
@@ -250,17 +255,23 @@ async def _resolve(host: str, port: int) -> list[Address]:
 
 
 class GuardedConnector(aiohttp.TCPConnector):
-    """A TCP connector that checks every address it is about to connect to against the policy."""
+    """A TCP connector that checks every address it is about to connect to against the policy (the console's
+    installed one unless ``policy`` is given: the integration component has its own ranges)."""
+
+    def __init__(self, *args: Any, policy: Policy | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._guard = policy
 
     async def _resolve_host(self, host: str, port: int, traces: Any = None) -> list[Any]:  # type: ignore[override]
         hosts = await super()._resolve_host(host, port, traces=traces)
-        if _policy.is_trusted(host, port):
+        guard = self._guard or _policy
+        if guard.is_trusted(host, port):
             return hosts
         literal = literal_address(host)
         if literal is not None:
-            await _policy.check_address(host, literal)
+            await guard.check_address(host, literal)
         for entry in hosts:
-            await _policy.check_address(host, ipaddress.ip_address(str(entry["host"]).split("%", 1)[0]))
+            await guard.check_address(host, ipaddress.ip_address(str(entry["host"]).split("%", 1)[0]))
         return hosts
 
 

@@ -1,4 +1,4 @@
-"""Login (SSO) wrappers, mixed into ``DingTalkClient``.
+"""Login (SSO) wrappers (``DingTalkClient.login``).
 
 Three flows (reference section 6):
 
@@ -6,7 +6,7 @@ Three flows (reference section 6):
 - legacy QR login: ``sns/getuserinfo_bycode`` signed with the *scan-login* appid/appsecret (no corp token);
 - OAuth2: ``/v1.0/oauth2/userAccessToken`` (code -> user token) then ``/v1.0/contact/users/me`` with the user token.
 
-The unionid returned by the last two maps to an employee via ``get_user_by_unionid`` (app token).
+The unionid returned by the last two maps to an employee via ``client.contacts.get_user_by_unionid`` (app token).
 """
 
 from __future__ import annotations
@@ -15,18 +15,14 @@ import base64
 import hashlib
 import hmac
 import time
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote
 
 from pydantic import AliasChoices, Field
 
-from app.dingtalk.contacts_api import DingTalkModel
-
-if TYPE_CHECKING:
-    from app.dingtalk.client import App
-
-_USER_TOKEN_HEADER = "x-acs-dingtalk-access-token"
+from app.dingtalk.shapes import DingTalkModel
+from app.dingtalk.transport import TOKEN_HEADER, App, Transport
 
 
 class LoginUserInfo(DingTalkModel):
@@ -85,45 +81,18 @@ def sns_signature(appsecret: str, timestamp_ms: int | str) -> str:
 class LoginAPI:
     """SSO wrappers."""
 
-    if TYPE_CHECKING:
-        api_base: str
-        oapi_base: str
-
-        async def oapi(
-            self,
-            app: App,
-            path: str,
-            body: Mapping[str, Any] | None = None,
-            *,
-            method: str = "POST",
-            params: Mapping[str, Any] | None = None,
-        ) -> dict[str, Any]: ...
-
-        async def _execute(
-            self,
-            *,
-            app: App | None,
-            method: str,
-            base: str,
-            path: str,
-            params: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
-            json_body: Mapping[str, Any] | None = None,
-            auth: str,
-            flavour: str,
-            headers: Mapping[str, str] | None = None,
-            limit_key: str | None = None,
-            limiter_owner: str | None = None,
-        ) -> dict[str, Any]: ...
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
 
     async def check_app_corp(self, app: App) -> None:
         """Ask DingTalk whether the app runs in ``app.corpid``: the unified token API
         (``POST /v1.0/oauth2/{corpId}/token``, client credentials) only answers for the org the app belongs to and
-        refuses any other corpId (``unauthorized.client``). Raises ``DingTalkError`` when DingTalk says no."""
+        refuses any other corpId (``unauthorized.client``). Raises ``DingTalkAPIError`` when DingTalk says no."""
         corpid = quote(app.corpid, safe="")
-        await self._execute(
+        await self._transport.request(
             app=None,
             method="POST",
-            base=self.api_base,
+            base=self._transport.api_base,
             path=f"/v1.0/oauth2/{corpid}/token",
             json_body={"client_id": app.appkey, "client_secret": app.appsecret, "grant_type": "client_credentials"},
             auth="none",
@@ -134,7 +103,7 @@ class LoginAPI:
 
     async def get_login_user(self, app: App, code: str) -> LoginUserInfo:
         """In-app free login: exchange the one-time ``code`` (5 min, single use) for the user's identity."""
-        data = await self.oapi(app, "/topapi/v2/user/getuserinfo", {"code": code})
+        data = await self._transport.oapi(app, "/topapi/v2/user/getuserinfo", {"code": code})
         return LoginUserInfo.model_validate(data.get("result") or {})
 
     async def get_sns_user_by_code(self, appid: str, appsecret: str, tmp_auth_code: str) -> SnsUserInfo:
@@ -145,10 +114,10 @@ class LoginAPI:
             timestamp = str(int(time.time() * 1000))
             return {"accessKey": appid, "timestamp": timestamp, "signature": sns_signature(appsecret, timestamp)}
 
-        data = await self._execute(
+        data = await self._transport.request(
             app=None,
             method="POST",
-            base=self.oapi_base,
+            base=self._transport.oapi_base,
             path="/sns/getuserinfo_bycode",
             params=signed_query,
             json_body={"tmp_auth_code": tmp_auth_code},
@@ -175,10 +144,10 @@ class LoginAPI:
         return await self._user_token(client_id, body)
 
     async def _user_token(self, client_id: str, body: Mapping[str, Any]) -> UserAccessToken:
-        data = await self._execute(
+        data = await self._transport.request(
             app=None,
             method="POST",
-            base=self.api_base,
+            base=self._transport.api_base,
             path="/v1.0/oauth2/userAccessToken",
             json_body=body,
             auth="none",
@@ -189,14 +158,14 @@ class LoginAPI:
 
     async def get_current_user(self, user_access_token: str) -> UserProfile:
         """``/v1.0/contact/users/me`` with the *user's* token (not refreshable here: a rejected token raises)."""
-        data = await self._execute(
+        data = await self._transport.request(
             app=None,
             method="GET",
-            base=self.api_base,
+            base=self._transport.api_base,
             path="/v1.0/contact/users/me",
             auth="none",
             flavour="v1",
-            headers={_USER_TOKEN_HEADER: user_access_token},
+            headers={TOKEN_HEADER: user_access_token},
             limiter_owner="oauth-user",
         )
         return UserProfile.model_validate(data)

@@ -1,6 +1,6 @@
-"""Contacts wrappers: departments, users and callback management (mixed into ``DingTalkClient``).
+"""Contacts wrappers: departments, users and callback management (``DingTalkClient.contacts``).
 
-Only request building and result parsing live here; every request goes through the client's transport core.
+Only request building and result parsing live here; every request goes through the ``Transport`` it is given.
 Result models keep DingTalk's own field names (snake_case, as the topapi v2 endpoints return them) and allow extra
 fields, so nothing DingTalk adds later is silently dropped.
 
@@ -13,15 +13,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
-from app.dingtalk.events import CallbackEvent, parse_failed_item
-
-if TYPE_CHECKING:
-    from app.dingtalk.client import App
+from app.dingtalk.errors import DingTalkAPIError, DingTalkTransportError
+from app.dingtalk.events import DingTalkEvent, parse_failed_item
+from app.dingtalk.shapes import DingTalkModel, truthy
+from app.dingtalk.transport import App, Transport
 
 T = TypeVar("T")
 
@@ -37,10 +36,6 @@ _CSV_FIELDS = frozenset(
     }
 )
 USER_PAGE_SIZE = 100  # documented maximum for v2/user/list (legacy listbypage); larger sizes get 40035
-
-
-class DingTalkModel(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
 def _split_list(value: Any) -> Any:
@@ -63,7 +58,7 @@ class DeptBrief(DingTalkModel):
     auto_add_user: bool | None = None
 
 
-class Department(DeptBrief):
+class DeptDetail(DeptBrief):
     """``topapi/v2/department/get`` result."""
 
     order: int | None = None
@@ -213,13 +208,6 @@ def _result(data: Mapping[str, Any]) -> Any:
     return data.get("result")
 
 
-def _truthy(value: Any) -> bool:
-    # Some official samples return booleans as strings ("true").
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1")
-    return bool(value)
-
-
 async def _gather_all(aws: Iterable[Awaitable[T]]) -> list[T]:
     """Like ``asyncio.gather`` but cancels the siblings when one fails, and raises the original exception."""
     tasks = [asyncio.ensure_future(aw) for aw in aws]
@@ -235,51 +223,42 @@ async def _gather_all(aws: Iterable[Awaitable[T]]) -> list[T]:
 class ContactsAPI:
     """Department, user and callback-management wrappers."""
 
-    if TYPE_CHECKING:
-
-        async def oapi(
-            self,
-            app: App,
-            path: str,
-            body: Mapping[str, Any] | None = None,
-            *,
-            method: str = "POST",
-            params: Mapping[str, Any] | None = None,
-        ) -> dict[str, Any]: ...
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
 
     # -- departments -------------------------------------------------------------------------------------------
 
     async def list_sub_departments(self, app: App, dept_id: int = 1, *, language: str | None = None) -> list[DeptBrief]:
         """Direct child departments of ``dept_id`` (``topapi/v2/department/listsub``)."""
-        data = await self.oapi(
+        data = await self._transport.oapi(
             app, "/topapi/v2/department/listsub", _write_body({"dept_id": dept_id, "language": language})
         )
         return [DeptBrief.model_validate(item) for item in _result(data) or []]
 
     async def list_sub_department_ids(self, app: App, dept_id: int = 1) -> list[int]:
         """Ids of the direct child departments (``topapi/v2/department/listsubid``)."""
-        data = await self.oapi(app, "/topapi/v2/department/listsubid", {"dept_id": dept_id})
+        data = await self._transport.oapi(app, "/topapi/v2/department/listsubid", {"dept_id": dept_id})
         return [int(x) for x in (_result(data) or {}).get("dept_id_list") or []]
 
-    async def get_department(self, app: App, dept_id: int, *, language: str | None = None) -> Department:
-        data = await self.oapi(
+    async def get_department(self, app: App, dept_id: int, *, language: str | None = None) -> DeptDetail:
+        data = await self._transport.oapi(
             app, "/topapi/v2/department/get", _write_body({"dept_id": dept_id, "language": language})
         )
-        return Department.model_validate(_result(data) or {})
+        return DeptDetail.model_validate(_result(data) or {})
 
     async def create_department(self, app: App, name: str, parent_id: int = 1, **fields: Any) -> int:
         """Create a department; ``fields`` are the v2 create fields (``order``, ``source_identifier``,
         ``create_dept_group``, ``hide_dept``, ``dept_permits`` ...). Returns the new ``dept_id``."""
         body = _write_body({"name": name, "parent_id": parent_id, **fields})
-        data = await self.oapi(app, "/topapi/v2/department/create", body)
+        data = await self._transport.oapi(app, "/topapi/v2/department/create", body)
         return int((_result(data) or {})["dept_id"])
 
     async def update_department(self, app: App, dept_id: int, **fields: Any) -> None:
         """Update the given fields only (omitted fields stay unchanged)."""
-        await self.oapi(app, "/topapi/v2/department/update", _write_body({"dept_id": dept_id, **fields}))
+        await self._transport.oapi(app, "/topapi/v2/department/update", _write_body({"dept_id": dept_id, **fields}))
 
     async def delete_department(self, app: App, dept_id: int) -> None:
-        await self.oapi(app, "/topapi/v2/department/delete", {"dept_id": dept_id})
+        await self._transport.oapi(app, "/topapi/v2/department/delete", {"dept_id": dept_id})
 
     async def iter_department_tree(
         self,
@@ -320,7 +299,9 @@ class ContactsAPI:
     # -- users ----------------------------------------------------------------------------------------------------
 
     async def get_user(self, app: App, userid: str, *, language: str | None = None) -> User:
-        data = await self.oapi(app, "/topapi/v2/user/get", _write_body({"userid": userid, "language": language}))
+        data = await self._transport.oapi(
+            app, "/topapi/v2/user/get", _write_body({"userid": userid, "language": language})
+        )
         return User.model_validate(_result(data) or {})
 
     async def iter_dept_users(
@@ -347,11 +328,11 @@ class ContactsAPI:
                     "language": language,
                 }
             )
-            data = await self.oapi(app, "/topapi/v2/user/list", body)
+            data = await self._transport.oapi(app, "/topapi/v2/user/list", body)
             result = _result(data) or {}
             for item in result.get("list") or []:
                 yield User.model_validate(item)
-            if not _truthy(result.get("has_more")):
+            if not truthy(result.get("has_more")):
                 return
             next_cursor = result.get("next_cursor")
             if next_cursor is None or int(next_cursor) == cursor:
@@ -365,7 +346,7 @@ class ContactsAPI:
 
     async def list_dept_user_ids(self, app: App, dept_id: int) -> list[str]:
         """Userids of the direct members (``topapi/user/listid``)."""
-        data = await self.oapi(app, "/topapi/user/listid", {"dept_id": dept_id})
+        data = await self._transport.oapi(app, "/topapi/user/listid", {"dept_id": dept_id})
         return [str(x) for x in (_result(data) or {}).get("userid_list") or []]
 
     async def create_user(
@@ -383,27 +364,27 @@ class ContactsAPI:
         body = _write_body(
             {"userid": userid, "name": name, "mobile": mobile, "dept_id_list": list(dept_id_list), **fields}
         )
-        data = await self.oapi(app, "/topapi/v2/user/create", body)
+        data = await self._transport.oapi(app, "/topapi/v2/user/create", body)
         return CreatedUser.model_validate(_result(data) or {})
 
     async def update_user(self, app: App, userid: str, **fields: Any) -> None:
         """Update the given fields only. ``mobile`` cannot be changed through the API (DingTalk answers 40022)."""
-        await self.oapi(app, "/topapi/v2/user/update", _write_body({"userid": userid, **fields}))
+        await self._transport.oapi(app, "/topapi/v2/user/update", _write_body({"userid": userid, **fields}))
 
     async def delete_user(self, app: App, userid: str) -> None:
-        await self.oapi(app, "/topapi/v2/user/delete", {"userid": userid})
+        await self._transport.oapi(app, "/topapi/v2/user/delete", {"userid": userid})
 
     async def get_userid_by_mobile(self, app: App, mobile: str) -> str:
-        data = await self.oapi(app, "/topapi/v2/user/getbymobile", {"mobile": mobile})
+        data = await self._transport.oapi(app, "/topapi/v2/user/getbymobile", {"mobile": mobile})
         return str((_result(data) or {})["userid"])
 
     async def get_user_by_unionid(self, app: App, unionid: str) -> UnionIdUser:
-        data = await self.oapi(app, "/topapi/user/getbyunionid", {"unionid": unionid})
+        data = await self._transport.oapi(app, "/topapi/user/getbyunionid", {"unionid": unionid})
         return UnionIdUser.model_validate(_result(data) or {})
 
     async def list_admins(self, app: App) -> list[AdminInfo]:
         """Main and sub administrators of the org (``topapi/user/listadmin``)."""
-        data = await self.oapi(app, "/topapi/user/listadmin", {})
+        data = await self._transport.oapi(app, "/topapi/user/listadmin", {})
         return [AdminInfo.model_validate(item) for item in _result(data) or []]
 
     # -- callback management (legacy register_call_back API) ---------------------------------------------------------
@@ -411,11 +392,11 @@ class ContactsAPI:
     async def register_callback(self, app: App, *, url: str, token: str, aes_key: str, tags: Iterable[str]) -> None:
         """Register the callback URL; DingTalk synchronously POSTs ``check_url`` to it and needs ``success``."""
         body = {"call_back_tag": list(tags), "token": token, "aes_key": aes_key, "url": url}
-        await self.oapi(app, "/call_back/register_call_back", body)
+        await self._transport.oapi(app, "/call_back/register_call_back", body)
 
     async def update_callback(self, app: App, *, url: str, token: str, aes_key: str, tags: Iterable[str]) -> None:
         body = {"call_back_tag": list(tags), "token": token, "aes_key": aes_key, "url": url}
-        await self.oapi(app, "/call_back/update_call_back", body)
+        await self._transport.oapi(app, "/call_back/update_call_back", body)
 
     async def register_or_update_callback(
         self, app: App, *, url: str, token: str, aes_key: str, tags: Iterable[str]
@@ -424,29 +405,29 @@ class ContactsAPI:
         tag_list = list(tags)
         try:
             await self.register_callback(app, url=url, token=token, aes_key=aes_key, tags=tag_list)
-        except DingTalkError as exc:
+        except DingTalkAPIError as exc:
             if exc.effective_code != 71006:
                 raise
             await self.update_callback(app, url=url, token=token, aes_key=aes_key, tags=tag_list)
 
     async def get_callback(self, app: App) -> CallbackConfig:
-        data = await self.oapi(app, "/call_back/get_call_back", method="GET")
+        data = await self._transport.oapi(app, "/call_back/get_call_back", method="GET")
         return CallbackConfig.model_validate(data)
 
     async def delete_callback(self, app: App) -> None:
-        await self.oapi(app, "/call_back/delete_call_back", method="GET")
+        await self._transport.oapi(app, "/call_back/delete_call_back", method="GET")
 
-    async def get_callback_failed_events(self, app: App) -> list[CallbackEvent]:
+    async def get_callback_failed_events(self, app: App) -> list[DingTalkEvent]:
         """All parked (failed) callback events, following ``has_more``.
 
         DingTalk deletes what it returns, so persist the result before processing it; items of unexpected shape
         come back as ``EventKind.UNKNOWN`` with their ``raw`` rather than being dropped.
         """
-        events: list[CallbackEvent] = []
+        events: list[DingTalkEvent] = []
         while True:
-            data = await self.oapi(app, "/call_back/get_call_back_failed_result", method="GET")
+            data = await self._transport.oapi(app, "/call_back/get_call_back_failed_result", method="GET")
             page = [item for item in data.get("failed_list") or [] if isinstance(item, Mapping)]
             events.extend(parse_failed_item(item) for item in page)
             # An empty page with has_more would otherwise loop forever.
-            if not page or not _truthy(data.get("has_more")):
+            if not page or not truthy(data.get("has_more")):
                 return events

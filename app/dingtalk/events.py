@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["CONTACT_EVENT_TAGS", "CallbackEvent", "EventKind", "EventParseError", "parse_event", "parse_failed_item"]
+__all__ = ["CONTACT_EVENT_TAGS", "DingTalkEvent", "EventKind", "EventParseError", "parse_event", "parse_failed_item"]
 
 
 class EventKind(StrEnum):
@@ -98,7 +98,10 @@ class EventParseError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class CallbackEvent:
+class DingTalkEvent:
+    """One DingTalk callback (or failed-list item) as parsed here; the inbox row that stores it is the model
+    ``app.models.sync.CallbackEvent``."""
+
     kind: EventKind
     event_type: str  # as sent, also for UNKNOWN kinds
     corp_id: str | None
@@ -133,7 +136,7 @@ class CallbackEvent:
         return "sha256:" + hashlib.sha256(basis.encode()).hexdigest()
 
 
-def parse_event(payload: str | bytes | Mapping[str, Any]) -> CallbackEvent:
+def parse_event(payload: str | bytes | Mapping[str, Any]) -> DingTalkEvent:
     """Parse a decrypted callback payload (JSON text or an already-decoded object)."""
     data = _load_object(payload)
     fields = _CaseInsensitive(data)
@@ -146,7 +149,7 @@ def parse_event(payload: str | bytes | Mapping[str, Any]) -> CallbackEvent:
     if not user_ids and isinstance(diff_info, Mapping):
         # Some modify pushes name the user only inside diffInfo.
         user_ids = _str_list(_CaseInsensitive(diff_info).get("userid"))
-    return CallbackEvent(
+    return DingTalkEvent(
         kind=_kind(event_type),
         event_type=event_type,
         corp_id=_opt_str(fields.first("CorpId", "corpid")),
@@ -162,7 +165,7 @@ def parse_event(payload: str | bytes | Mapping[str, Any]) -> CallbackEvent:
     )
 
 
-def parse_failed_item(item: Mapping[str, Any]) -> CallbackEvent:
+def parse_failed_item(item: Mapping[str, Any]) -> DingTalkEvent:
     """Parse one element of ``failed_list`` from ``call_back/get_call_back_failed_result``.
 
     Never raises for a mapping: these items are deleted by DingTalk when read, so an odd one must still be kept
@@ -181,7 +184,7 @@ def parse_failed_item(item: Mapping[str, Any]) -> CallbackEvent:
             decoded = None
         if isinstance(decoded, Mapping):
             inner = _CaseInsensitive({**decoded, **dict(inner.items())})
-    return CallbackEvent(
+    return DingTalkEvent(
         kind=_kind(tag) if tag else EventKind.UNKNOWN,
         event_type=tag,
         corp_id=_opt_str(inner.first("corpid", "CorpId") or fields.get("corpid")),

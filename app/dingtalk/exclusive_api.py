@@ -1,8 +1,8 @@
-"""专属钉钉 (exclusive DingTalk) 专属数据存储 calls (``exclusive_1_0`` fileStorages), mixed into ``DingTalkClient``.
+"""专属钉钉 (exclusive DingTalk) 专属数据存储 calls (``exclusive_1_0`` fileStorages): ``DingTalkClient.exclusive``.
 
 DingTalk archives an exclusive org's files in the org's own Aliyun OSS bucket: we check that DingTalk can reach the
 bucket with the given AccessKey, switch the storage on, read its state and daily usage, and rotate the AccessKey.
-Every call goes through ``DingTalkClient.api`` (token header, per-app per-API rate limit, retries, error mapping).
+Every call goes through ``Transport.api`` (token header, per-app per-API rate limit, retries, error mapping).
 
 The SDK does not document the integer states, units or failure codes. The choices below are made here, once, and
 the simulator speaks the same way:
@@ -17,21 +17,18 @@ the simulator speaks the same way:
   domain), ``fileStorage.oss.bucketNotFound``, ``fileStorage.oss.invalidAccessKeyId``,
   ``fileStorage.oss.signatureNotMatch`` (wrong secret), ``fileStorage.oss.connectFailed`` (bucket unreachable),
   ``fileStorage.notOpened``, ``fileStorage.alreadyOpened`` (another bucket is already bound),
-  ``invalidParameter.targetCorpId``. Their Chinese meaning and advice live in ``app.dingtalk.errors``.
+  ``invalidParameter.targetCorpId``. Their Chinese meaning, kind and advice live in ``app.dingtalk.errcodes``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field
 
-from app.dingtalk.contacts_api import DingTalkModel
-
-if TYPE_CHECKING:
-    from app.dingtalk.client import App
+from app.dingtalk.shapes import DingTalkModel
+from app.dingtalk.transport import App, Transport
 
 CHECK_PASSED = 1
 OPEN = 1
@@ -95,25 +92,15 @@ class QuotaPoint(DingTalkModel):
 class ExclusiveAPI:
     """专属数据存储 wrappers. ``target_corp_id`` defaults to the calling app's own corp."""
 
-    if TYPE_CHECKING:
-
-        async def api(
-            self,
-            app: App,
-            method: str,
-            path: str,
-            *,
-            json_body: Mapping[str, Any] | None = None,
-            params: Mapping[str, Any] | None = None,
-            limit_key: str | None = None,
-        ) -> dict[str, Any]: ...
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
 
     async def check_file_storage(
         self, app: App, *, oss: str, access_key_id: str, access_key_secret: str, target_corp_id: str | None = None
     ) -> StorageCheck:
-        """检查专属存储OSS连接: raises ``DingTalkError`` with one of the codes above when the bucket says no."""
+        """检查专属存储OSS连接: raises ``DingTalkAPIError`` with one of the codes above when the bucket says no."""
         body = _key_body(app, target_corp_id, access_key_id, access_key_secret, oss=oss)
-        data = await self.api(app, "POST", "/v1.0/exclusive/fileStorages/connections/check", json_body=body)
+        data = await self._transport.api(app, "POST", "/v1.0/exclusive/fileStorages/connections/check", json_body=body)
         return StorageCheck.model_validate(data)
 
     async def activate_file_storage(
@@ -121,12 +108,12 @@ class ExclusiveAPI:
     ) -> StorageState:
         """开启专属存储 with the bucket and key that passed the check."""
         body = _key_body(app, target_corp_id, access_key_id, access_key_secret, oss=oss)
-        data = await self.api(app, "POST", "/v1.0/exclusive/fileStorages/active", json_body=body)
+        data = await self._transport.api(app, "POST", "/v1.0/exclusive/fileStorages/active", json_body=body)
         return StorageState.model_validate(data)
 
     async def get_file_storage_state(self, app: App, *, target_corp_id: str | None = None) -> StorageState:
         params = {"targetCorpId": target_corp_id or app.corpid}
-        data = await self.api(app, "GET", "/v1.0/exclusive/fileStorages/states", params=params)
+        data = await self._transport.api(app, "GET", "/v1.0/exclusive/fileStorages/states", params=params)
         return StorageState.model_validate(data)
 
     async def update_file_storage_key(
@@ -134,7 +121,7 @@ class ExclusiveAPI:
     ) -> StorageConfig:
         """更新 AccessKey of an opened storage (the bucket itself cannot change once opened)."""
         body = _key_body(app, target_corp_id, access_key_id, access_key_secret)
-        data = await self.api(app, "PUT", "/v1.0/exclusive/fileStorages/configurations", json_body=body)
+        data = await self._transport.api(app, "PUT", "/v1.0/exclusive/fileStorages/configurations", json_body=body)
         return StorageConfig.model_validate(data)
 
     async def get_file_storage_quota(
@@ -153,7 +140,7 @@ class ExclusiveAPI:
             "startTime": start.strftime(QUOTA_DATE_FORMAT),
             "endTime": end.strftime(QUOTA_DATE_FORMAT),
         }
-        data = await self.api(app, "GET", "/v1.0/exclusive/fileStorages/quotaDatas", params=params)
+        data = await self._transport.api(app, "GET", "/v1.0/exclusive/fileStorages/quotaDatas", params=params)
         points = [QuotaPoint.model_validate(item) for item in data.get("quotaModelList") or []]
         return sorted(points, key=lambda p: p.statistic_time)
 

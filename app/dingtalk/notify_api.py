@@ -1,18 +1,16 @@
-"""Work records (legacy todo), v1.0 todo tasks and work notifications, mixed into ``DingTalkClient``."""
+"""Work records (legacy todo), v1.0 todo tasks and work notifications (``DingTalkClient.notify``)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from pydantic import AliasChoices, Field
 
-from app.dingtalk.contacts_api import DingTalkModel, _truthy
-
-if TYPE_CHECKING:
-    from app.dingtalk.client import App
+from app.dingtalk.shapes import DingTalkModel, truthy
+from app.dingtalk.transport import App, Transport
 
 WORK_RECORD_PAGE_SIZE = 50  # documented maximum for workrecord/getbyuserid
 
@@ -97,28 +95,8 @@ def _csv(values: Iterable[Any] | str | None) -> str | None:
 class NotifyAPI:
     """Work records, todo and work-notification wrappers."""
 
-    if TYPE_CHECKING:
-
-        async def oapi(
-            self,
-            app: App,
-            path: str,
-            body: Mapping[str, Any] | None = None,
-            *,
-            method: str = "POST",
-            params: Mapping[str, Any] | None = None,
-        ) -> dict[str, Any]: ...
-
-        async def api(
-            self,
-            app: App,
-            method: str,
-            path: str,
-            *,
-            json_body: Mapping[str, Any] | None = None,
-            params: Mapping[str, Any] | None = None,
-            limit_key: str | None = None,
-        ) -> dict[str, Any]: ...
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
 
     # -- legacy work records (待办) ------------------------------------------------------------------------------
 
@@ -155,13 +133,13 @@ class NotifyAPI:
         body.update({k: v for k, v in optional.items() if v is not None})
         if "create_time" not in body:
             body["create_time"] = int(time.time() * 1000)
-        data = await self.oapi(app, "/topapi/workrecord/add", body)
+        data = await self._transport.oapi(app, "/topapi/workrecord/add", body)
         return str(data["record_id"])
 
     async def update_work_record(self, app: App, userid: str, record_id: str) -> bool:
         """Mark a work record done; ``record_id`` may also be the ``biz_id`` given on creation."""
-        data = await self.oapi(app, "/topapi/workrecord/update", {"userid": userid, "record_id": record_id})
-        return _truthy(data.get("result", True))
+        data = await self._transport.oapi(app, "/topapi/workrecord/update", {"userid": userid, "record_id": record_id})
+        return truthy(data.get("result", True))
 
     async def list_work_records(
         self, app: App, userid: str, *, status: int = 0, page_size: int = WORK_RECORD_PAGE_SIZE
@@ -171,11 +149,11 @@ class NotifyAPI:
         offset = 0
         while True:
             body = {"userid": userid, "offset": offset, "limit": page_size, "status": status}
-            data = await self.oapi(app, "/topapi/workrecord/getbyuserid", body)
+            data = await self._transport.oapi(app, "/topapi/workrecord/getbyuserid", body)
             page = data.get("records") or data.get("result") or {}
             items = page.get("list") or []
             records.extend(WorkRecord.model_validate(item) for item in items)
-            if not items or not _truthy(page.get("has_more")):
+            if not items or not truthy(page.get("has_more")):
                 return records
             offset += len(items)
 
@@ -211,7 +189,7 @@ class NotifyAPI:
                 **fields,
             }
         )
-        data = await self.api(
+        data = await self._transport.api(
             app,
             "POST",
             f"/v1.0/todo/users/{quote(union_id, safe='')}/tasks",
@@ -226,7 +204,7 @@ class NotifyAPI:
     ) -> bool:
         """Update fields of a task (snake_case: ``subject``, ``description``, ``due_time``, ``done``,
         ``executor_ids``, ``participant_ids``)."""
-        data = await self.api(
+        data = await self._transport.api(
             app,
             "PUT",
             f"/v1.0/todo/users/{quote(union_id, safe='')}/tasks/{quote(task_id, safe='')}",
@@ -234,17 +212,17 @@ class NotifyAPI:
             params={"operatorId": operator_id or union_id},
             limit_key="/v1.0/todo/users/{unionId}/tasks/{taskId}",
         )
-        return _truthy(data.get("result", True))
+        return truthy(data.get("result", True))
 
     async def delete_todo(self, app: App, union_id: str, task_id: str, *, operator_id: str | None = None) -> bool:
-        data = await self.api(
+        data = await self._transport.api(
             app,
             "DELETE",
             f"/v1.0/todo/users/{quote(union_id, safe='')}/tasks/{quote(task_id, safe='')}",
             params={"operatorId": operator_id or union_id},
             limit_key="/v1.0/todo/users/{unionId}/tasks/{taskId}",
         )
-        return _truthy(data.get("result", True))
+        return truthy(data.get("result", True))
 
     # -- work notifications (工作通知) --------------------------------------------------------------------------------
 
@@ -270,13 +248,13 @@ class NotifyAPI:
             body["userid_list"] = users
         if depts:
             body["dept_id_list"] = depts
-        data = await self.oapi(app, "/topapi/message/corpconversation/asyncsend_v2", body)
+        data = await self._transport.oapi(app, "/topapi/message/corpconversation/asyncsend_v2", body)
         return int(data["task_id"])
 
     async def get_send_result(self, app: App, task_id: int) -> SendResult:
         if app.agent_id is None:
             raise ValueError("reading a send result needs the app's agent_id")
-        data = await self.oapi(
+        data = await self._transport.oapi(
             app, "/topapi/message/corpconversation/getsendresult", {"agent_id": app.agent_id, "task_id": task_id}
         )
         return SendResult.model_validate(data.get("send_result") or {})
@@ -285,7 +263,7 @@ class NotifyAPI:
         """Recall a work notification sent within the last 24 hours."""
         if app.agent_id is None:
             raise ValueError("recalling a work notification needs the app's agent_id")
-        await self.oapi(
+        await self._transport.oapi(
             app, "/topapi/message/corpconversation/recall", {"agent_id": app.agent_id, "msg_task_id": task_id}
         )
 
@@ -296,4 +274,4 @@ class NotifyAPI:
         body: dict[str, Any] = {"agent_id": app.agent_id, "task_id": task_id, "status_value": status_value}
         if status_bg:
             body["status_bg"] = status_bg
-        await self.oapi(app, "/topapi/message/corpconversation/status_bar/update", body)
+        await self._transport.oapi(app, "/topapi/message/corpconversation/status_bar/update", body)

@@ -8,10 +8,14 @@ business systems read.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+from app.core import pinyin
 
 
 class HideMode(StrEnum):
@@ -27,11 +31,44 @@ class RestrictMode(StrEnum):
     SOME = "some"  # 只能查看指定部分部门/人员通讯录
 
 
-class Department(Model):
+class SortedByName:
+    """Keeps ``name_sort`` (the pinyin key of ``name``, app/core/pinyin.py) right on every ORM write: ``save`` (and
+    so ``create``), ``bulk_create`` and ``bulk_update``. The sync's plain-SQL writes get it from app/sync/bulk.py
+    (``DERIVED``). Lists then order by pinyin in the database, page by page."""
+
+    DERIVED = {"name_sort": ("name", pinyin.sort_key)}
+
+    async def save(self, *args: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
+        self.name_sort = pinyin.sort_key(self.name)
+        if update_fields is not None:
+            update_fields = list(update_fields)
+            if "name" in update_fields and "name_sort" not in update_fields:
+                update_fields.append("name_sort")
+        await super().save(*args, update_fields=update_fields, **kwargs)  # type: ignore[misc]
+
+    @classmethod
+    def bulk_create(cls, objects: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
+        objects = list(objects)
+        for obj in objects:
+            obj.name_sort = pinyin.sort_key(obj.name)
+        return super().bulk_create(objects, *args, **kwargs)  # type: ignore[misc]
+
+    @classmethod
+    def bulk_update(cls, objects: Iterable[Any], fields: Iterable[str], *args: Any, **kwargs: Any) -> Any:
+        objects, fields = list(objects), list(fields)
+        if "name" in fields and "name_sort" not in fields:
+            for obj in objects:
+                obj.name_sort = pinyin.sort_key(obj.name)
+            fields.append("name_sort")
+        return super().bulk_update(objects, fields, *args, **kwargs)  # type: ignore[misc]
+
+
+class Department(SortedByName, Model):
     id = fields.IntField(primary_key=True)
     org = fields.ForeignKeyField("models.Org", related_name="departments", on_delete=fields.CASCADE)
     parent = fields.ForeignKeyField("models.Department", related_name="children", null=True, on_delete=fields.RESTRICT)
     name = fields.CharField(max_length=64)
+    name_sort = fields.CharField(max_length=pinyin.MAX_LENGTH, default="", db_default="")  # SortedByName
     order = fields.BigIntField(default=0)
     path = fields.CharField(max_length=1024, db_index=True)
     depth = fields.IntField(default=0)
@@ -63,10 +100,11 @@ class Department(Model):
         indexes = (("org_id", "parent_id", "is_deleted"), ("org_id", "path"))
 
 
-class Person(Model):
+class Person(SortedByName, Model):
     id = fields.IntField(primary_key=True)
     org = fields.ForeignKeyField("models.Org", related_name="people", on_delete=fields.CASCADE)
     name = fields.CharField(max_length=64)
+    name_sort = fields.CharField(max_length=pinyin.MAX_LENGTH, default="", db_default="")  # SortedByName
     avatar_url = fields.CharField(max_length=512, default="")
     main_dept = fields.ForeignKeyField("models.Department", related_name="main_people", on_delete=fields.RESTRICT)
     other_depts: fields.ManyToManyRelation[Department] = fields.ManyToManyField(
@@ -98,4 +136,4 @@ class Person(Model):
         unique_together = (("org", "mobile"), ("org", "login_name"), ("org", "source_id"), ("org", "ding_userid"))
         # Members of one department (paged list, delete check) and per-department counts of one org in one
         # covering index scan (the GROUP BY behind the tree's member counts).
-        indexes = (("main_dept_id", "is_active", "name"), ("org_id", "is_active", "main_dept_id"))
+        indexes = (("main_dept_id", "is_active", "name_sort"), ("org_id", "is_active", "main_dept_id"))

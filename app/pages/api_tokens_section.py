@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from app.components.confirm_dialog import ask
+from app.components.entity_form import FieldErrors
 from app.components.frame import actor, empty_state, notify_error, notify_ok
+from app.components.paged_table import PagedTable, page_of
 from app.services import api_tokens
 from app.services.errors import ServiceError
 
@@ -58,20 +61,28 @@ async def token_section() -> None:
                 }
                 for t in rows
             ]
-            table = ui.table(columns=columns, rows=data, row_key="id", pagination=10).classes("w-full")
-            table.props("flat bordered").mark("token-table")
+
+            async def fetch(page_no: int, size: int, _sort: str, _descending: bool) -> tuple[list[dict], int]:
+                return page_of(data, page_no, size)
+
+            paged = PagedTable(columns, fetch, marker="token-table", size=10, selection=None)
+            table = paged.table
+            table.props(remove="dense")
             table.add_slot(
                 "body-cell-action",
                 '<q-td :props="props"><q-btn v-if="props.row.active" flat dense color="negative" label="撤销" '
                 "@click=\"$parent.$emit('revoke', props.row)\" /></q-td>",
             )
             table.on("revoke", lambda e: confirm_revoke(e.args))
+        await paged.reload()
 
     def ask_name() -> None:
         with ui.dialog() as dialog, ui.card().classes("q-pa-md").style("min-width: 420px").mark("token-name-dialog"):
             ui.label("新建 API 令牌").classes("text-h6")
             name = ui.input("令牌名称", placeholder="如：夜间同步脚本").props("outlined dense autofocus")
             name.classes("w-full").mark("token-name")
+            errors = FieldErrors()
+            errors.input("name", name)
             with ui.row().classes("w-full justify-end"):
                 ui.button("取消", on_click=dialog.close).props("flat")
 
@@ -79,10 +90,7 @@ async def token_section() -> None:
                     try:
                         created = await api_tokens.create_token(actor(), name.value or "")
                     except ServiceError as exc:
-                        if exc.field == "name":
-                            name.props(f'error error-message="{exc.message}"')
-                        else:
-                            notify_error(exc.message)
+                        errors.show(exc)  # next to 令牌名称, or as a notification when it is about something else
                         return
                     dialog.close()
                     show_once(created)
@@ -110,23 +118,22 @@ async def token_section() -> None:
         dialog.open()
 
     def confirm_revoke(row: dict) -> None:
-        with ui.dialog() as dialog, ui.card().classes("q-pa-md").mark("revoke-confirm"):
-            ui.label(f"确认撤销令牌「{row['name']}」（{row['prefix']}）？").classes("text-subtitle1")
-            ui.label("撤销后使用该令牌的脚本将立即无法调用接口，且不能恢复。").classes("text-grey-7")
-            with ui.row().classes("w-full justify-end"):
-                ui.button("取消", on_click=dialog.close).props("flat")
+        async def revoke() -> None:
+            try:
+                await api_tokens.revoke_token(actor(), int(row["id"]))
+            except ServiceError as exc:
+                notify_error(exc.message)
+                return
+            notify_ok(f"已撤销令牌「{row['name']}」")
+            await refresh()
 
-                async def revoke() -> None:
-                    dialog.close()
-                    try:
-                        await api_tokens.revoke_token(actor(), int(row["id"]))
-                    except ServiceError as exc:
-                        notify_error(exc.message)
-                        return
-                    notify_ok(f"已撤销令牌「{row['name']}」")
-                    await refresh()
-
-                ui.button("撤销", on_click=revoke).props("unelevated color=negative").mark("confirm-revoke")
-        dialog.open()
+        ask(
+            f"确认撤销令牌「{row['name']}」（{row['prefix']}）？",
+            "撤销后使用该令牌的脚本将立即无法调用接口，且不能恢复。",
+            on_ok=revoke,
+            ok="撤销",
+            ok_marker="confirm-revoke",
+            marker="revoke-confirm",
+        )
 
     await refresh()

@@ -8,7 +8,8 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from app.components import session
-from app.components.frame import actor, notify_error, notify_ok, page
+from app.components.entity_form import FieldErrors
+from app.components.frame import actor, notify_ok, page
 from app.components.keyboard import activatable
 from app.services import accounts, system_params
 from app.services.errors import LoginFailed, ValidationFailed
@@ -79,15 +80,14 @@ async def change_password_page(redirect_to: str = "/") -> None:
     current = actor()
     forced = await accounts.must_change_password(current.account_id)
 
+    errors = FieldErrors(notify=True, fallback="new")
+
     async def submit() -> None:
-        for field in (old, new, confirm):
-            field.props(remove="error")
+        errors.clear()
         try:
             await accounts.change_password(actor(), old.value, new.value, confirm.value)
         except ValidationFailed as exc:
-            target_field = {"old": old, "new": new, "confirm": confirm}.get(exc.field or "", new)
-            target_field.props(f'error error-message="{exc.message}"')
-            notify_error(exc.message)
+            errors.show(exc)
             return
         notify_ok("密码已修改")
         ui.navigate.to(target if forced else "/")
@@ -104,6 +104,7 @@ async def change_password_page(redirect_to: str = "/") -> None:
         rule = f"至少 {min_len} 位，需同时包含字母和数字，不能是常见密码或账号、姓名、手机号"
         ui.label(rule).classes("landing-hint")
         confirm = ui.input("确认新密码", password=True).props("outlined").classes("w-full").mark("confirm")
+        errors.inputs({"old": old, "new": new, "confirm": confirm})
         confirm.on("keydown.enter", submit)
         ui.button("保存", on_click=submit).props("unelevated color=primary")
 

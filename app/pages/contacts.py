@@ -6,8 +6,9 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.components import address_book
+from app.components.confirm_dialog import confirm
 from app.components.dept_tree import DeptTree
-from app.components.entity_form import confirm, highlight
+from app.components.entity_form import highlight
 from app.components.export_button import export_button
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page
 from app.components.keyboard import activatable

@@ -7,7 +7,8 @@ from dataclasses import replace
 from nicegui import ui
 
 from app.components import address_book
-from app.components.entity_form import FieldErrors, chips, confirm, form_row, section
+from app.components.confirm_dialog import confirm
+from app.components.entity_form import FieldErrors, chips, form_row, section
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page
 from app.pages.contacts import contacts_shell, dept_url
 from app.services import departments, people

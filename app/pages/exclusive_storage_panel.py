@@ -23,30 +23,16 @@ PURCHASE_URL = "https://www.aliyun.com/product/oss"
 STEP_NAMES = {"purchase": "购买", "settings": "设置", "opened": "开启"}
 
 
-class _Errors(FieldErrors):
-    """Field errors whose messages may span lines (DingTalk's answer plus advice), set as props directly."""
-
-    def show_one(self, field: str | None, message: str) -> bool:
-        element = self._inputs.get(field or "")
-        if element is None:
-            return False
-        element.props["error"] = True
-        element.props["error-message"] = message
-        element.update()
-        return True
-
-
-def _show_errors(errors: _Errors, exc: ServiceError, detail: ui.label | None = None) -> None:
+def _show_errors(errors: FieldErrors, exc: ServiceError, detail: ui.label | None = None) -> None:
     """Each field's message next to it; DingTalk's full answer and advice under the form (or as a notification)."""
     errors.clear()
     if detail is not None:
         detail.set_text("")
         detail.set_visibility(False)
     if isinstance(exc, FormInvalid):
-        for field, message in exc.errors.items():
-            errors.show_one(field, message)
+        errors.show_all(exc.errors)
         return
-    shown = errors.show_one(exc.field, getattr(exc, "short", exc.message))
+    shown = errors.set(exc.field, getattr(exc, "short", exc.message))
     if detail is not None:
         detail.set_text(exc.message)
         detail.set_visibility(True)
@@ -159,7 +145,7 @@ def _purchase_step(view: StorageView, content: ui.refreshable) -> None:
 
 
 def _key_input(
-    errors: _Errors,
+    errors: FieldErrors,
     field: str,
     label: str,
     marker: str,
@@ -179,7 +165,7 @@ def _key_input(
 
 
 def _settings_step(view: StorageView, content: ui.refreshable, draft: dict[str, str]) -> None:
-    errors = _Errors()
+    errors = FieldErrors()
     ui.label("第二步：完成数据专属存储设置。检测通过后，自动开启专属数据存储服务。").classes("text-grey-8")
     if view.last_error:
         ui.label(view.last_error).classes("text-negative whitespace-pre-line").mark("open-error")
@@ -257,7 +243,7 @@ async def _opened_step(view: StorageView, content: ui.refreshable) -> None:
 
 
 def _update_key_dialog(view: StorageView, content: ui.refreshable) -> None:
-    errors = _Errors()
+    errors = FieldErrors()
     with ui.dialog() as dialog, ui.card().style("min-width: 460px").mark("update-key-dialog"):
         ui.label("更新 AccessKey").classes("text-h6")
         ui.label(f"OSS链接地址：{view.oss_url}（已开通的专属存储不能更换 bucket）").classes("text-grey-7")

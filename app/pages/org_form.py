@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from app.components import initial_passwords
+from app.components.entity_form import FieldErrors, form_row
 from app.components.frame import actor, notify_error, notify_ok
 from app.core.security import mask
 from app.services import orgs, secret_reveal
@@ -27,15 +29,6 @@ HELP_COMPANY_DOMAIN = "公司标识是申请注册钉钉企业时填写的公司
 
 def help_text(text: str) -> None:
     ui.label(text).classes("text-caption text-grey-7 q-mt-xs").style("white-space: pre-line; max-width: 640px")
-
-
-def field_row(label: str, required: bool = False):
-    row = ui.row().classes("w-full no-wrap items-start q-mb-sm")
-    with row:
-        ui.label(("* " if required else "") + label).classes("text-right q-pt-md").style(
-            "width: 130px; min-width: 130px; color: #3c4043"
-        )
-    return row
 
 
 class OrgFormFields:
@@ -62,12 +55,12 @@ class OrgFormFields:
             initial.callback_domain if initial else default_domain,
             help="注：" + HELP_DOMAIN,
         )
-        with field_row("回调地址"):
-            self.url_label = ui.label("").classes("q-pt-md text-grey-8").style("word-break: break-all")
+        with form_row("回调地址"):
+            self.url_label = ui.label("").classes("q-pt-sm text-grey-8").style("word-break: break-all")
             self.url_label.mark("callback-url")
-        with field_row("AESKey"):
-            self.aes_label = ui.label("").classes("q-pt-md text-grey-8").mark("aes-key")
-        with field_row("回调Token"):
+        with form_row("AESKey"):
+            self.aes_label = ui.label("").classes("q-pt-sm text-grey-8").mark("aes-key")
+        with form_row("回调Token"):
             with ui.row().classes("items-center q-pt-sm"):
                 self.token_label = ui.label("").classes("text-grey-8").mark("callback-token")
                 ui.button("重新生成", on_click=self.regenerate).props("flat dense color=primary").mark("regenerate")
@@ -88,7 +81,7 @@ class OrgFormFields:
         password: bool = False,
         placeholder: str = "",
     ) -> ui.input:
-        with field_row(label, required):
+        with form_row(label, required=required):
             with ui.column().classes("gap-0 col"):
                 inp = ui.input(value=value, placeholder=placeholder, password=password).props("outlined dense")
                 inp.classes("w-full").style("max-width: 640px").mark(key)
@@ -120,13 +113,6 @@ class OrgFormFields:
         values = {k: (i.value or "") for k, i in self.inputs.items()}
         return OrgForm(**values, aes_key=self.aes_key, callback_token=self.token)
 
-    def show_errors(self, errors: dict[str, str]) -> None:
-        for key, inp in self.inputs.items():
-            if key in errors:
-                inp.props(f'error error-message="{errors[key]}"')
-            else:
-                inp.props(remove="error error-message")
-
 
 def show_result_dialog(result: orgs.SaveResult, on_close: Callable[[], None]) -> None:
     """After a save: callback 成功/失败 (with DingTalk's reason) and the main admin that was pulled."""
@@ -140,10 +126,15 @@ def show_result_dialog(result: orgs.SaveResult, on_close: Callable[[], None]) ->
         for message in result.messages:
             ui.label(message).classes("text-grey-7")
         if result.admin_name:
-            ui.label(
-                f"已从钉钉拉取主管理员 {result.admin_name}，登录名 {result.admin_login}，"
-                "初始密码 123456（首次登录需修改）"
-            ).mark("admin-pulled")
+            password = result.admin_initial_password
+            note = "（沿用已有账号的密码）" if not password else "，初始密码 123456（首次登录需修改）"
+            if initial_passwords.is_random(password):
+                note = "，初始密码如下（只显示这一次，首次登录需修改）："
+            ui.label(f"已从钉钉拉取主管理员 {result.admin_name}，登录名 {result.admin_login}{note}").mark(
+                "admin-pulled"
+            )
+            if initial_passwords.is_random(password):
+                ui.label(password).classes("text-mono text-subtitle1").mark("admin-initial-password")
         elif result.admin_error:
             ui.label(result.admin_error).classes("text-negative").style("white-space: pre-line")
         if result.created:
@@ -171,13 +162,9 @@ async def run_save(
     try:
         result = await action()
     except FormInvalid as exc:
-        if fields:
-            fields.show_errors(exc.errors)
-        for key, inp in (extra_fields or {}).items():
-            if key in exc.errors:
-                inp.props(f'error error-message="{exc.errors[key]}"')
-            else:
-                inp.props(remove="error error-message")
+        shown = FieldErrors()
+        shown.inputs({**(fields.inputs if fields else {}), **(extra_fields or {})})
+        shown.show_all(exc.errors)
         notify_error("请检查标红的字段")
         return
     except orgs.DingTalkRejected as exc:

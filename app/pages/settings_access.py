@@ -6,6 +6,8 @@ from datetime import datetime
 
 from nicegui import ui
 
+from app.components.confirm_dialog import ask
+from app.components.entity_form import FieldErrors
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
 from app.core import localtime
 from app.services import access_systems
@@ -161,28 +163,25 @@ async def _replay(row: SystemRow, refresh) -> None:
 
 
 def _confirm_delete(row: SystemRow, refresh) -> None:
-    with ui.dialog() as dialog, ui.card().classes("q-pa-md").mark("delete-dialog"):
-        ui.label(f"删除接入系统「{row.name}」？").classes("text-subtitle1 text-weight-medium")
-        waiting = row.pending + row.failed
-        ui.label(
-            "删除后，该系统将无法再用认证账号获取组织信息和通讯录映射"
-            + (f"，{waiting} 条未送达的通知也会一并删除。" if waiting else "。")
-        ).classes("text-grey-8").style("max-width: 420px")
+    async def delete() -> None:
+        try:
+            await access_systems.delete_system(actor(), row.id)
+        except ServiceError as exc:
+            notify_error(exc.message)
+            return
+        notify_ok(f"已删除接入系统「{row.name}」")
+        await refresh()
 
-        async def confirm() -> None:
-            try:
-                await access_systems.delete_system(actor(), row.id)
-            except ServiceError as exc:
-                notify_error(exc.message)
-                return
-            dialog.close()
-            notify_ok(f"已删除接入系统「{row.name}」")
-            await refresh()
-
-        with ui.row().classes("w-full justify-end q-mt-md"):
-            ui.button("取消", on_click=dialog.close).props("flat")
-            ui.button("删除", on_click=confirm).props("unelevated color=negative").mark("confirm-delete")
-    dialog.open()
+    waiting = row.pending + row.failed
+    ask(
+        f"删除接入系统「{row.name}」？",
+        "删除后，该系统将无法再用认证账号获取组织信息和通讯录映射"
+        + (f"，{waiting} 条未送达的通知也会一并删除。" if waiting else "。"),
+        on_ok=delete,
+        ok="删除",
+        ok_marker="confirm-delete",
+        marker="delete-dialog",
+    )
 
 
 @page(FORM_PATH, "接入系统", section="settings", perm=Perm.ACCESS_MANAGE, needs_org=True)
@@ -241,21 +240,16 @@ async def access_form_page(id: int | None = None) -> None:  # noqa: A002 - the q
             HELP["ip_allowlist"],
         )
 
-    def clear_errors() -> None:
-        for element in inputs.values():
-            element.props(remove="error error-message")
+    errors = FieldErrors(notify=True)
+    errors.inputs(inputs)
 
     async def save() -> None:
-        clear_errors()
+        errors.clear()
         data = SystemInput(**{key: element.value or "" for key, element in inputs.items()})
         try:
             await access_systems.save_system(actor(), current.id if current else None, data)
         except ValidationFailed as exc:
-            target = inputs.get(exc.field or "")
-            if target is not None:
-                message = exc.message.replace('"', "'")
-                target.props(f'error error-message="{message}"')
-            notify_error(exc.message)
+            errors.show(exc)
             return
         except ServiceError as exc:
             notify_error(exc.message)

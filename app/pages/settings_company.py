@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from app.components import address_book
-from app.components.entity_form import confirm
+from app.components import address_book, initial_passwords
+from app.components.confirm_dialog import confirm
+from app.components.entity_form import form_row
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
 from app.pages.org_form import (
     HELP_COMPANY_DOMAIN,
     BaselinePanel,
     OrgFormFields,
-    field_row,
     help_text,
     org_detail,
     run_save,
@@ -100,36 +100,32 @@ async def _org_list() -> None:
             notify_error("请先勾选要解散的组织")
             return
         names = "、".join(r["name"] for r in selected)
-        with ui.dialog() as dialog, ui.card().classes("q-pa-md").style("max-width: 520px").mark("dissolve-confirm"):
-            ui.label(f"确认解散 {len(selected)} 个组织？").classes("text-h6")
-            ui.label(f"将解散：{names}")
-            ui.label(
+        if not await confirm(
+            f"确认解散 {len(selected)} 个组织？",
+            [
+                f"将解散：{names}",
                 "解散只删除蓝钉管理平台中这些组织的数据（通讯录、设置、日志、管理员、接入系统、回调事件），"
-                "并删除本平台在钉钉的通讯录回调注册；不会解散钉钉端的企业组织，如需解散钉钉端组织，请登录钉钉管理后台操作。"
-            ).classes("text-grey-7")
-            with ui.row().classes("w-full justify-end"):
-                ui.button("取消", on_click=dialog.close).props("flat")
-
-                async def confirm() -> None:
-                    try:
-                        done = await orgs.dissolve_orgs(actor(), [r["id"] for r in selected])
-                    except ServiceError as exc:
-                        dialog.close()
-                        notify_error(exc.message)
-                        return
-                    dialog.close()
-                    notify_ok(f"已解散：{'、'.join(done.names)}")
-                    if not done.warnings:
-                        ui.navigate.reload()
-                        return
-                    with ui.dialog().props("persistent") as note, ui.card().mark("dissolve-warnings"):
-                        for warning in done.warnings:
-                            ui.label(warning).classes("text-negative").style("white-space: pre-line")
-                        ui.button("确定", on_click=ui.navigate.reload).props("unelevated color=primary")
-                    note.open()
-
-                ui.button("确认解散", on_click=confirm).props("unelevated color=negative").mark("confirm-dissolve")
-        dialog.open()
+                "并删除本平台在钉钉的通讯录回调注册；不会解散钉钉端的企业组织，如需解散钉钉端组织，请登录钉钉管理后台操作。",
+            ],
+            ok="确认解散",
+            ok_marker="confirm-dissolve",
+            marker="dissolve-confirm",
+        ):
+            return
+        try:
+            done = await orgs.dissolve_orgs(actor(), [r["id"] for r in selected])
+        except ServiceError as exc:
+            notify_error(exc.message)
+            return
+        notify_ok(f"已解散：{'、'.join(done.names)}")
+        if not done.warnings:
+            ui.navigate.reload()
+            return
+        with ui.dialog().props("persistent") as note, ui.card().mark("dissolve-warnings"):
+            for warning in done.warnings:
+                ui.label(warning).classes("text-negative").style("white-space: pre-line")
+            ui.button("确定", on_click=ui.navigate.reload).props("unelevated color=primary")
+        note.open()
 
     dissolve_button.on_click(dissolve)
 
@@ -168,7 +164,7 @@ async def company_edit_page() -> None:
 
 
 def _company_input(label: str, value: str, marker: str, help: str = "") -> ui.input:
-    with field_row(label, required=True):
+    with form_row(label, required=True):
         with ui.column().classes("gap-0 col"):
             inp = ui.input(value=value).props("outlined dense").classes("w-full").style("max-width: 640px")
             inp.mark(marker)
@@ -255,9 +251,10 @@ async def org_view_or_edit(org_id: int, *, back: str | None) -> None:
 def _main_admin_box(org_id: int) -> None:
     with ui.card().classes("landing-card w-full q-pa-md q-mt-md").props("flat bordered").mark("main-admin-box"):
         ui.label("修改主管理员").classes("text-subtitle1 text-weight-medium")
-        ui.label("主管理员选自本组织通讯录；新主管理员的登录名为其登录名或手机号，初始密码 123456。").classes(
-            "text-caption text-grey-7"
-        )
+        ui.label(
+            "主管理员选自本组织通讯录；新主管理员的登录名为其登录名或手机号，"
+            "新账号的初始密码按系统设置（默认 123456）。"
+        ).classes("text-caption text-grey-7")
 
         async def choose() -> None:
             chosen = await address_book.pick(org_id, mode="person", multiple=False, title="选择主管理员")
@@ -268,11 +265,13 @@ def _main_admin_box(org_id: int) -> None:
             if not await confirm("修改主管理员", text, ok="设为主管理员", danger=False):
                 return
             try:
-                login = await orgs.set_main_admin(actor(), org_id, person.id)
+                new = await orgs.set_main_admin(actor(), org_id, person.id)
             except ServiceError as exc:
                 notify_error(exc.message)
                 return
-            notify_ok(f"已修改主管理员（登录名 {login}）")
+            if initial_passwords.is_random(new.initial_password):
+                await initial_passwords.show_once("已修改主管理员", {new.login: new.initial_password})
+            notify_ok(f"已修改主管理员（登录名 {new.login}）")
             ui.navigate.reload()
 
         ui.button("从地址本选择主管理员", icon="contacts", on_click=choose).props("outline color=primary").mark(

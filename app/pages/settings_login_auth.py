@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from app.components.entity_form import FieldErrors
 from app.components.frame import actor, notify_error, notify_ok, page, page_title
 from app.core import localtime
 from app.services import login_auth
@@ -66,8 +67,11 @@ async def login_auth_page() -> None:
             .mark("redirect-uris")
         )
 
+        errors = FieldErrors(notify=True)
+        errors.input("redirect_uris", uris)
+
         async def save() -> None:
-            uris.props(remove="error error-message")
+            errors.clear()
             try:
                 secret = await login_auth.save_settings(
                     actor(),
@@ -77,9 +81,7 @@ async def login_auth_page() -> None:
                     org_id=org.value,
                 )
             except ServiceError as exc:
-                if exc.field == "redirect_uris":
-                    uris.props(f'error error-message="{exc.message}"')
-                notify_error(exc.message)
+                errors.show(exc)
                 return
             notify_ok("已保存")
             if secret:

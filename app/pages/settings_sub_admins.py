@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from app.components import address_book
+from app.components import address_book, initial_passwords
+from app.components.confirm_dialog import ask
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
 from app.services import sub_admins
 from app.services.errors import ServiceError
@@ -50,24 +51,23 @@ async def sub_admins_page() -> None:
             table.on("remove", lambda e: confirm_remove(e.args))
 
     def confirm_remove(row: dict) -> None:
-        with ui.dialog() as dialog, ui.card().classes("q-pa-md").mark("remove-confirm"):
-            ui.label(f"确认移除子管理员 {row['name']}（{row['login']}）？").classes("text-subtitle1")
-            ui.label("移除后该账号不能再管理本组织。").classes("text-grey-7")
-            with ui.row().classes("w-full justify-end"):
-                ui.button("取消", on_click=dialog.close).props("flat")
+        async def remove() -> None:
+            try:
+                login = await sub_admins.remove_sub_admin(actor(), int(row["account_id"]))
+            except ServiceError as exc:
+                notify_error(exc.message)
+                return
+            notify_ok(f"已移除子管理员 {login}")
+            await refresh()
 
-                async def remove() -> None:
-                    dialog.close()
-                    try:
-                        login = await sub_admins.remove_sub_admin(actor(), int(row["account_id"]))
-                    except ServiceError as exc:
-                        notify_error(exc.message)
-                        return
-                    notify_ok(f"已移除子管理员 {login}")
-                    await refresh()
-
-                ui.button("移除", on_click=remove).props("unelevated color=negative").mark("confirm-remove")
-        dialog.open()
+        ask(
+            f"确认移除子管理员 {row['name']}（{row['login']}）？",
+            "移除后该账号不能再管理本组织。",
+            on_ok=remove,
+            ok="移除",
+            ok_marker="confirm-remove",
+            marker="remove-confirm",
+        )
 
     async def add_from_address_book() -> None:
         chosen = await address_book.pick(actor().current_org_id, mode="person", multiple=True, title="添加子管理员")
@@ -79,14 +79,8 @@ async def sub_admins_page() -> None:
             notify_error(exc.message)
             return
         passwords = getattr(logins, "initial_passwords", {})
-        if passwords and set(passwords.values()) != {"123456"}:
-            with ui.dialog().props("persistent") as dialog, ui.card().mark("initial-passwords"):
-                ui.label("已添加子管理员").classes("text-h6")
-                ui.label("以下初始密码只显示这一次，请妥善告知本人；首次登录须修改。").classes("text-orange-9")
-                for login_name, password in passwords.items():
-                    ui.label(f"{login_name}：{password}").classes("text-mono")
-                ui.button("我已记下", on_click=dialog.close).props("unelevated color=primary")
-            dialog.open()
+        if any(initial_passwords.is_random(p) for p in passwords.values()):
+            await initial_passwords.show_once("已添加子管理员", passwords)
         else:
             notify_ok(f"已添加子管理员，登录名 {'、'.join(logins)}，初始密码 123456")
         await refresh()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from app.components.confirm_dialog import ask
 from app.components.frame import actor, notify_error, notify_ok, page, page_title
+from app.components.paged_table import PagedTable, page_of
 from app.core import localtime
 from app.pages.sync_settings import live_progress_panel
 from app.services import sync_runs
@@ -29,7 +31,6 @@ async def sync_logs_page() -> None:
     can_manage = me.can(Perm.SYNC_MANAGE, org_id)
     page_title("同步日志")
     live_progress_panel(org_id)
-    state = {"page": 1}
     with ui.row().classes("items-end gap-3"):
         keyword = (
             ui.input("概要日志", placeholder="请输入概要日志关键字").props("outlined dense clearable").mark("keyword")
@@ -71,42 +72,19 @@ async def sync_logs_page() -> None:
             "style": "white-space: normal; max-width: 640px",
         },
     ]
-    table = (
-        ui.table(columns=columns, rows=[], row_key="id", selection="multiple" if can_manage else None)
-        .props("flat bordered")
-        .classes("landing-card q-mt-md w-full")
-        .mark("runs-table")
-    )
-    table.add_slot("no-data", '<div class="full-width text-center text-grey-6 q-pa-md">暂无同步日志</div>')
-    table.add_slot(
-        "body-cell-result",
-        """<q-td :props="props"><q-badge :color="props.row.color">{{ props.value }}</q-badge></q-td>""",
-    )
-    table.add_slot(
-        "body-cell-summary",
-        """<q-td :props="props"><a class="text-primary cursor-pointer" :href="'/sync/logs/' + props.row.id">
-        {{ props.value || '（无概要）' }}</a></q-td>""",
-    )
-    with ui.row().classes("items-center gap-2"):
-        ui.button("上一页", on_click=lambda: go(-1)).props("flat dense").mark("prev")
-        pager = ui.label("").mark("pager")
-        ui.button("下一页", on_click=lambda: go(1)).props("flat dense").mark("next")
 
-    async def reload(reset: bool = False) -> None:
-        if reset:
-            state["page"] = 1
+    async def fetch(page_no: int, size: int, _sort: str, _descending: bool) -> tuple[list[dict], int]:
         result_page = await sync_runs.list_runs(
             actor(),
             org_id,
-            page=state["page"],
+            page=page_no,
+            page_size=size,
             keyword=keyword.value or "",
             result=result.value or "",
             trigger=trigger.value or "",
             kind=kind.value or "",
         )
-        state["page"] = result_page.page
-        state["pages"] = result_page.pages
-        table.rows = [
+        rows = [
             {
                 "id": r.id,
                 "number": r.number,
@@ -119,33 +97,46 @@ async def sync_logs_page() -> None:
             }
             for r in result_page.rows
         ]
-        table.selected = []
-        pager.text = f"{result_page.page} / {result_page.pages}（共 {result_page.total} 条）"
+        return rows, result_page.total
 
-    async def go(step: int) -> None:
-        state["page"] = max(1, min(state.get("pages", 1), state["page"] + step))
-        await reload()
+    runs = PagedTable(
+        columns,
+        fetch,
+        marker="runs-table",
+        selection="multiple" if can_manage else None,
+        empty_text="暂无同步日志",
+    )
+    table = runs.table
+    table.props(remove="dense").classes("q-mt-md")
+    table.add_slot(
+        "body-cell-result",
+        """<q-td :props="props"><q-badge :color="props.row.color">{{ props.value }}</q-badge></q-td>""",
+    )
+    table.add_slot(
+        "body-cell-summary",
+        """<q-td :props="props"><a class="text-primary cursor-pointer" :href="'/sync/logs/' + props.row.id">
+        {{ props.value || '（无概要）' }}</a></q-td>""",
+    )
 
-    with ui.dialog() as dialog, ui.card():
-        question = ui.label("").classes("text-h6")
-        ui.label("删除后不可恢复；进行中的同步不会被删除。")
-        with ui.row().classes("justify-end w-full"):
-            ui.button("取消", on_click=dialog.close).props("flat")
-            ui.button("删除", on_click=lambda: delete_selected()).props("unelevated color=negative").mark(
-                "confirm-delete"
-            )
+    async def reload(reset: bool = False) -> None:
+        await runs.reload(reset=reset)
 
     def confirm_delete() -> None:
-        if not table.selected:
+        chosen = [row["id"] for row in table.selected]
+        if not chosen:
             notify_error("请先选择要删除的同步日志")
             return
-        question.text = f"删除选中的 {len(table.selected)} 条同步日志？"
-        dialog.open()
+        ask(
+            f"删除选中的 {len(chosen)} 条同步日志？",
+            "删除后不可恢复；进行中的同步不会被删除。",
+            on_ok=lambda: delete_selected(chosen),
+            ok="删除",
+            ok_marker="confirm-delete",
+        )
 
-    async def delete_selected() -> None:
-        dialog.close()
+    async def delete_selected(chosen: list[int]) -> None:
         try:
-            count = await sync_runs.delete_runs(actor(), org_id, [row["id"] for row in table.selected])
+            count = await sync_runs.delete_runs(actor(), org_id, chosen)
         except ServiceError as exc:
             notify_error(exc.message)
             return
@@ -199,37 +190,40 @@ async def sync_log_detail_page(run_id: int) -> None:
     if run.pending_removals:
         with ui.card().classes("landing-card w-full q-mt-md"):
             ui.label(f"暂停执行的删除（{len(run.pending_removals)} 条）").classes("text-subtitle1")
-            ui.table(
-                columns=[
+            removals = [{**r, "kind": "部门" if r["kind"] == "dept" else "人员"} for r in run.pending_removals]
+
+            async def fetch_removals(page_no: int, size: int, sort: str, descending: bool) -> tuple[list[dict], int]:
+                ordered = sorted(removals, key=lambda r: str(r.get(sort, "")), reverse=descending) if sort else removals
+                return page_of(ordered, page_no, size)
+
+            pending = PagedTable(
+                [
                     {"name": "kind", "label": "类型", "field": "kind", "align": "left"},
                     {"name": "name", "label": "名称", "field": "name", "align": "left", "sortable": True},
                     {"name": "ding_id", "label": "钉钉ID", "field": "ding_id", "align": "left"},
                     {"name": "source_id", "label": "源系统ID", "field": "source_id", "align": "left"},
                     {"name": "why", "label": "原因", "field": "why", "align": "left"},
                 ],
-                rows=[{**r, "kind": "部门" if r["kind"] == "dept" else "人员"} for r in run.pending_removals],
-                row_key="id",
-                pagination=20,
-            ).props("flat dense").classes("w-full").mark("pending-removals")
+                fetch_removals,
+                marker="pending-removals",
+                selection=None,
+            )
+            await pending.reload()
 
     def decide_dialog(approve: bool) -> None:
         count = len(run.pending_removals)
-        with ui.dialog() as dialog, ui.card():
-            ui.label("批准删除？" if approve else "拒绝删除？").classes("text-h6")
-            ui.label(
-                f"下次同步将删除上表中的 {count} 条记录（人员置为无效并从钉钉删除）。"
-                if approve
-                else f"上表中的 {count} 条记录将保留，之后的同步不再删除它们；如确需删除，请在通讯录中手工处理。"
-            )
-            with ui.row().classes("justify-end w-full"):
-                ui.button("取消", on_click=dialog.close).props("flat")
-                ui.button("批准" if approve else "拒绝", on_click=lambda: decide(dialog, approve)).props(
-                    "unelevated color=warning" if approve else "unelevated color=grey-8"
-                ).mark("confirm-approve" if approve else "confirm-reject")
-        dialog.open()
+        ask(
+            "批准删除？" if approve else "拒绝删除？",
+            f"下次同步将删除上表中的 {count} 条记录（人员置为无效并从钉钉删除）。"
+            if approve
+            else f"上表中的 {count} 条记录将保留，之后的同步不再删除它们；如确需删除，请在通讯录中手工处理。",
+            on_ok=lambda: decide(approve),
+            ok="批准" if approve else "拒绝",
+            color="warning" if approve else "grey-8",
+            ok_marker="confirm-approve" if approve else "confirm-reject",
+        )
 
-    async def decide(dialog, approve: bool) -> None:
-        dialog.close()
+    async def decide(approve: bool) -> None:
         try:
             if approve:
                 await sync_runs.approve_removals(actor(), run.id)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from app.components.confirm_dialog import ask
+from app.components.entity_form import FieldErrors
+from app.components.field_error import set_field_error
 from app.components.frame import actor, notify_error, notify_ok, page, page_title
 from app.core import localtime
 from app.services import sync_runs, sync_settings
@@ -105,9 +108,9 @@ async def sync_settings_page() -> None:
     def on_cron_change() -> None:
         try:
             show_next(sync_settings.preview_cron(cron.value or ""))
-            cron.props(remove="error error-message")
+            set_field_error(cron, None)
         except ServiceError as exc:
-            cron.props(f'error error-message="{exc.message}"')
+            set_field_error(cron, exc.message)
             show_next([])
 
     cron.on("blur", on_cron_change)
@@ -176,19 +179,15 @@ async def sync_settings_page() -> None:
             source_password=source_password.value or None,
         )
 
-    def clear_errors() -> None:
-        for element in fields.values():
-            element.props(remove="error error-message")
+    errors = FieldErrors(notify=True)
+    errors.inputs(fields)
 
     async def save() -> None:
-        clear_errors()
+        errors.clear()
         try:
             saved = await sync_settings.update_settings(actor(), org_id, form())
         except ServiceError as exc:
-            target = fields.get(exc.field or "")
-            if target is not None:
-                target.props(f'error error-message="{exc.message}"')
-            notify_error(exc.message)
+            errors.show(exc)
             return
         show_next(saved.next_runs)
         source_password.value = ""
@@ -215,8 +214,16 @@ async def sync_settings_page() -> None:
             return
         notify_ok(f"已开始同步（第 {run_id} 次），可在同步日志中查看结果")
 
+    def ask_clear_cursors() -> None:
+        ask(
+            "清空同步时间戳？",
+            "清空后下次同步将从数据源读取全部部门和人员（全量同步），已有的钉钉对应关系会保留。",
+            on_ok=clear_cursors,
+            ok="清空",
+            ok_marker="confirm-clear",
+        )
+
     async def clear_cursors() -> None:
-        dialog.close()
         try:
             await sync_settings.clear_cursors(actor(), org_id)
         except ServiceError as exc:
@@ -225,18 +232,11 @@ async def sync_settings_page() -> None:
         cursor_label.text = "同步时间戳：已清空，下次同步为全量同步"
         notify_ok("已清空同步时间戳，下次同步将执行全量同步")
 
-    with ui.dialog() as dialog, ui.card():
-        ui.label("清空同步时间戳？").classes("text-h6")
-        ui.label("清空后下次同步将从数据源读取全部部门和人员（全量同步），已有的钉钉对应关系会保留。")
-        with ui.row().classes("justify-end w-full"):
-            ui.button("取消", on_click=dialog.close).props("flat")
-            ui.button("清空", on_click=clear_cursors).props("unelevated color=negative").mark("confirm-clear")
-
     cursors = (
         ", ".join(f"{k}: {v}" for k, v in view.cursors.items() if k in ("dept", "person")) or "无（下次为全量同步）"
     )
     with ui.row().classes("items-center gap-3 q-mt-md"):
         ui.button("保存", on_click=save).props("unelevated color=primary").mark("save")
         ui.button("立即同步", on_click=run_now).props("unelevated color=positive").mark("run-now")
-        ui.button("清空同步时间戳", on_click=dialog.open).props("outline color=negative").mark("clear-cursors")
+        ui.button("清空同步时间戳", on_click=ask_clear_cursors).props("outline color=negative").mark("clear-cursors")
         cursor_label = ui.label(f"同步时间戳：{cursors}").classes("text-caption text-grey-7")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from app.components.entity_form import FieldErrors
+from app.components.field_error import set_field_error
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
 from app.core import localtime
 from app.services import security_settings, system_params
@@ -32,15 +34,15 @@ async def system_settings_page() -> None:
             if param.key in _HINTS:
                 ui.label(_HINTS[param.key]).classes("landing-hint q-mb-sm")
 
+        errors = FieldErrors(notify=True)
+        errors.inputs(inputs)
+
         async def save() -> None:
-            for field in inputs.values():
-                field.props(remove="error error-message")
+            errors.clear()
             try:
                 changed = await system_params.update(actor(), {k: f.value for k, f in inputs.items()})
             except ServiceError as exc:  # ValidationFailed next to its field; a session ended elsewhere too
-                if exc.field in inputs:
-                    inputs[exc.field].props(f'error error-message="{exc.message}"')
-                notify_error(exc.message)
+                errors.show(exc)
                 return
             notify_ok(f"已保存，{changed} 项有变化" if changed else "没有需要保存的修改")
 
@@ -69,11 +71,11 @@ async def _time_zone_card() -> None:
             )
 
             async def save_zone() -> None:
-                picker.props(remove="error error-message")
+                set_field_error(picker, None)
                 try:
                     changed = await system_params.set_time_zone(actor(), picker.value or "")
                 except ValidationFailed as exc:
-                    picker.props(f'error error-message="{exc.message}"')
+                    set_field_error(picker, exc.message)
                     notify_error(exc.message)
                     return
                 hint.text = f"当前：{localtime.label()}，现在 {localtime.fmt(localtime.now())}"
@@ -144,9 +146,11 @@ async def security_block() -> None:
             "metrics_token": token,
         }
 
+        security_errors = FieldErrors(notify=True)
+        security_errors.inputs(fields)
+
         async def save() -> None:
-            for element in fields.values():
-                element.props(remove="error error-message")
+            security_errors.clear()
             new_token = "" if clear_token.value else (token.value or None)
             try:
                 await security_settings.save(
@@ -157,9 +161,7 @@ async def security_block() -> None:
                     metrics_token=new_token,
                 )
             except ServiceError as exc:
-                if exc.field in fields:
-                    fields[exc.field].props(f'error error-message="{exc.message}"')
-                notify_error(exc.message)
+                security_errors.show(exc)
                 return
             token.set_value("")
             notify_ok("安全设置已保存")

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from app import runtime
 from app.core.security import mask
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.dingtalk.errors import DingTalkAPIError, DingTalkError
 from app.dingtalk.exclusive_api import (
     CODE_BAD_KEY_ID,
     CODE_BAD_KEY_SECRET,
@@ -159,8 +159,8 @@ async def get_view(actor: Actor, org_id: int | None, *, refresh: bool = True) ->
     state_error = ""
     if refresh and (storage.checked_at is not None or storage.step is StorageStep.OPENED):
         try:
-            state = await runtime.get().dingtalk.get_file_storage_state(ding_app(org))
-        except (DingTalkError, DingTalkTransportError) as exc:
+            state = await runtime.get().dingtalk.exclusive.get_file_storage_state(ding_app(org))
+        except DingTalkError as exc:
             state_error = "读取专属存储状态失败：" + describe_dingtalk_error(exc)
         else:
             _remember(storage, state)
@@ -216,17 +216,17 @@ def _clean(oss_url: str, access_key_id: str, access_key_secret: str, *, need_oss
     return oss_url.rstrip("/"), access_key_id, access_key_secret
 
 
-def _describe(exc: DingTalkError | DingTalkTransportError) -> str:
+def _describe(exc: DingTalkError) -> str:
     """Our Chinese words for the storage codes first (DingTalk's own text may be Aliyun's English), then its text."""
-    if isinstance(exc, DingTalkError) and exc.info is not None and str(exc.errcode) in CODE_FIELDS:
+    if isinstance(exc, DingTalkAPIError) and exc.info is not None and str(exc.errcode) in CODE_FIELDS:
         text = f"{exc.info.zh}（钉钉返回 {exc.errcode}：{exc.errmsg}）"
         return text + (f"\n处理建议：{exc.advice}" if exc.advice else "")
     return describe_dingtalk_error(exc)
 
 
-def _refused(exc: DingTalkError | DingTalkTransportError, what: str) -> StorageRefused:
-    field = CODE_FIELDS.get(str(exc.errcode)) if isinstance(exc, DingTalkError) else None
-    short = exc.info.zh if isinstance(exc, DingTalkError) and exc.info is not None else ""
+def _refused(exc: DingTalkError, what: str) -> StorageRefused:
+    field = CODE_FIELDS.get(str(exc.errcode)) if isinstance(exc, DingTalkAPIError) else None
+    short = exc.info.zh if isinstance(exc, DingTalkAPIError) and exc.info is not None else ""
     return StorageRefused(f"{what}：" + _describe(exc), field=field, short=short)
 
 
@@ -242,10 +242,10 @@ async def check_and_open(
     client, app = runtime.get().dingtalk, ding_app(org)
     detail = {"oss_url": oss_url, "access_key_id": access_key_id}
     try:
-        result = await client.check_file_storage(
+        result = await client.exclusive.check_file_storage(
             app, oss=oss_url, access_key_id=access_key_id, access_key_secret=access_key_secret
         )
-    except (DingTalkError, DingTalkTransportError) as exc:
+    except DingTalkError as exc:
         refused = _refused(exc, "检测未通过")
         await _audit(actor, org, "exclusive.storage.check", detail, f"失败：{refused.message}")
         raise refused from None
@@ -258,10 +258,10 @@ async def check_and_open(
     await storage.save()
     await _audit(actor, org, "exclusive.storage.check", detail, "检测通过")
     try:
-        state = await client.activate_file_storage(
+        state = await client.exclusive.activate_file_storage(
             app, oss=oss_url, access_key_id=access_key_id, access_key_secret=access_key_secret
         )
-    except (DingTalkError, DingTalkTransportError) as exc:
+    except DingTalkError as exc:
         refused = _refused(exc, "检测已通过，开启失败")
         storage.last_error = refused.message
         await storage.save(update_fields=["last_error", "updated_at"])
@@ -285,10 +285,10 @@ async def update_access_key(
         raise ValidationFailed("专属存储尚未开启，请先完成设置并检测链接")
     _, access_key_id, access_key_secret = _clean("", access_key_id, access_key_secret, need_oss=False)
     try:
-        await runtime.get().dingtalk.update_file_storage_key(
+        await runtime.get().dingtalk.exclusive.update_file_storage_key(
             ding_app(org), access_key_id=access_key_id, access_key_secret=access_key_secret
         )
-    except (DingTalkError, DingTalkTransportError) as exc:
+    except DingTalkError as exc:
         refused = _refused(exc, "更新 AccessKey 失败")
         await _audit(actor, org, "exclusive.storage.update_key", {"access_key_id": access_key_id}, refused.message)
         raise refused from None
@@ -311,8 +311,8 @@ async def quota_series(
     end = today or datetime.now(DINGTALK_TZ).date()
     start = end - timedelta(days=max(days, 1) - 1)
     try:
-        points = await runtime.get().dingtalk.get_file_storage_quota(ding_app(org), start=start, end=end)
-    except (DingTalkError, DingTalkTransportError) as exc:
+        points = await runtime.get().dingtalk.exclusive.get_file_storage_quota(ding_app(org), start=start, end=end)
+    except DingTalkError as exc:
         return QuotaSeries([], [], "读取存储用量失败：" + describe_dingtalk_error(exc))
     labels = [f"{p.statistic_time[:4]}-{p.statistic_time[4:6]}-{p.statistic_time[6:8]}" for p in points]
     return QuotaSeries(labels, [p.used_storage for p in points])

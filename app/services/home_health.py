@@ -194,7 +194,7 @@ def _apis(appkey: str) -> list[ApiUse]:
 
 def _qps_limit() -> float:
     try:
-        return float(runtime.get().dingtalk.qps)
+        return float(runtime.get().dingtalk.transport.qps)
     except RuntimeError:
         return 20.0
 

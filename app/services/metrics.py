@@ -32,7 +32,7 @@ async def _refresh(rt: runtime.Runtime | None) -> None:
     m.OUTBOX_OLDEST_AGE.set(max(0.0, (datetime.now(UTC) - oldest[0]).total_seconds()) if oldest else 0)
     values: dict[str, float] = {f"{k}": float(v) for k, v in COUNTERS.items()}
     if rt is not None:  # no runtime (CLI, some tests): the client counters stay at zero
-        stats = rt.dingtalk.stats
+        stats = rt.dingtalk.transport.stats
         values["dingtalk_retries"] = stats.get("retries", 0)
         values["dingtalk_token_fetches"] = stats.get("token_fetches", 0)
         values["dingtalk_token_refreshes"] = stats.get("token_refreshes", 0)

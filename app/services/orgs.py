@@ -20,7 +20,7 @@ from app import runtime
 from app.core.config import get_settings
 from app.dingtalk.client import App
 from app.dingtalk.crypto import AES_KEY_LENGTH, generate_aes_key, generate_token
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.dingtalk.errors import DingTalkAPIError, DingTalkError, DingTalkTransportError
 from app.dingtalk.events import CONTACT_EVENT_TAGS
 from app.models.accounts import Account, Role, RoleGrant
 from app.models.contacts import Department, Person
@@ -120,6 +120,7 @@ class SaveResult:
     callback_error: str = ""
     admin_name: str = ""
     admin_login: str = ""
+    admin_initial_password: str = ""  # the new account's initial password, for the one dialog that shows it
     admin_error: str = ""
     messages: list[str] = field(default_factory=list)
 
@@ -200,7 +201,7 @@ async def check_unique(form: OrgForm, exclude_id: int | None) -> dict[str, str]:
 
 def describe_dingtalk_error(exc: Exception) -> str:
     """DingTalk's own words plus what the guide says to do about them."""
-    if isinstance(exc, DingTalkError):
+    if isinstance(exc, DingTalkAPIError):
         text = f"钉钉返回错误 {exc.effective_code}：{exc.errmsg or exc.meaning}"
         if exc.advice:
             text += f"\n处理建议：{exc.advice}"
@@ -219,14 +220,14 @@ async def verify_credentials(corpid: str, appkey: str, appsecret: str) -> None:
     """Ask DingTalk for an access token with these credentials; raises DingTalkRejected with the reason."""
     client = runtime.get().dingtalk
     app = App(corpid, appkey, appsecret)
-    client.invalidate_token(app)  # a cached token of this appkey would hide a wrong secret
+    client.transport.invalidate_token(app)  # a cached token of this appkey would hide a wrong secret
     try:
-        await client.get_access_token(app)
-    except (DingTalkError, DingTalkTransportError) as exc:
+        await client.transport.get_access_token(app)
+    except DingTalkError as exc:
         raise DingTalkRejected("钉钉校验 appkey/appsecret 失败，未保存。\n" + describe_dingtalk_error(exc)) from None
     try:
         belongs = await app_belongs_to_corp(app)
-    except (DingTalkError, DingTalkTransportError) as exc:
+    except DingTalkError as exc:
         raise DingTalkRejected("钉钉校验 corpid 失败，未保存。\n" + describe_dingtalk_error(exc)) from None
     if not belongs:
         raise FormInvalid({"corpid": CORP_MISMATCH})
@@ -241,8 +242,8 @@ _NOT_THIS_CORP = frozenset({"unauthorized.client", "invalid.client", "unknownErr
 async def app_belongs_to_corp(app: App) -> bool:
     """Does the app (whose appkey/appsecret DingTalk accepted) run in ``app.corpid``? Other errors propagate."""
     try:
-        await runtime.get().dingtalk.check_app_corp(app)
-    except DingTalkError as exc:
+        await runtime.get().dingtalk.login.check_app_corp(app)
+    except DingTalkAPIError as exc:
         if exc.effective_code in _NOT_THIS_CORP:
             return False
         raise
@@ -438,16 +439,16 @@ async def _register_callback(org: Org, result: SaveResult) -> None:
         return
     client = runtime.get().dingtalk
     try:
-        await client.register_or_update_callback(
+        await client.contacts.register_or_update_callback(
             dingtalk_in.ding_app(org),
             url=org.callback_url,
             token=org.callback_token,
             aes_key=org.aes_key,
             tags=CALLBACK_TAGS,
         )
-    except (DingTalkError, DingTalkTransportError) as exc:
+    except DingTalkError as exc:
         message = describe_dingtalk_error(exc)
-        if isinstance(exc, DingTalkError) and exc.effective_code in (71009, 71012, 71013):
+        if isinstance(exc, DingTalkAPIError) and exc.effective_code in (71009, 71012, 71013):
             message = await _explain_handshake_failure(org, message)
         log.warning("callback registration failed for org %s: %s", org.id, exc)
         org.callback_status, org.callback_error = CallbackStatus.FAILED, message
@@ -463,7 +464,7 @@ async def _explain_handshake_failure(org: Org, message: str) -> str:
     handshake with its own corpid as key id and our endpoint refused it: say so, not "check the network"."""
     try:
         belongs = await app_belongs_to_corp(dingtalk_in.ding_app(org))
-    except (DingTalkError, DingTalkTransportError):
+    except DingTalkError:
         belongs = True  # cannot tell: keep the usual advice
     if not belongs:
         return (
@@ -499,25 +500,26 @@ async def _pull_main_admin(actor: Actor | None, org: Org, result: SaveResult) ->
     client = runtime.get().dingtalk
     app = dingtalk_in.ding_app(org)
     try:
-        admins = await client.list_admins(app)
+        admins = await client.contacts.list_admins(app)
         main = next((a for a in admins if a.sys_level == 1), None)
         if main is None:
             result.admin_error = "钉钉未返回主管理员（sys_level=1）"
             return
-        user = await client.get_user(app, main.userid)
-    except (DingTalkError, DingTalkTransportError) as exc:
+        user = await client.contacts.get_user(app, main.userid)
+    except DingTalkError as exc:
         result.admin_error = "拉取钉钉主管理员失败：" + describe_dingtalk_error(exc)
         log.warning("pulling the main admin of org %s failed: %s", org.id, exc)
         return
     await dingtalk_in.apply_user(org, user, force=True)
     person = await Person.get(org_id=org.id, ding_userid=user.userid)
     login = person.mobile or person.login_name or user.userid
-    await accounts.grant_role(
+    account, _ = await accounts.grant_role(
         actor, login=login, display_name=person.name, role=Role.ORG_ADMIN, org=org, person_id=person.id
     )
     org.main_admin_id = person.id
     await org.save(update_fields=["main_admin_id"])
     result.admin_name, result.admin_login = person.name, login
+    result.admin_initial_password = getattr(account, "initial_password", None) or ""
 
 
 # -- main admin ---------------------------------------------------------------------------------------------------
@@ -531,7 +533,13 @@ def login_for(person: Person) -> str:
     return login
 
 
-async def set_main_admin(actor: Actor, org_id: int, person_id: int) -> str:
+@dataclass(frozen=True)
+class NewMainAdmin:
+    login: str
+    initial_password: str = ""  # only when the account was created now: shown once, never stored in clear
+
+
+async def set_main_admin(actor: Actor, org_id: int, person_id: int) -> NewMainAdmin:
     """修改主管理员 (3.2.4): the new one gets the org admin role; the previous one loses it in this org."""
     await authorize(actor, Perm.ORG_EDIT, org_id)
     org = await Org.get_or_none(id=org_id)
@@ -543,8 +551,8 @@ async def set_main_admin(actor: Actor, org_id: int, person_id: int) -> str:
     login = login_for(person)
     previous = org.main_admin_id
     if previous == person.id:
-        return login
-    await accounts.grant_role(
+        return NewMainAdmin(login)
+    account, _ = await accounts.grant_role(
         actor, login=login, display_name=person.name, role=Role.ORG_ADMIN, org=org, person_id=person.id
     )
     if previous:
@@ -564,7 +572,7 @@ async def set_main_admin(actor: Actor, org_id: int, person_id: int) -> str:
         before={"main_admin_id": previous},
         after={"main_admin_id": person.id, "main_admin": person.name},
     )
-    return login
+    return NewMainAdmin(login, getattr(account, "initial_password", None) or "")
 
 
 # -- dissolve -------------------------------------------------------------------------------------------------------
@@ -584,8 +592,8 @@ async def _unregister_callback(org: Org) -> str | None:
     if org.callback_status == CallbackStatus.NONE and not org.callback_domain:
         return None
     try:
-        await runtime.get().dingtalk.delete_callback(dingtalk_in.ding_app(org))
-    except DingTalkError as exc:
+        await runtime.get().dingtalk.contacts.delete_callback(dingtalk_in.ding_app(org))
+    except DingTalkAPIError as exc:
         if exc.effective_code == 71007:  # nothing registered for this app
             return None
         log.warning("deleting the callback registration of org %s failed: %s", org.id, exc)
@@ -676,7 +684,7 @@ async def run_baseline(org_id: int, rt: runtime.Runtime) -> None:
     await Org.filter(id=org_id).update(baseline_status=BaselineStatus.RUNNING, baseline_message="开始拉取钉钉通讯录")
     try:
         result = await dingtalk_in.pull_baseline(rt.dingtalk, dingtalk_in.ding_app(org), org, progress)
-    except (DingTalkError, DingTalkTransportError) as exc:
+    except DingTalkError as exc:
         await Org.filter(id=org_id).update(
             baseline_status=BaselineStatus.FAILED, baseline_message="拉取失败：" + describe_dingtalk_error(exc)
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from app import runtime
 from app.core import change_tracking
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.dingtalk.errors import DingTalkError
 from app.models.orgs import Org
 from app.services import audit
 from app.services.contacts_scope import get_person, resolve
@@ -70,7 +70,7 @@ async def recreate_in_dingtalk(actor: Actor, org_id: int | None, person_id: int)
     before = {"mobile": person.sync_conflicts["mobile"].get("ding"), "unionid": person.unionid}
     try:
         await recreate.recreate_user(runtime.get().dingtalk, await Org.get(id=scope.org_id), person)
-    except (DingTalkError, DingTalkTransportError, ValueError) as exc:
+    except (DingTalkError, ValueError) as exc:
         raise ValidationFailed(f"重新添加失败：{exc}") from exc
     finally:
         await runner.unclaim(scope.org_id)

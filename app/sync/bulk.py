@@ -68,6 +68,10 @@ def _converter(field: Field, sqlite: bool) -> Converter:
     are, checked in bulk; any other column goes value by value through the field's ``to_db_value``."""
 
     def one_by_one(column: list) -> list:
+        first = column[0]
+        if all(value is first for value in column):
+            # One object repeated (a default filled in for every new row, e.g. an empty JSON list): convert once.
+            return [field.to_db_value(first, None)] * len(column)
         return [field.to_db_value(value, None) for value in column]
 
     if isinstance(field, DatetimeField):
@@ -128,6 +132,7 @@ def defaults(model: type[Model], columns: Sequence[str]) -> tuple[tuple[str, ...
     """Every other column of ``model`` with its default (the model's own, ``auto_now`` times, NULL), so a bulk
     insert that names only the columns it sets keeps working when a column with a default is added later."""
     given = set(columns)
+    given |= {target for target, (source, _) in getattr(model, "DERIVED", {}).items() if source in given}  # computed
     stamp = now()
     names: list[str] = []
     values: list[Any] = []
@@ -146,7 +151,30 @@ async def insert_new(model: type[Model], columns: Sequence[str], rows: Iterable[
     return await insert_rows(model, (*columns, *extra_columns), ((*row, *extra_values) for row in rows))
 
 
+def _with_derived(
+    model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]], tail: int = 0
+) -> tuple[Sequence[str], Iterable[Sequence[Any]]]:
+    """Columns a model derives from another (``DERIVED``: ``name_sort`` from ``name``, app/models/contacts.py) are
+    added whenever their source is written, so plain-SQL writes keep them right like the ORM does. ``tail`` is
+    the number of trailing values that are not columns to set (the id of an UPDATE)."""
+    derived = [
+        (target, columns.index(source), compute)
+        for target, (source, compute) in getattr(model, "DERIVED", {}).items()
+        if source in columns and target not in columns
+    ]
+    if not derived:
+        return columns, rows
+    head = len(columns) - tail
+    names = (*columns[:head], *(target for target, _, _ in derived), *columns[head:])
+
+    def extended(row: Sequence[Any]) -> tuple:
+        return (*row[:head], *(compute(row[at]) for _, at, compute in derived), *row[head:])
+
+    return names, map(extended, rows)
+
+
 async def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    columns, rows = _with_derived(model, columns, rows)
     conn = _connection(model)
     marks = ", ".join(_marks(conn, len(columns)))
     sql = f'INSERT INTO "{model._meta.db_table}" ({_quoted(columns)}) VALUES ({marks})'
@@ -158,6 +186,8 @@ async def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable
 
 async def update_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """``UPDATE ... SET columns WHERE id = ?`` once per row; each row is the column values followed by the id."""
+    names, rows = _with_derived(model, (*columns, "id"), rows, tail=1)
+    columns = names[:-1]
     conn = _connection(model)
     marks = _marks(conn, len(columns) + 1)
     assignments = ", ".join(f'"{c}" = {m}' for c, m in zip(columns, marks, strict=False))

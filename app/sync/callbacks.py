@@ -20,9 +20,8 @@ from tortoise.transactions import in_transaction
 
 from app.core import metrics, pressure
 from app.dingtalk.client import App, DingTalkClient
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
-from app.dingtalk.events import CallbackEvent as DingEvent
-from app.dingtalk.events import parse_event, parse_failed_item
+from app.dingtalk.errors import DingTalkAPIError, DingTalkError
+from app.dingtalk.events import DingTalkEvent, parse_event, parse_failed_item
 from app.models.contacts import Department, Person
 from app.models.orgs import Org
 from app.models.sync import CallbackEvent
@@ -41,7 +40,7 @@ RUN_ROUNDS = 20  # a sync run applies at most this many rounds itself; the proce
 PART = "_part_of_event"
 
 
-class Outcome:
+class TargetOutcome:
     """What applying one id did, for counters and the detailed log."""
 
     def __init__(self, kind: str, key: str, name: str, message: str, local_id: int | None, ding_id: Any) -> None:
@@ -56,14 +55,14 @@ def app_of(org: Org) -> App:
 FAILED_ITEM = "_failed_list_item"
 
 
-def event_of(payload: dict[str, Any]) -> DingEvent:
+def event_of(payload: dict[str, Any]) -> DingTalkEvent:
     """Stored payloads are callback plaintexts, or failed-list items wrapped under ``FAILED_ITEM``."""
     if isinstance(payload, dict) and FAILED_ITEM in payload:
         return parse_failed_item(payload[FAILED_ITEM])
     return parse_event(payload)
 
 
-async def store_events(org_id: int, events: list[DingEvent], *, failed_list: bool = False) -> int:
+async def store_events(org_id: int, events: list[DingTalkEvent], *, failed_list: bool = False) -> int:
     """Keep events in the inbox (deduplicated); returns how many were new."""
     stored = 0
     for event in events:
@@ -92,26 +91,26 @@ def _kept_message(diffs: dict[str, tuple[Any, Any]]) -> str:
     return f"蓝钉有未同步的修改，以蓝钉为准（{kept}）" if kept else "蓝钉有未同步的修改，以蓝钉为准"
 
 
-async def apply_user(client: DingTalkClient, org: Org, userid: str) -> Outcome:
+async def apply_user(client: DingTalkClient, org: Org, userid: str) -> TargetOutcome:
     local = await Person.get_or_none(org_id=org.id, ding_userid=userid)
     try:
-        user = await client.get_user(app_of(org), userid)
-    except DingTalkError as exc:
+        user = await client.contacts.get_user(app_of(org), userid)
+    except DingTalkAPIError as exc:
         if exc.effective_code not in GONE_USER:
             raise
         if local is None or not local.is_active:
-            return Outcome("person", "skipped", userid, "钉钉与蓝钉均无此人员", None, userid)
+            return TargetOutcome("person", "skipped", userid, "钉钉与蓝钉均无此人员", None, userid)
         if local.needs_push:
-            return Outcome("person", "skipped", local.name, "蓝钉有未同步的修改，以蓝钉为准", local.id, userid)
+            return TargetOutcome("person", "skipped", local.name, "蓝钉有未同步的修改，以蓝钉为准", local.id, userid)
         await dingtalk_in.disable_user(org, userid)
-        return Outcome("person", "disabled", local.name, "钉钉已删除，人员置为无效", local.id, userid)
+        return TargetOutcome("person", "disabled", local.name, "钉钉已删除，人员置为无效", local.id, userid)
     ding_view = fields.person_view_from_ding(user)
     view_hash = hashing.person_hash(ding_view)
     if local is not None and local.pushed_hash == view_hash:
-        return Outcome("person", "skipped", user.name, "与蓝钉一致（本系统推送的回调）", local.id, userid)
+        return TargetOutcome("person", "skipped", user.name, "与蓝钉一致（本系统推送的回调）", local.id, userid)
     if local is not None and local.needs_push:
         diffs = fields.differing(await _local_view(local), ding_view)
-        return Outcome("person", "skipped", user.name, _kept_message(diffs), local.id, userid)
+        return TargetOutcome("person", "skipped", user.name, _kept_message(diffs), local.id, userid)
     conflicts = dict(local.sync_conflicts or {}) if local is not None else {}
     await dingtalk_in.apply_user(org, user, force=True)
     person = await Person.get_or_none(org_id=org.id, ding_userid=userid)
@@ -125,7 +124,7 @@ async def apply_user(client: DingTalkClient, org: Org, userid: str) -> Outcome:
             message += "；" + _kept_message(kept).replace("蓝钉有未同步的修改", "钉钉拒绝的修改待处理")
         # What we now hold equals DingTalk: nothing to push back.
         await Person.filter(id=person.id).update(pushed_hash=view_hash, needs_push=False)
-    return Outcome(
+    return TargetOutcome(
         "person",
         "added" if local is None else "updated",
         user.name,
@@ -135,36 +134,36 @@ async def apply_user(client: DingTalkClient, org: Org, userid: str) -> Outcome:
     )
 
 
-async def apply_department(client: DingTalkClient, org: Org, dept_id: int) -> Outcome:
+async def apply_department(client: DingTalkClient, org: Org, dept_id: int) -> TargetOutcome:
     local = await Department.get_or_none(org_id=org.id, ding_id=dept_id)
     try:
-        dept = await client.get_department(app_of(org), dept_id)
-    except DingTalkError as exc:
+        dept = await client.contacts.get_department(app_of(org), dept_id)
+    except DingTalkAPIError as exc:
         if exc.effective_code not in GONE_DEPT:
             raise
         if local is None or local.is_deleted:
-            return Outcome("dept", "skipped", str(dept_id), "钉钉与蓝钉均无此部门", None, dept_id)
+            return TargetOutcome("dept", "skipped", str(dept_id), "钉钉与蓝钉均无此部门", None, dept_id)
         if local.needs_push:
-            return Outcome("dept", "skipped", local.name, "蓝钉有未同步的修改，以蓝钉为准", local.id, dept_id)
+            return TargetOutcome("dept", "skipped", local.name, "蓝钉有未同步的修改，以蓝钉为准", local.id, dept_id)
         await dingtalk_in.remove_department(org, dept_id)
-        return Outcome("dept", "deleted", local.name, "钉钉已删除，部门已删除", local.id, dept_id)
+        return TargetOutcome("dept", "deleted", local.name, "钉钉已删除，部门已删除", local.id, dept_id)
     ding_main = fields.dept_main_from_ding(dept)
     main_hash = hashing.view_hash(ding_main)
     full_hash = main_hash + hashing.view_hash(fields.dept_rel_from_ding(dept))
     if local is not None and local.pushed_hash == full_hash:
-        return Outcome("dept", "skipped", dept.name, "与蓝钉一致（本系统推送的回调）", local.id, dept_id)
+        return TargetOutcome("dept", "skipped", dept.name, "与蓝钉一致（本系统推送的回调）", local.id, dept_id)
     if local is not None and local.needs_push:
         parent = await Department.get_or_none(id=local.parent_id) if local.parent_id else None
         mine = fields.dept_main_view(local, parent.ding_id if parent else None)
         diffs = {
             k: (mine.get(k, ""), ding_main.get(k, "")) for k in {*mine, *ding_main} if mine.get(k) != ding_main.get(k)
         }
-        return Outcome("dept", "skipped", dept.name, _kept_message(diffs), local.id, dept_id)
+        return TargetOutcome("dept", "skipped", dept.name, _kept_message(diffs), local.id, dept_id)
     await dingtalk_in.apply_department(org, dept, force=True)
     row = await Department.get_or_none(org_id=org.id, ding_id=dept_id)
     if row is not None:
         await Department.filter(id=row.id).update(pushed_hash=full_hash, needs_push=False)
-    return Outcome(
+    return TargetOutcome(
         "dept",
         "added" if local is None else "updated",
         dept.name,
@@ -174,14 +173,14 @@ async def apply_department(client: DingTalkClient, org: Org, dept_id: int) -> Ou
     )
 
 
-async def apply_event(client: DingTalkClient, org: Org, event: DingEvent) -> list[Outcome]:
-    outcomes: list[Outcome] = []
+async def apply_event(client: DingTalkClient, org: Org, event: DingTalkEvent) -> list[TargetOutcome]:
+    outcomes: list[TargetOutcome] = []
     for kind, key in targets(event):
         outcomes.append(await apply_target(client, org, kind, key))
     return outcomes
 
 
-def targets(event: DingEvent) -> list[tuple[str, Any]]:
+def targets(event: DingTalkEvent) -> list[tuple[str, Any]]:
     """The objects an event names, as ``("user", userid)`` / ``("dept", dept_id)``; other events name none."""
     if event.kind.is_user_event:
         return [("user", u) for u in event.user_ids]
@@ -190,7 +189,7 @@ def targets(event: DingEvent) -> list[tuple[str, Any]]:
     return []
 
 
-async def apply_target(client: DingTalkClient, org: Org, kind: str, key: Any) -> Outcome:
+async def apply_target(client: DingTalkClient, org: Org, kind: str, key: Any) -> TargetOutcome:
     if kind == "user":
         return await apply_user(client, org, str(key))
     return await apply_department(client, org, int(key))
@@ -265,14 +264,14 @@ async def process_round(client: DingTalkClient, org: Org, ctx: RunContext | None
     picked = await _next_round(org)
     if not picked:
         return 0, 0
-    results: dict[tuple[str, Any], Outcome | Exception] = {}
+    results: dict[tuple[str, Any], TargetOutcome | Exception] = {}
     for _row, named in picked:
         for target in named:
             if target in results:
                 continue
             try:
                 results[target] = await apply_target(client, org, *target)
-            except (DingTalkError, DingTalkTransportError) as exc:
+            except DingTalkError as exc:
                 results[target] = exc
             except Exception as exc:
                 log.exception("callback target %s of org %s cannot be applied", target, org.id)
@@ -286,7 +285,7 @@ async def process_round(client: DingTalkClient, org: Org, ctx: RunContext | None
         row.attempts += 1
         if errors:
             exc = errors[0]
-            transient = isinstance(exc, DingTalkError | DingTalkTransportError)
+            transient = isinstance(exc, DingTalkError)
             if not transient:
                 row.attempts = MAX_ATTEMPTS
             row.last_error = f"{exc.__class__.__name__}: {exc}"[:2000] if not transient else str(exc)[:2000]
@@ -311,7 +310,7 @@ async def process_round(client: DingTalkClient, org: Org, ctx: RunContext | None
             continue
         for target in named:
             outcome = results[target]
-            if target in reported or not isinstance(outcome, Outcome):
+            if target in reported or not isinstance(outcome, TargetOutcome):
                 continue
             reported.add(target)
             ctx.count(STAGE, outcome.kind, "fetched")
@@ -357,8 +356,8 @@ async def catch_up(ctx: RunContext) -> None:
     from app.sync.push import _raise_if_config
 
     try:
-        failed = await ctx.client.get_callback_failed_events(ctx.app)
-    except (DingTalkError, DingTalkTransportError) as exc:
+        failed = await ctx.client.contacts.get_callback_failed_events(ctx.app)
+    except DingTalkError as exc:
         _raise_if_config(exc)
         raise
     # Stored before they are applied: DingTalk deleted them when it handed them over.

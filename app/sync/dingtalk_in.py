@@ -19,8 +19,7 @@ from typing import Any
 
 from app.core.change_tracking import now_ms, touch_feed
 from app.dingtalk.client import App, DingTalkClient
-from app.dingtalk.contacts_api import Department as DingDept
-from app.dingtalk.contacts_api import DeptBrief, User
+from app.dingtalk.contacts_api import DeptBrief, DeptDetail, User
 from app.models import tree
 from app.models.contacts import Department, HideMode, Person, RestrictMode
 from app.models.orgs import Org
@@ -35,7 +34,9 @@ USER_LIST_CONCURRENCY = 4
 ProgressFn = Callable[[str, int, int], Awaitable[None] | None]
 
 
-class Outcome(StrEnum):
+class Applied(StrEnum):
+    """What applying one DingTalk department or user to the local directory did."""
+
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
@@ -106,7 +107,7 @@ async def _local_ids(org_id: int, ding_dept_ids: Iterable[int], userids: Iterabl
     return depts, people
 
 
-async def _full_dept_values(org: Org, ding: DingDept) -> dict[str, Any]:
+async def _full_dept_values(org: Org, ding: DeptDetail) -> dict[str, Any]:
     """Settings only ``department/get`` returns (managers, hiding, restricted viewing, group)."""
     userids = [*ding.dept_manager_userid_list, *ding.user_permits, *ding.outer_permit_users]
     dept_ids = [*ding.dept_permits, *ding.outer_permit_depts]
@@ -181,7 +182,7 @@ async def root_department(org: Org, name: str | None = None) -> Department:
     return root
 
 
-async def apply_department(org: Org, ding_dept: DeptBrief, *, force: bool = False) -> Outcome:
+async def apply_department(org: Org, ding_dept: DeptBrief, *, force: bool = False) -> Applied:
     """Create or update one department from DingTalk (``listsub`` item or ``department/get`` result).
 
     The parent must be known locally; an unknown parent puts the department under the root (the next full pull
@@ -195,7 +196,7 @@ async def apply_department(org: Org, ding_dept: DeptBrief, *, force: bool = Fals
             parent = await Department.get_or_none(org_id=org.id, ding_id=ding_dept.parent_id)
         parent = parent or await root_department(org)
     values: dict[str, Any] = {"name": _dept_name(ding_dept, org), "is_deleted": False}
-    if isinstance(ding_dept, DingDept):
+    if isinstance(ding_dept, DeptDetail):
         values.update(await _full_dept_values(org, ding_dept))
     dept = await Department.get_or_none(org_id=org.id, ding_id=ding_dept.dept_id)
     if dept is None:
@@ -204,22 +205,22 @@ async def apply_department(org: Org, ding_dept: DeptBrief, *, force: bool = Fals
         )
         touch_feed(dept)
         await dept.save(update_fields=["feed_time"])
-        return Outcome.CREATED
+        return Applied.CREATED
     if dept.needs_push and not force:
-        return Outcome.SKIPPED
+        return Applied.SKIPPED
     moved = parent is not None and dept.parent_id != parent.id
     if not moved and not _differs(dept, values):
-        return Outcome.UNCHANGED
+        return Applied.UNCHANGED
     if moved:
         await tree.move_subtree(dept, parent)
     dept.update_from_dict(values)
     dept.needs_push = False
     touch_feed(dept)
     await dept.save()
-    return Outcome.UPDATED
+    return Applied.UPDATED
 
 
-async def apply_user(org: Org, ding_user: User, *, force: bool = False) -> Outcome:
+async def apply_user(org: Org, ding_user: User, *, force: bool = False) -> Applied:
     """Create, update or re-activate one person from a DingTalk user (``user/get`` result or list item)."""
     person = await Person.get_or_none(org_id=org.id, ding_userid=ding_user.userid)
     if person is None and ding_user.mobile:
@@ -236,19 +237,19 @@ async def apply_user(org: Org, ding_user: User, *, force: bool = False) -> Outco
         if others:
             await person.other_depts.add(*await Department.filter(id__in=others))
         await _apply_leaders(org, person.id, ding_user)
-        return Outcome.CREATED
+        return Applied.CREATED
     if person.needs_push and not force:
         if person.ding_userid != ding_user.userid:  # link the mapping, keep the local values
             person.ding_userid = ding_user.userid
             person.unionid = ding_user.unionid
             touch_feed(person)
             await person.save(update_fields=["ding_userid", "unionid", "feed_time"])
-        return Outcome.SKIPPED
+        return Applied.SKIPPED
     current_others = set(await person.other_depts.all().values_list("id", flat=True))
     linked = person.ding_userid != ding_user.userid
     if not linked and not _differs(person, values) and current_others == set(others):
         await _apply_leaders(org, person.id, ding_user)
-        return Outcome.UNCHANGED
+        return Applied.UNCHANGED
     person.update_from_dict(values)
     person.ding_userid = ding_user.userid
     person.needs_push = False
@@ -259,7 +260,7 @@ async def apply_user(org: Org, ding_user: User, *, force: bool = False) -> Outco
         if others:
             await person.other_depts.add(*await Department.filter(id__in=others))
     await _apply_leaders(org, person.id, ding_user)
-    return Outcome.UPDATED
+    return Applied.UPDATED
 
 
 async def _apply_leaders(org: Org, person_id: int, ding_user: User) -> None:
@@ -280,28 +281,28 @@ async def _apply_leaders(org: Org, person_id: int, ding_user: User) -> None:
         await dept.save(update_fields=["manager_ids"])
 
 
-async def remove_department(org: Org, ding_id: int) -> Outcome:
+async def remove_department(org: Org, ding_id: int) -> Applied:
     """DingTalk deleted the department: keep a tombstone (the mapping feed reports the delete), nothing to push."""
     dept = await Department.get_or_none(org_id=org.id, ding_id=ding_id)
     if dept is None or dept.is_deleted:
-        return Outcome.MISSING
+        return Applied.MISSING
     dept.is_deleted = True
     dept.needs_push = False
     touch_feed(dept)
     await dept.save(update_fields=["is_deleted", "needs_push", "feed_time", "updated_at"])
-    return Outcome.UPDATED
+    return Applied.UPDATED
 
 
-async def disable_user(org: Org, userid: str) -> Outcome:
+async def disable_user(org: Org, userid: str) -> Applied:
     """The user left the DingTalk org: disable (置为无效) the person; DingTalk already has the change."""
     person = await Person.get_or_none(org_id=org.id, ding_userid=userid)
     if person is None or not person.is_active:
-        return Outcome.MISSING
+        return Applied.MISSING
     person.is_active = False
     person.needs_push = False
     touch_feed(person)
     await person.save(update_fields=["is_active", "needs_push", "feed_time", "updated_at"])
-    return Outcome.UPDATED
+    return Applied.UPDATED
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -318,9 +319,9 @@ async def pull_baseline(
     """
     result = BaselineResult()
     await _report(progress, "正在读取钉钉部门", 0, 0)
-    root = await client.get_department(app, ROOT_DING_ID)
+    root = await client.contacts.get_department(app, ROOT_DING_ID)
     briefs: list[DeptBrief] = [DeptBrief(dept_id=ROOT_DING_ID, name=root.name, parent_id=None)]
-    async for brief in client.iter_department_tree(app, ROOT_DING_ID):
+    async for brief in client.contacts.iter_department_tree(app, ROOT_DING_ID):
         briefs.append(brief)
         if len(briefs) % 100 == 0:
             await _report(progress, f"正在读取钉钉部门：已读取 {len(briefs)} 个", len(briefs), 0)
@@ -332,7 +333,7 @@ async def pull_baseline(
     done = 0
 
     async def read_members(dept_id: int) -> list[User]:
-        return [u async for u in client.iter_dept_users(app, dept_id)]
+        return [u async for u in client.contacts.iter_dept_users(app, dept_id)]
 
     ids = [b.dept_id for b in briefs]
     for chunk in _chunks(ids, USER_LIST_CONCURRENCY):
@@ -527,7 +528,7 @@ async def _apply_baseline_leaders(
 
 __all__ = [
     "BaselineResult",
-    "Outcome",
+    "Applied",
     "ProgressFn",
     "apply_department",
     "apply_user",

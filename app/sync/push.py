@@ -20,7 +20,7 @@ from tortoise.expressions import Q
 
 from app.core.change_tracking import now_ms, touch_feed
 from app.dingtalk.client import App
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.dingtalk.errors import DingTalkAPIError, DingTalkTransportError
 from app.models.access import FeedTombstone
 from app.models.contacts import Department, Person
 from app.sync import fields, hashing, threshold
@@ -38,17 +38,17 @@ GONE_DEPT = frozenset({60003, 40009})
 T = TypeVar("T")
 
 
-def _code(exc: DingTalkError) -> Any:
+def _code(exc: DingTalkAPIError) -> Any:
     return exc.effective_code
 
 
-def _explain(exc: DingTalkError) -> str:
+def _explain(exc: DingTalkAPIError) -> str:
     info = exc.info
     return f"{_code(exc)} {info.zh if info else exc.errmsg}"
 
 
 def _raise_if_config(exc: BaseException) -> None:
-    if isinstance(exc, DingTalkError) and _code(exc) in CONFIG_CODES:
+    if isinstance(exc, DingTalkAPIError) and _code(exc) in CONFIG_CODES:
         advice = f"；{exc.advice}" if exc.advice else ""
         raise ConfigFailure(f"钉钉拒绝了请求：{_explain(exc)}{advice}") from exc
     if isinstance(exc, DingTalkTransportError):
@@ -174,8 +174,8 @@ class Pusher:
                 dept.ding_id = await self._create_dept(dept, view)
                 touch_feed(dept)
             else:
-                await self.client.update_department(self.app, dept.ding_id, **fields.dept_body(view))
-        except DingTalkError as exc:
+                await self.client.contacts.update_department(self.app, dept.ding_id, **fields.dept_body(view))
+        except DingTalkAPIError as exc:
             _raise_if_config(exc)
             if not creating and _code(exc) in GONE_DEPT:
                 # Deleted in DingTalk behind our back: create it again (LanDing is the main source).
@@ -206,20 +206,20 @@ class Pusher:
     async def _create_dept(self, dept: Department, view: dict[str, Any]) -> int:
         try:
             body = fields.dept_body(view)
-            return await self.client.create_department(
+            return await self.client.contacts.create_department(
                 self.app,
                 body.pop("name"),
                 body.pop("parent_id"),
                 **body,
                 source_identifier=dept.source_id or str(dept.id),
             )
-        except DingTalkError as exc:
+        except DingTalkAPIError as exc:
             if _code(exc) != 60008:
                 raise
             # Same name under the same parent: ours from an interrupted run, or one made in DingTalk. Link it.
-            for child in await self.client.list_sub_departments(self.app, view["parent_id"]):
+            for child in await self.client.contacts.list_sub_departments(self.app, view["parent_id"]):
                 if child.name == dept.name:
-                    await self.client.update_department(self.app, child.dept_id, order=int(dept.order or 0))
+                    await self.client.contacts.update_department(self.app, child.dept_id, order=int(dept.order or 0))
                     return child.dept_id
             raise
 
@@ -275,7 +275,7 @@ class Pusher:
                 await self._create_user(person, view)
             else:
                 refused = await self._update_user(person, view)
-        except DingTalkError as exc:
+        except DingTalkAPIError as exc:
             _raise_if_config(exc)
             if not creating and _code(exc) in GONE_USER:
                 person.ding_userid = None
@@ -314,16 +314,16 @@ class Pusher:
         with DingTalk's code and the way out.
         """
         try:
-            await self.client.update_user(self.app, person.ding_userid, **fields.user_body(view, create=False))
+            await self.client.contacts.update_user(self.app, person.ding_userid, **fields.user_body(view, create=False))
             return {}
-        except DingTalkError as exc:
+        except DingTalkAPIError as exc:
             suspects = fields.refusable(_code(exc), view)
             if not suspects:
                 raise
-            await self.client.update_user(
+            await self.client.contacts.update_user(
                 self.app, person.ding_userid, **fields.user_body(view, create=False, leave_out=suspects)
             )
-            theirs = fields.person_view_from_ding(await self.client.get_user(self.app, person.ding_userid))
+            theirs = fields.person_view_from_ding(await self.client.contacts.get_user(self.app, person.ding_userid))
             refused = {}
             for name in suspects:
                 ding_value = fields.view_values(theirs)[name]
@@ -350,15 +350,15 @@ class Pusher:
         body = fields.user_body(view, create=True)
         mobile = fields.view_values(view)["mobile"] or None
         try:
-            created = await self.client.create_user(self.app, mobile=mobile, **body)
+            created = await self.client.contacts.create_user(self.app, mobile=mobile, **body)
             person.ding_userid, person.unionid = created.userid, created.unionid
-        except DingTalkError as exc:
+        except DingTalkAPIError as exc:
             if _code(exc) not in (60102, 60104, 60107) or not mobile:
                 raise
             # Already there (an interrupted run created it, or the person joined in DingTalk): link and update.
-            userid = await self.client.get_userid_by_mobile(self.app, mobile)
-            await self.client.update_user(self.app, userid, **fields.user_body(view, create=False))
-            user = await self.client.get_user(self.app, userid)
+            userid = await self.client.contacts.get_userid_by_mobile(self.app, mobile)
+            await self.client.contacts.update_user(self.app, userid, **fields.user_body(view, create=False))
+            user = await self.client.contacts.get_user(self.app, userid)
             person.ding_userid, person.unionid = userid, user.unionid
         touch_feed(person)
 
@@ -400,11 +400,13 @@ class Pusher:
     async def _push_rel(self, item: tuple[Department, dict[str, Any], str]) -> None:
         dept, view, digest = item
         try:
-            await self.client.update_department(self.app, dept.ding_id, **fields.rel_body(view, dept.create_group))
+            await self.client.contacts.update_department(
+                self.app, dept.ding_id, **fields.rel_body(view, dept.create_group)
+            )
             if dept.create_group and not dept.group_chat_id:
-                detail = await self.client.get_department(self.app, dept.ding_id)
+                detail = await self.client.contacts.get_department(self.app, dept.ding_id)
                 dept.group_chat_id = detail.dept_group_chat_id or ""
-        except DingTalkError as exc:
+        except DingTalkAPIError as exc:
             _raise_if_config(exc)
             self.count("dept", "update_failed")
             self._record(
@@ -452,11 +454,11 @@ class Pusher:
 
     async def _delete_person(self, person: Person) -> None:
         await self._delete(
-            person, "person", "ding_userid", self.client.delete_user, GONE_USER, "删除成功（人员已禁用）"
+            person, "person", "ding_userid", self.client.contacts.delete_user, GONE_USER, "删除成功（人员已禁用）"
         )
 
     async def _delete_dept(self, dept: Department) -> None:
-        await self._delete(dept, "dept", "ding_id", self.client.delete_department, GONE_DEPT, "删除成功")
+        await self._delete(dept, "dept", "ding_id", self.client.contacts.delete_department, GONE_DEPT, "删除成功")
 
     async def _delete(
         self,
@@ -472,7 +474,7 @@ class Pusher:
         ding_id = getattr(obj, id_field)
         try:
             await call(self.app, ding_id)
-        except DingTalkError as exc:
+        except DingTalkAPIError as exc:
             _raise_if_config(exc)
             if _code(exc) not in already_gone:
                 self.count(kind, "delete_failed")

@@ -25,7 +25,7 @@ import asyncio
 from typing import Any
 
 from app.dingtalk.contacts_api import DeptBrief, User
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.dingtalk.errors import DingTalkError
 from app.models.contacts import Department, Person
 from app.sync import bulk, fields, hashing
 from app.sync.context import RunContext
@@ -84,7 +84,9 @@ class Reconciler:
 
         async def walk() -> None:
             try:
-                async for brief in self.client.iter_department_tree(self.app, ROOT, concurrency=READ_CONCURRENCY):
+                async for brief in self.client.contacts.iter_department_tree(
+                    self.app, ROOT, concurrency=READ_CONCURRENCY
+                ):
                     briefs[brief.dept_id] = brief
                     queue.put_nowait(brief.dept_id)
             finally:
@@ -93,7 +95,7 @@ class Reconciler:
 
         async def members() -> None:
             while (dept_id := await queue.get()) is not None:
-                async for user in self.client.iter_dept_users(self.app, dept_id):
+                async for user in self.client.contacts.iter_dept_users(self.app, dept_id):
                     users.setdefault(user.userid, user)
                 self.ctx.advance()
 
@@ -246,7 +248,7 @@ async def run(ctx: RunContext) -> None:
         briefs, users = await reconciler.read()
         await reconciler.departments(briefs)
         await reconciler.people(users)
-    except (DingTalkError, DingTalkTransportError) as exc:
+    except DingTalkError as exc:
         _raise_if_config(exc)
         raise
     await ctx.flush(force=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from app.core.change_tracking import touch_feed
 from app.dingtalk.client import DingTalkClient
-from app.dingtalk.errors import DingTalkError
+from app.dingtalk.errors import DingTalkAPIError
 from app.models.contacts import Person
 from app.models.orgs import Org
 from app.sync import dingtalk_in, fields, hashing
@@ -31,11 +31,11 @@ async def recreate_user(client: DingTalkClient, org: Org, person: Person) -> Non
     view = fields.person_view(person, dept_ids)
     userid = person.ding_userid
     try:
-        await client.delete_user(app, userid)
-    except DingTalkError as exc:
+        await client.contacts.delete_user(app, userid)
+    except DingTalkAPIError as exc:
         if exc.effective_code not in GONE_USER:
             raise
-    created = await client.create_user(
+    created = await client.contacts.create_user(
         app, userid=userid, mobile=fields.view_values(view)["mobile"] or None, **fields.user_body(view, create=True)
     )
     person.ding_userid, person.unionid = created.userid, created.unionid

@@ -140,6 +140,9 @@ class SourceStage:
         self.stamp = now_ms()
         self.recent: dict[str, dict[str, str]] = {}
         self.present: dict[str, set[str]] = {}  # full runs: ids the source holds now, read before anything is applied
+        self.match_unlinked = True
+        self.linked_before = True
+        self.added: set[str] = set()  # source ids of the people this run inserted
 
     def count(self, kind: str, key: str, n: int = 1) -> None:
         self.ctx.count(STAGE, kind, key, n)
@@ -161,6 +164,8 @@ class SourceStage:
         # Keep what was applied inside the overlap window, so the next run's re-read of it costs nothing.
         floor = self.source.cursor_floor(value)
         recent = {i: t for i, t in self.recent.get(str(kind), {}).items() if t >= floor}
+        # The floor only moves forward: forget what fell below it, so each save costs one page, not the whole run.
+        self.recent[str(kind)] = recent.copy()
         previous = self.known(kind) or {}
         recent.update({i: t for i, t in previous.items() if t >= floor and i not in recent})
         self.cursors[f"{kind}{SEEN_SUFFIX}"] = dict(list(recent.items())[-MAX_SEEN:])
@@ -340,6 +345,11 @@ class SourceStage:
         self.ctx.stage(STAGE, step="读取EKP人员")
         cursor = self.cursors.get(PERSON)
         dept_ids = {sid: d.id for sid, d in self.by_source.items() if not d.is_deleted}
+        # People not linked to the source yet (pulled from DingTalk, added by hand) are matched by mobile or login;
+        # this stage only ever adds linked people, so when there are none now there is nothing to match all run.
+        self.match_unlinked = await Person.filter(org_id=self.org_id, source_id=None).exists()
+        # Likewise, on the first import nobody is linked yet: only people this run added can be found again.
+        self.linked_before = await Person.filter(org_id=self.org_id, source_id__not_isnull=True).exists()
         last = cursor
         saved_until = cursor
         pages = self.source.iter_changes(PERSON, cursor, known=self.known(PERSON))
@@ -370,13 +380,13 @@ class SourceStage:
         return [_person_row(r) for r in rows]
 
     async def _apply_people(self, elements: list[SourceElement], dept_ids: dict[str, int]) -> None:
-        ids = [e.id for e in elements]
-        existing = {p.source_id: p for p in await self._people_by("source_id", ids, "")}
+        ids = [e.id for e in elements if self.linked_before or e.id in self.added]
+        existing = {p.source_id: p for p in await self._people_by("source_id", ids, "")} if ids else {}
         unlinked_mobiles = [e.mobile_no for e in elements if e.id not in existing and e.mobile_no]
         unlinked_logins = [e.login_name for e in elements if e.id not in existing and e.login_name]
         by_mobile: dict[str, _Person] = {}
         by_login: dict[str, _Person] = {}
-        if unlinked_mobiles or unlinked_logins:
+        if self.match_unlinked and (unlinked_mobiles or unlinked_logins):
             unlinked = '"source_id" IS NULL'
             for p in await self._people_by("mobile", unlinked_mobiles, unlinked):
                 by_mobile[p.mobile or ""] = p
@@ -449,6 +459,7 @@ class SourceStage:
         for person in updates:
             self._person_entry("update", person)
         if creates:
+            self.added.update(p["source_id"] for p in creates)
             ids = dict(
                 await bulk.select_in(
                     Person,
@@ -507,6 +518,8 @@ class SourceStage:
                         message=f"{'新增' if action == 'add' else '更新'}失败：登录账号或手机号与其他人员重复（{exc}）",
                     )
                     continue
+                if action == "add":
+                    self.added.add(person.source_id)
                 self._person_entry(action, person)
                 await self.ctx.tick()
 

@@ -24,7 +24,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from app.dingtalk.client import App, DingTalkClient  # noqa: E402
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError  # noqa: E402
+from app.dingtalk.errors import DingTalkError  # noqa: E402
 from app.dingtalk.simulator import start_simulator  # noqa: E402
 
 APP = App(corpid="dingbenchcorp", appkey="dingbenchkey", appsecret="bench-secret-0123456789", agent_id=7001)
@@ -38,24 +38,24 @@ async def run(seconds: float, qps: int, workers: int) -> int:
         async with aiohttp.ClientSession() as session:
             client = DingTalkClient(session, oapi_base=handle.base_url, api_base=handle.base_url, qps=qps)
             # Setup (not measured): token, the tree, one user and one department with members.
-            departments = await client.list_all_departments(APP)
+            departments = await client.contacts.list_all_departments(APP)
             dept_ids = [d.dept_id for d in departments]
-            member_dept, members = 1, await client.list_dept_user_ids(APP, 1)
+            member_dept, members = 1, await client.contacts.list_dept_user_ids(APP, 1)
             for dept_id in dept_ids:
                 if members[1:]:
                     break
-                member_dept, members = dept_id, await client.list_dept_user_ids(APP, dept_id)
+                member_dept, members = dept_id, await client.contacts.list_dept_user_ids(APP, dept_id)
             userid = members[0]
             await asyncio.sleep(1.2)  # let the setup calls leave the server's one-second window
             async with session.delete(f"{handle.base_url}/_sim/counters"):
                 pass
 
             apis: dict[str, Callable[[int], Awaitable[Any]]] = {
-                "/topapi/v2/user/get": lambda i: client.get_user(APP, userid),
-                "/topapi/v2/department/get": lambda i: client.get_department(APP, dept_ids[i % len(dept_ids)]),
-                "/topapi/v2/department/listsub": lambda i: client.list_sub_departments(APP, 1),
-                "/topapi/user/listid": lambda i: client.list_dept_user_ids(APP, member_dept),
-                "/topapi/v2/user/list": lambda i: client.list_dept_users(APP, member_dept),
+                "/topapi/v2/user/get": lambda i: client.contacts.get_user(APP, userid),
+                "/topapi/v2/department/get": lambda i: client.contacts.get_department(APP, dept_ids[i % len(dept_ids)]),
+                "/topapi/v2/department/listsub": lambda i: client.contacts.list_sub_departments(APP, 1),
+                "/topapi/user/listid": lambda i: client.contacts.list_dept_user_ids(APP, member_dept),
+                "/topapi/v2/user/list": lambda i: client.contacts.list_dept_users(APP, member_dept),
             }
             done: Counter[str] = Counter()
             errors: Counter[str] = Counter()
@@ -68,7 +68,7 @@ async def run(seconds: float, qps: int, workers: int) -> int:
                     i += 1
                     try:
                         await call(i)
-                    except (DingTalkError, DingTalkTransportError) as exc:
+                    except DingTalkError as exc:
                         errors[f"{api}: {exc}"[:160]] += 1
                         continue
                     if time.monotonic() <= deadline:
@@ -104,8 +104,8 @@ async def run(seconds: float, qps: int, workers: int) -> int:
     error_count = sum(errors.values())
     print(
         f"min ratio {min(ratios):.2f} (target >= 0.9); errors {error_count} (target 0); "
-        f"server-side throttling responses {throttled}; client retries {client.stats['retries']}; "
-        f"token fetches {client.stats['token_fetches']}"
+        f"server-side throttling responses {throttled}; client retries {client.transport.stats['retries']}; "
+        f"token fetches {client.transport.stats['token_fetches']}"
     )
     for text, n in errors.most_common(5):
         print(f"  {n} x {text}")

@@ -120,9 +120,9 @@ async def test_every_family_is_documented_and_moves_with_its_event(live: tuple[S
     await env.sim(
         "POST", "/_sim/faults/transient", {"apis": ["/topapi/v2/department/*"], "errors": [90018], "count": 1}
     )
-    runtime.get().dingtalk.throttle_wait = 0.01
+    runtime.get().dingtalk.transport.throttle_wait = 0.01
     url = f"{base}/api/ding_console/contacts/callback?corpid={CORPID}"
-    await runtime.get().dingtalk.register_callback(
+    await runtime.get().dingtalk.contacts.register_callback(
         sync_env.app_of(org), url=url, token=org.callback_token, aes_key=org.aes_key, tags=CONTACT_EVENT_TAGS
     )
     run = await runner.run(org.id)

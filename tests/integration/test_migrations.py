@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 
 from app.core.db import build_config, run_migrations
+from app.core.pinyin import sort_key
 from tests.conftest import PG_DSN, _create_pg_database, _drop_pg_database
+
+pytestmark = pytest.mark.database  # builds its own databases from PG_DSN / SQLite files
 
 
 async def _columns() -> dict[str, set[tuple[str, bool]]]:
@@ -96,7 +100,7 @@ async def test_upgrade_adds_columns_to_tables_that_hold_rows(tmp_path: Path) -> 
     if PG_DSN:
         return
     url = f"sqlite://{tmp_path / 'up.sqlite3'}"
-    tables = ("person", "sync_run", "sync_settings")
+    tables = ("person", "department", "sync_run", "sync_settings")
     async with TortoiseContext():
         await migrate(config=build_config(url), target="models.0002_other_dept_lookup_index")
         conn = Tortoise.get_connection("default")
@@ -117,5 +121,8 @@ async def test_upgrade_adds_columns_to_tables_that_hold_rows(tmp_path: Path) -> 
         conn = Tortoise.get_connection("default")
         _, rows = await conn.execute_query('SELECT "telephone", "sync_conflicts" FROM "person"')
         assert [(r["telephone"], r["sync_conflicts"]) for r in rows] == [("", "{}")]
+        for table in ("person", "department"):  # the pinyin key of names written before it existed
+            _, rows = await conn.execute_query(f'SELECT "name", "name_sort" FROM "{table}"')
+            assert [r["name_sort"] for r in rows] == [sort_key(r["name"]) for r in rows] == [sort_key("1")]
         _, rows = await conn.execute_query('SELECT "reconcile_days", "source_drop_guard" FROM "sync_settings"')
         assert [(r["reconcile_days"], r["source_drop_guard"]) for r in rows] == [(7, 20)]

@@ -12,7 +12,8 @@ import aiohttp
 import pytest
 from cryptography.fernet import Fernet
 
-from app.core.logging import RedactingFilter, redact
+from app.core.logging import RedactingFilter
+from app.core.redaction import redact_log_line
 from app.core.security import mask
 from app.models.accounts import Role
 from app.models.audit import AuditLog
@@ -68,7 +69,7 @@ async def test_sub_admins_see_only_that_a_secret_is_set_and_cannot_reveal(orm) -
     ],
 )
 def test_log_lines_are_redacted_by_key_pattern(line: str) -> None:
-    assert "abc123" not in redact(line)
+    assert "abc123" not in redact_log_line(line)
     record = logging.LogRecord("t", logging.WARNING, __file__, 1, "%s", (line,), None)
     RedactingFilter().filter(record)
     assert "abc123" not in record.getMessage()

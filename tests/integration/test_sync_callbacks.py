@@ -46,7 +46,7 @@ async def live(orm: str) -> AsyncIterator[SyncEnv]:
         await asyncio.sleep(0.02)
     org = env.org
     url = f"http://127.0.0.1:{port}/api/ding_console/contacts/callback?corpid={CORPID}"
-    await runtime.get().dingtalk.register_callback(
+    await runtime.get().dingtalk.contacts.register_callback(
         sync_env.app_of(org), url=url, token=org.callback_token, aes_key=org.aes_key, tags=CONTACT_EVENT_TAGS
     )
     run = await runner.run(org.id)

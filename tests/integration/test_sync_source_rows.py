@@ -8,6 +8,7 @@ rolls back a page's batch and falls back to one-by-one writes.
 from __future__ import annotations
 
 from app import runtime
+from app.core import pinyin
 from app.models.contacts import Department, Person
 from app.models.sync import RunKind, RunTrigger, SyncEntry, SyncRun, SyncSettings
 from app.sync import source
@@ -86,3 +87,38 @@ async def test_login_name_clash_is_reported_and_the_rest_of_the_page_still_arriv
     ok = await SyncEntry.get(run_id=ctx.run.id, source_id=fine["id"])
     assert (ok.action, ok.ok, ok.local_id) == ("add", True, arrived.id)
     assert ctx.counters["source"]["person"]["ignored"] == 1
+
+
+async def _keys_match(env: SyncEnv) -> int:
+    """Every person and department of the org carries the pinyin key of its current name; returns how many."""
+    rows = [
+        *await Person.filter(org_id=env.org.id).values_list("name", "name_sort"),
+        *await Department.filter(org_id=env.org.id).values_list("name", "name_sort"),
+    ]
+    assert [key for _, key in rows] == [pinyin.sort_key(name) for name, _ in rows]
+    return len(rows)
+
+
+async def test_every_write_path_keeps_the_pinyin_key_of_the_name(env: SyncEnv) -> None:
+    """Lists order by ``name_sort`` in the database: the sync's plain-SQL inserts and updates, the DingTalk pull's
+    bulk writes and the ORM's own writes must all keep it right."""
+    assert await _keys_match(env)  # the org's tree as pulled from DingTalk when it was bound
+    await run_source(env, full=True)
+    assert await _keys_match(env) > 10
+    person = next(e for e in env.ekp.state.elements.values() if e.type.value == "person" and e.is_available)
+    await env.ekp_sim("PATCH", f"/elements/{person.id}", {"name": "曾小贤"})
+    await env.ekp_sim("PATCH", f"/elements/{ekp_dept_id(env)}", {"name": "北京办事处"})
+    await run_source(env)
+    renamed = await Person.get(org_id=env.org.id, source_id=person.id)
+    assert renamed.name_sort.startswith("zeng1xiao1xian")  # 曾 read as the surname zeng
+    assert await _keys_match(env)
+
+    renamed.name = "阿明"
+    await renamed.save(update_fields=["name"])
+    dept = await Department.get(org_id=env.org.id, source_id=ekp_dept_id(env))
+    dept.name = "重庆办事处"
+    await Department.bulk_update([dept], fields=["name"])
+    await Person.create(org=env.org, name="李四", main_dept_id=dept.id, mobile="13900000042")
+    assert await _keys_match(env)
+    names = await Person.filter(org_id=env.org.id, name__in=["阿明", "李四"]).order_by("name_sort")
+    assert [p.name for p in names] == ["阿明", "李四"]

@@ -17,11 +17,12 @@ from fastapi import FastAPI
 from nicegui.testing import User
 
 from app.api import dingtalk_callback
+from app.core.security import verify_password
 from app.dingtalk.simulator import start_simulator
 from app.models.accounts import Account, Role, RoleGrant
 from app.models.contacts import Person
 from app.models.orgs import CallbackStatus, Org
-from app.services import orgs
+from app.services import accounts, orgs, security_settings
 from tests import factories
 from tests.ui.helpers import STRONG, change_initial_password, login
 
@@ -323,3 +324,52 @@ async def test_crossed_corpid_is_a_field_error_and_nothing_is_saved(console: Use
     assert await Org.all().count() == 1
     assert await Person.all().count() == people
     assert ding.sim.corp("dingcorpb0002").apps["dingkeyb0002"].callback is None
+
+
+def _shown_password(user: User, marker: str) -> str:
+    (element,) = user.find(marker=marker).elements
+    return str(element.text).split("：")[-1].strip()
+
+
+async def test_random_initial_passwords_reach_pulled_and_appointed_main_admins(console: User, ding: Ding) -> None:
+    """系统设置 > 初始密码 = 随机: the main admin pulled from DingTalk and one appointed later each get a password
+    that the creating admin sees exactly once, and that logs them in (to change it first)."""
+    user = console
+    await _as_super(user)
+    root_account = await Account.get(login="root")
+    await security_settings.save(
+        await accounts.load_actor(root_account.id), allowed_ranges="", trusted_proxies="", initial_password="random"
+    )
+    await _create_company(user, ding)
+    await user.should_see(marker="admin-initial-password")
+    pulled = _shown_password(user, "admin-initial-password")
+    assert pulled and pulled != "123456"
+    sim_admin = next(u for u in ding.sim.corp("dingcorpa0001").users.values() if u.sys_level == 1)
+
+    org = await Org.get(corpid="dingcorpa0001")
+    await orgs.wait_for_baselines()
+    bob = await Person.filter(org_id=org.id, is_active=True).exclude(mobile=sim_admin.mobile).exclude(mobile=None)
+    bob = next(p for p in bob if p.login_name or p.mobile)
+    await user.open(f"/settings/company/org/{org.id}")
+    await user.should_see(marker="main-admin-box")
+    user.find(marker="choose-main-admin").click()
+    await user.should_see(marker="ab-search")
+    user.find(marker="ab-search").type(bob.name).trigger("keydown.enter")
+    await user.should_see(marker=f"ab-hit-person-{bob.id}")
+    user.find(marker=f"ab-hit-person-{bob.id}").click()
+    user.find(marker="ab-ok").click()
+    await user.should_see(f"确认将「{bob.name}」设为主管理员？")
+    user.find(marker="confirm-ok").click()
+    login_name = orgs.login_for(bob)
+    await user.should_see(marker=f"initial-password-{login_name}")
+    appointed = _shown_password(user, f"initial-password-{login_name}")
+    assert appointed and appointed not in ("123456", pulled)
+    user.find(marker="initial-passwords-ok").click()
+    await user.should_see("已修改主管理员")
+
+    # The pulled admin is no longer main admin (no role left to log in with), but the password was theirs.
+    pulled_account = await Account.get(login=sim_admin.mobile)
+    assert pulled_account.must_change_password and verify_password(pulled, pulled_account.password_hash)
+    await user.open("/logout")
+    await login(user, login_name, appointed)
+    await change_initial_password(user, appointed)

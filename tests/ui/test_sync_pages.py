@@ -119,10 +119,10 @@ async def test_logs_list_detail_delete_and_approve(user: User) -> None:
         message="新增失败: 40103 用户开启了账号保护",
     )
     await user.open("/sync/logs")
-    await user.should_see("1 / 2（共 24 条）")
+    await user.should_see("第 1 / 2 页，共 24 条")
     user.find(marker="keyword").type("新增异常")
     user.find(marker="search").click()
-    await user.should_see("1 / 1（共 1 条）")
+    await user.should_see("第 1 / 1 页，共 1 条")
     await user.open(f"/sync/logs/{warned.id}")
     await user.should_see("警告")
     await user.should_see("全量")
@@ -145,7 +145,7 @@ async def test_logs_list_detail_delete_and_approve(user: User) -> None:
     assert await AuditLog.filter(action="sync.threshold.approve").count() == 1
 
     await user.open("/sync/logs")
-    await user.should_see("（共 25 条）")
+    await user.should_see("共 25 条")
     table = user.find(marker="runs-table").elements.pop()
     table.selected = table.rows[:3]
     user.find(marker="bulk-delete").click()
@@ -153,3 +153,24 @@ async def test_logs_list_detail_delete_and_approve(user: User) -> None:
     user.find(marker="confirm-delete").click()
     await user.should_see("已删除 3 条同步日志")
     assert await SyncRun.filter(org_id=org.id).count() == 22
+
+
+async def test_blocked_removals_page_and_sort_like_every_list(user: User) -> None:
+    org = await _org_admin(user)
+    removals = [
+        dict(kind="person", id=n, name=f"人员{n:02d}", ding_id=f"u{n}", source_id=f"s{n}", why="EKP中已禁用")
+        for n in range(1, 26)
+    ]
+    blocked = await _run(org, 1, result=RunResult.WARNING, threshold_blocked=True, pending_removals=removals)
+    await user.open(f"/sync/logs/{blocked.id}")
+    await user.should_see("暂停执行的删除（25 条）")
+    await user.should_see("第 1 / 2 页，共 25 条")
+    table = user.find(marker="pending-removals").elements.pop()
+    assert [r["name"] for r in table.rows] == [f"人员{n:02d}" for n in range(1, 21)]
+    user.find(marker="pending-removals-next").click()
+    await user.should_see("第 2 / 2 页，共 25 条")
+    assert [r["name"] for r in table.rows] == [f"人员{n:02d}" for n in range(21, 26)]
+    # Sorting by 名称 (descending) sorts all 25, not only the page shown, and starts again at page 1.
+    user.find(marker="pending-removals").trigger("request", {"pagination": {"sortBy": "name", "descending": True}})
+    await user.should_see("第 1 / 2 页，共 25 条")
+    assert [r["name"] for r in table.rows][:3] == ["人员25", "人员24", "人员23"]

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
 from app.components import theme
+from app.components.field_error import set_field_error
 from app.connector.services import accounts_view
 
 MENU = (
@@ -45,12 +46,12 @@ def notify_error(text: str) -> None:
 
 
 def field_error(widget, message: str) -> None:
-    widget.props(f'error error-message="{message}"')
+    set_field_error(widget, message)  # as a prop value: quotes and markup in a message show as typed
 
 
 def clear_errors(*widgets) -> None:
     for widget in widgets:
-        widget.props(remove="error error-message")
+        set_field_error(widget, None)
 
 
 def confirm(title: str, text: str, on_yes: Callable, button: str = "确定") -> None:

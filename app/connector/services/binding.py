@@ -15,6 +15,7 @@ from app.connector import runtime
 from app.connector.models import Binding, DeptMapping, PersonMapping
 from app.connector.services import audit, console_api, interface_log
 from app.connector.services.errors import ConnectorError
+from app.core import net_guard
 from app.core.security import mask
 from app.dingtalk.client import App
 
@@ -99,6 +100,10 @@ async def bind(console_url: str, identifier: str, actor: int | None = None) -> B
     if len(identifier) > 64:
         raise ConnectorError("接入标识最长 64 个字符", field="identifier")
     rt = runtime.get()
+    try:  # the console is usually on the company network: its range must be allowed by the operator
+        await net_guard.check_url(url, policy=rt.net_policy)
+    except net_guard.UnsafeAddress as exc:
+        raise ConnectorError(exc.message, field="console_url") from None
     my_notify_url = notify_url()
     request = {"url": f"{url}/api/v1/access/bind", "identifier": identifier, "notifyUrl": my_notify_url}
     try:

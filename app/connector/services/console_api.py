@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 
 from app.connector.services.errors import ConnectorError
+from app.core import net_guard
 
 TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
 FEED = "/api/lding-console/ldingOrgRestService"
@@ -38,6 +39,8 @@ async def _request(
             status = response.status
     except TimeoutError as exc:
         raise ConnectorError("连接蓝钉管理平台超时，请检查管理平台地址和网络", field="console_url") from exc
+    except net_guard.UnsafeAddress as exc:  # an address saved before its range was taken off the allowed list
+        raise ConnectorError(exc.message, field="console_url") from None
     except (aiohttp.ClientError, OSError, ValueError) as exc:
         raise ConnectorError(
             f"无法连接蓝钉管理平台（{type(exc).__name__}），请检查管理平台地址是否正确、服务是否启动",

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from app.connector.models import InterfaceLog
-from app.dingtalk.client import redact, redact_mapping
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.core.redaction import redact, redact_mapping
+from app.dingtalk.errors import DingTalkAPIError, DingTalkTransportError
 
 FUNCTIONS = ("待办", "单点登录", "组织架构", "钉钉集成")
 MAX_TEXT = 20_000
@@ -25,12 +25,7 @@ _EXTRA_SECRET_KEYS = {"authpassword", "ticket", "scanappsecret", "apppassword", 
 
 
 def _mask(data: Any) -> Any:
-    data = redact_mapping(data)
-    if isinstance(data, dict):
-        return {k: ("***" if str(k).lower() in _EXTRA_SECRET_KEYS else _mask(v)) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_mask(v) for v in data]
-    return data
+    return redact_mapping(data, _EXTRA_SECRET_KEYS)
 
 
 def as_text(data: Any) -> str:
@@ -66,7 +61,7 @@ async def record(
 
 
 def error_text(exc: BaseException) -> dict[str, Any]:
-    if isinstance(exc, DingTalkError):
+    if isinstance(exc, DingTalkAPIError):
         return {"errcode": exc.errcode, "errmsg": exc.errmsg}
     if isinstance(exc, DingTalkTransportError):
         return {"error": str(exc)}

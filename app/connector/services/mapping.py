@@ -21,7 +21,7 @@ from app.connector.models import Binding, DeptMapping, PersonMapping
 from app.connector.services import audit, console_api, interface_log
 from app.connector.services import binding as binding_service
 from app.connector.services.errors import ConnectorError
-from app.dingtalk.errors import DingTalkError
+from app.dingtalk.errors import DingTalkAPIError
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +160,12 @@ async def enrich(binding: Binding, limit: int = 2000) -> int:
         async with gate:
             try:
                 user = await interface_log.call(
-                    "组织架构", "获取人员详情", {"userid": row.ding_userid}, rt.dingtalk.get_user(app, row.ding_userid)
+                    "组织架构",
+                    "获取人员详情",
+                    {"userid": row.ding_userid},
+                    rt.dingtalk.contacts.get_user(app, row.ding_userid),
                 )
-            except DingTalkError as exc:
+            except DingTalkAPIError as exc:
                 row.ding_status = "missing" if exc.errcode in (60121, 33012, 40103) else ""
                 if row.ding_status:
                     await row.save(update_fields=["ding_status"])
@@ -181,9 +184,9 @@ async def enrich(binding: Binding, limit: int = 2000) -> int:
                     "组织架构",
                     "获取部门详情",
                     {"dept_id": row.ding_id},
-                    rt.dingtalk.get_department(app, int(row.ding_id)),
+                    rt.dingtalk.contacts.get_department(app, int(row.ding_id)),
                 )
-            except DingTalkError as exc:
+            except DingTalkAPIError as exc:
                 row.ding_status = "missing" if exc.errcode in (60003, 40009) else ""
                 if row.ding_status:
                     await row.save(update_fields=["ding_status"])
@@ -207,7 +210,7 @@ async def union_id_of(row: PersonMapping) -> str:
         "组织架构",
         "获取人员详情",
         {"userid": row.ding_userid},
-        rt.dingtalk.get_user(binding_service.dingtalk_app(binding), row.ding_userid),
+        rt.dingtalk.contacts.get_user(binding_service.dingtalk_app(binding), row.ding_userid),
     )
     row.union_id, row.name, row.ding_status = user.unionid or "", row.name or user.name or "", "ok"
     await row.save(update_fields=["union_id", "name", "ding_status"])

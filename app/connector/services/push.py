@@ -21,7 +21,7 @@ from app.connector.services import audit, interface_log, mapping, todo_render, t
 from app.connector.services import binding as binding_service
 from app.connector.services import options as options_service
 from app.connector.services.errors import ConnectorError
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.dingtalk.errors import DingTalkAPIError, DingTalkError, DingTalkTransportError
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def _now() -> datetime:
 
 
 def _throttled(exc: BaseException) -> bool:
-    if isinstance(exc, DingTalkError):
+    if isinstance(exc, DingTalkAPIError):
         return exc.is_throttled or "flowControl" in str(exc.errcode)
     return False
 
@@ -95,7 +95,7 @@ async def _send(job: PushJob, todo: Todo, target: TodoTarget) -> None:
                 raise PushFailure(f"钉钉人员 {mapped.ding_userid} 没有 unionId，无法推送钉钉待办")
             body = todo_render.todo_body(todo, union_id, f"{todo.identity[:40]}-{job.id}")
             task = await interface_log.call(
-                "待办", "发送待办", {"unionId": union_id, **body}, client.create_todo(app, union_id, **body)
+                "待办", "发送待办", {"unionId": union_id, **body}, client.notify.create_todo(app, union_id, **body)
             )
             target.union_id, target.task_id = union_id, task.id
             await target.save(update_fields=["union_id", "task_id", "updated_at"])
@@ -110,7 +110,7 @@ async def _send(job: PushJob, todo: Todo, target: TodoTarget) -> None:
                 "pc_open_type": 2,
                 "biz_id": f"{todo.identity[:24]}-{job.id}",
             }
-            record_id = await interface_log.call("待办", "发送待办", body, client.add_work_record(app, **body))
+            record_id = await interface_log.call("待办", "发送待办", body, client.notify.add_work_record(app, **body))
             target.record_id = record_id
             await target.save(update_fields=["record_id", "updated_at"])
     if todos.pushes_notice(todo, opts) and not target.notified:
@@ -150,7 +150,7 @@ async def _notify(job: PushJob, todo: Todo) -> None:
             "待办",
             "发送工作通知",
             {"agent_id": agent_id, "userid_list": ",".join(chunk), "msg": msg},
-            client.send_work_notification(app, msg, userid_list=chunk),
+            client.notify.send_work_notification(app, msg, userid_list=chunk),
         )
         for userid in chunk:  # its status bar turns 已处理 when the last of these people is done
             for target in by_user[userid]:
@@ -167,21 +167,21 @@ async def _close(job: PushJob, todo: Todo, target: TodoTarget) -> None:
                 "待办",
                 "删除待办",
                 {"unionId": target.union_id, "taskId": target.task_id},
-                client.delete_todo(app, target.union_id, target.task_id),
+                client.notify.delete_todo(app, target.union_id, target.task_id),
             )
         else:
             await interface_log.call(
                 "待办",
                 "更新待办",
                 {"unionId": target.union_id, "taskId": target.task_id, "done": True},
-                client.update_todo(app, target.union_id, target.task_id, done=True),
+                client.notify.update_todo(app, target.union_id, target.task_id, done=True),
             )
     if target.record_id and target.ding_userid:
         await interface_log.call(
             "待办",
             "更新待办",
             {"userid": target.ding_userid, "record_id": target.record_id},
-            client.update_work_record(app, target.ding_userid, target.record_id),
+            client.notify.update_work_record(app, target.ding_userid, target.record_id),
         )
     await PushJob.filter(target=target, action="send", state__in=("pending", "error", "failed")).update(
         state="done", last_error="待办已处理或已删除，不再推送"
@@ -196,7 +196,7 @@ async def _close(job: PushJob, todo: Todo, target: TodoTarget) -> None:
             "待办",
             "更新通知状态栏",
             {"agent_id": agent_id, "task_id": notice, "status_value": value},
-            client.update_status_bar(binding_service.dingtalk_app(binding, agent_id), notice, value, bg),
+            client.notify.update_status_bar(binding_service.dingtalk_app(binding, agent_id), notice, value, bg),
         )
 
 
@@ -209,7 +209,7 @@ async def _update(job: PushJob, todo: Todo, target: TodoTarget) -> None:
         "待办",
         "更新待办",
         {"unionId": target.union_id, "taskId": target.task_id, **fields},
-        client.update_todo(binding_service.dingtalk_app(binding), target.union_id, target.task_id, **fields),
+        client.notify.update_todo(binding_service.dingtalk_app(binding), target.union_id, target.task_id, **fields),
     )
 
 
@@ -230,7 +230,7 @@ async def run_job(job: PushJob) -> None:
             await _close(job, todo, target)
         elif job.action == "update":
             await _update(job, todo, target)
-    except (PushFailure, ConnectorError, DingTalkError, DingTalkTransportError) as exc:
+    except (PushFailure, ConnectorError, DingTalkError) as exc:
         await _failed(job, exc)
         return
     except Exception as exc:  # a bug must not stop the queue: the row shows it
@@ -247,7 +247,7 @@ def _message(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, ConnectorError):
         return exc.message
-    if isinstance(exc, DingTalkError):
+    if isinstance(exc, DingTalkAPIError):
         return f"钉钉返回错误 {exc.errcode}：{exc.errmsg}（{exc.meaning}）"
     if isinstance(exc, DingTalkTransportError):
         return f"访问钉钉失败：{exc}"

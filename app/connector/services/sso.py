@@ -30,7 +30,7 @@ from app.connector.services import binding as binding_service
 from app.connector.services import interface_log
 from app.connector.services import options as options_service
 from app.connector.services.errors import ConnectorError
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.dingtalk.errors import DingTalkAPIError, DingTalkTransportError
 
 TICKET_SECONDS = 120
 STATE_SECONDS = 600
@@ -100,7 +100,7 @@ async def _issue(identity: Identity, flow: str) -> str:
 async def _dingtalk(name: str, request: dict, awaitable):
     try:
         return await interface_log.call("单点登录", name, request, awaitable)
-    except DingTalkError as exc:
+    except DingTalkAPIError as exc:
         raise LoginRefused(f"钉钉拒绝了登录码（{exc.errcode} {exc.errmsg}），请重新登录") from exc
     except DingTalkTransportError as exc:
         raise LoginRefused("暂时无法连接钉钉，请稍后重试") from exc
@@ -115,7 +115,7 @@ async def free_login(code: str) -> tuple[str, Identity]:
     binding = await binding_service.require()
     rt = runtime.get()
     app = binding_service.dingtalk_app(binding)
-    info = await _dingtalk("免登获取用户", {"code": code}, rt.dingtalk.get_login_user(app, code))
+    info = await _dingtalk("免登获取用户", {"code": code}, rt.dingtalk.login.get_login_user(app, code))
     identity = await _identity(info.userid)
     return await _issue(identity, "free"), identity
 
@@ -162,18 +162,22 @@ async def scan_callback(code: str, state: str) -> tuple[str, Identity, str]:
         user = await _dingtalk(
             "扫码获取用户",
             {"accessKey": binding.scan_app_id, "tmp_auth_code": code},
-            rt.dingtalk.get_sns_user_by_code(binding.scan_app_id, binding.scan_app_secret, code),
+            rt.dingtalk.login.get_sns_user_by_code(binding.scan_app_id, binding.scan_app_secret, code),
         )
         union_id = user.unionid
     else:
         token = await _dingtalk(
             "获取用户token",
             {"clientId": binding.app_key, "code": code},
-            rt.dingtalk.get_user_access_token(binding.app_key, binding.app_secret, code),
+            rt.dingtalk.login.get_user_access_token(binding.app_key, binding.app_secret, code),
         )
-        profile = await _dingtalk("获取用户信息", {"unionId": "me"}, rt.dingtalk.get_current_user(token.access_token))
+        profile = await _dingtalk(
+            "获取用户信息", {"unionId": "me"}, rt.dingtalk.login.get_current_user(token.access_token)
+        )
         union_id = profile.union_id
-    found = await _dingtalk("unionid获取userid", {"unionid": union_id}, rt.dingtalk.get_user_by_unionid(app, union_id))
+    found = await _dingtalk(
+        "unionid获取userid", {"unionid": union_id}, rt.dingtalk.contacts.get_user_by_unionid(app, union_id)
+    )
     identity = await _identity(found.userid)
     return await _issue(identity, opts.scan_login_mode), identity, target
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from app.connector import runtime
 from app.connector.models import DeptMapping, PersonMapping
-from app.connector.services import binding, mapping
+from app.connector.services import binding, console_api, mapping
 from app.connector.services.errors import ConnectorError
 from app.models.contacts import Person
 from tests.integration.connector.support import IDENTIFIER, wait_until
@@ -56,3 +57,27 @@ async def test_bad_address_and_unreachable_console_change_nothing(unbound) -> No
         await world.run(binding.bind(world.connector_url, IDENTIFIER))
     assert "不是蓝钉管理平台" in not_console.value.message
     assert await world.run(binding.current()) is None
+
+
+@pytest.fixture
+def internal_ranges_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connector as installed: no internal range allowed (the suite allows loopback for its simulators)."""
+    monkeypatch.setenv("LANDING_CONNECTOR_OUTBOUND_ALLOWED_RANGES", "")
+
+
+async def test_an_internal_console_address_needs_the_operators_range(internal_ranges_refused, unbound) -> None:
+    world = unbound
+    for url in (world.console_url, "http://169.254.169.254", "http://0x7f000001:8080", "http://[::1]:8080"):
+        with pytest.raises(ConnectorError) as refused:
+            await world.run(binding.bind(url, IDENTIFIER))
+        assert "不允许访问" in refused.value.message, url
+        assert "LANDING_CONNECTOR_OUTBOUND_ALLOWED_RANGES" in refused.value.message  # where to allow it
+        assert refused.value.field == "console_url"
+    assert await world.run(binding.current()) is None
+
+    async def fetch_directly() -> None:  # the session itself refuses, whatever URL reaches it
+        await console_api.org(runtime.get().http, world.console_url, "any", "any")
+
+    with pytest.raises(ConnectorError) as direct:
+        await world.run(fetch_directly)
+    assert "不允许访问" in direct.value.message

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from tortoise.context import TortoiseContext
 
 from app.connector.db import build_config, run_migrations
 from tests.conftest import PG_DSN, _create_pg_database, _drop_pg_database
+
+pytestmark = pytest.mark.database  # builds its own databases from PG_DSN / SQLite files
 
 
 async def _columns(ctx: TortoiseContext) -> dict[str, set[tuple[str, bool]]]:

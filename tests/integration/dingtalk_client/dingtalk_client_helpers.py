@@ -12,7 +12,7 @@ from aiohttp import web
 
 from app.dingtalk.client import App, DingTalkClient
 from app.dingtalk.crypto import DingTalkCrypto, generate_aes_key, generate_token
-from app.dingtalk.events import CallbackEvent, parse_event
+from app.dingtalk.events import DingTalkEvent, parse_event
 
 CORPID = "dingcorpa1"
 APP = App(corpid=CORPID, appkey="dingappkeya1", appsecret="appsecret-a1-0123456789", agent_id=900001)
@@ -35,7 +35,7 @@ class Receiver:
     aes_key: str = field(default_factory=generate_aes_key)
     key_id: str = CORPID
     fail: bool = False
-    events: list[CallbackEvent] = field(default_factory=list)
+    events: list[DingTalkEvent] = field(default_factory=list)
     url: str = ""
 
     async def handle(self, request: web.Request) -> web.Response:

@@ -11,7 +11,7 @@ import pytest
 from dingtalk_client_helpers import APP
 
 from app.dingtalk.client import DingTalkClient
-from app.dingtalk.errors import DingTalkError
+from app.dingtalk.errors import DingTalkAPIError
 from app.dingtalk.simulator.exclusive import add_bucket
 
 OSS = "https://landing-files.oss-cn-shanghai.aliyuncs.com"
@@ -28,35 +28,43 @@ async def test_client_check_open_state_update_and_quota(
     client: DingTalkClient, sim: Any, bucket: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="app.dingtalk")
-    with pytest.raises(DingTalkError) as caught:
-        await client.check_file_storage(APP, oss=bucket, access_key_id=KEY_ID, access_key_secret="wrong-secret-1")
+    with pytest.raises(DingTalkAPIError) as caught:
+        await client.exclusive.check_file_storage(
+            APP, oss=bucket, access_key_id=KEY_ID, access_key_secret="wrong-secret-1"
+        )
     assert caught.value.errcode == "fileStorage.oss.signatureNotMatch" and caught.value.http_status == 400
     assert not caught.value.is_transient
-    assert (await client.get_file_storage_state(APP)).opened is False
+    assert (await client.exclusive.get_file_storage_state(APP)).opened is False
 
-    check = await client.check_file_storage(APP, oss=bucket, access_key_id=KEY_ID, access_key_secret=KEY_SECRET)
+    check = await client.exclusive.check_file_storage(
+        APP, oss=bucket, access_key_id=KEY_ID, access_key_secret=KEY_SECRET
+    )
     assert check.passed and check.oss == bucket and check.access_key_id == KEY_ID
-    opened = await client.activate_file_storage(APP, oss=bucket, access_key_id=KEY_ID, access_key_secret=KEY_SECRET)
+    opened = await client.exclusive.activate_file_storage(
+        APP, oss=bucket, access_key_id=KEY_ID, access_key_secret=KEY_SECRET
+    )
     assert opened.opened and opened.healthy and opened.used_quota == 0 and len(opened.create_date) == 19
-    state = await client.get_file_storage_state(APP)
+    state = await client.exclusive.get_file_storage_state(APP)
     assert (state.oss, state.access_key_id, state.create_date) == (bucket, KEY_ID, opened.create_date)
 
-    with pytest.raises(DingTalkError) as caught:
-        await client.activate_file_storage(
+    with pytest.raises(DingTalkAPIError) as caught:
+        await client.exclusive.activate_file_storage(
             APP, oss="https://other.oss-cn-shanghai.aliyuncs.com", access_key_id=KEY_ID, access_key_secret=KEY_SECRET
         )
     assert caught.value.errcode == "fileStorage.alreadyOpened"
 
     add_bucket(sim.state, OSS, "LTAI5tSecondKey", "SecondSecret-987")
-    assert (await client.get_file_storage_state(APP)).healthy is False
-    config = await client.update_file_storage_key(
+    assert (await client.exclusive.get_file_storage_state(APP)).healthy is False
+    config = await client.exclusive.update_file_storage_key(
         APP, access_key_id="LTAI5tSecondKey", access_key_secret="SecondSecret-987"
     )
     assert config.access_key_id == "LTAI5tSecondKey" and config.oss == bucket
-    assert (await client.get_file_storage_state(APP)).healthy is True
+    assert (await client.exclusive.get_file_storage_state(APP)).healthy is True
 
     today = date.today()
-    points = await client.get_file_storage_quota(APP, start=today - timedelta(days=3), end=today + timedelta(days=1))
+    points = await client.exclusive.get_file_storage_quota(
+        APP, start=today - timedelta(days=3), end=today + timedelta(days=1)
+    )
     assert [p.used_storage for p in points] == [0]  # one point: the day it opened, nothing stored yet
 
     # The secret never reaches a log line, even at DEBUG where request bodies are logged.
@@ -73,25 +81,25 @@ async def test_client_check_open_state_update_and_quota(
     ],
 )
 async def test_client_bad_bucket_urls(client: DingTalkClient, bucket: str, oss: str, code: str) -> None:
-    with pytest.raises(DingTalkError) as caught:
-        await client.check_file_storage(APP, oss=oss, access_key_id=KEY_ID, access_key_secret=KEY_SECRET)
+    with pytest.raises(DingTalkAPIError) as caught:
+        await client.exclusive.check_file_storage(APP, oss=oss, access_key_id=KEY_ID, access_key_secret=KEY_SECRET)
     assert caught.value.errcode == code
 
 
 async def test_simulator_checks_parameters_and_target_corp(client: DingTalkClient, sim: Any, bucket: str) -> None:
-    with pytest.raises(DingTalkError) as caught:
-        await client.check_file_storage(
+    with pytest.raises(DingTalkAPIError) as caught:
+        await client.exclusive.check_file_storage(
             APP, oss=bucket, access_key_id=KEY_ID, access_key_secret=KEY_SECRET, target_corp_id="dingsomeoneelse"
         )
     assert caught.value.errcode == "invalidParameter.targetCorpId"
-    with pytest.raises(DingTalkError) as caught:
-        await client.check_file_storage(APP, oss=bucket, access_key_id=KEY_ID, access_key_secret="")
+    with pytest.raises(DingTalkAPIError) as caught:
+        await client.exclusive.check_file_storage(APP, oss=bucket, access_key_id=KEY_ID, access_key_secret="")
     assert caught.value.errcode == "invalidParameter"
-    with pytest.raises(DingTalkError) as caught:
-        await client.get_file_storage_quota(APP, start=date(2026, 1, 2), end=date(2026, 1, 1))
+    with pytest.raises(DingTalkAPIError) as caught:
+        await client.exclusive.get_file_storage_quota(APP, start=date(2026, 1, 2), end=date(2026, 1, 1))
     assert caught.value.errcode == "invalidParameter"
-    with pytest.raises(DingTalkError) as caught:
-        await client.update_file_storage_key(APP, access_key_id=KEY_ID, access_key_secret=KEY_SECRET)
+    with pytest.raises(DingTalkAPIError) as caught:
+        await client.exclusive.update_file_storage_key(APP, access_key_id=KEY_ID, access_key_secret=KEY_SECRET)
     assert caught.value.errcode == "fileStorage.notOpened"
 
 
@@ -103,7 +111,7 @@ async def test_official_sdk_exclusive_1_0_against_the_simulator(client: DingTalk
     from alibabacloud_tea_util import models as util_models
 
     sdk = Client(open_api_models.Config(protocol="http", endpoint=f"{sim.host}:{sim.port}"))
-    token = await client.get_access_token(APP)
+    token = await client.transport.get_access_token(APP)
     runtime = util_models.RuntimeOptions()
 
     def headers(cls: type) -> Any:
@@ -168,15 +176,15 @@ async def test_official_sdk_exclusive_1_0_against_the_simulator(client: DingTalk
     assert [(q.statistic_time, q.used_storage) for q in quota.body.quota_model_list] == [(created, 0)]
 
     # What the SDK saw is what our client sees.
-    ours = await client.get_file_storage_state(APP)
+    ours = await client.exclusive.get_file_storage_state(APP)
     assert (ours.oss, ours.access_key_id, ours.create_date) == (bucket, "LTAI5tSdkRotated", opened.body.create_date)
 
 
 async def test_simulator_state_dump_keeps_buckets_and_storages(client: DingTalkClient, sim: Any, bucket: str) -> None:
-    await client.activate_file_storage(APP, oss=bucket, access_key_id=KEY_ID, access_key_secret=KEY_SECRET)
+    await client.exclusive.activate_file_storage(APP, oss=bucket, access_key_id=KEY_ID, access_key_secret=KEY_SECRET)
     dumped = sim.sim.dump()
     sim.sim.reset()
-    assert (await client.get_file_storage_state(APP)).opened is False
+    assert (await client.exclusive.get_file_storage_state(APP)).opened is False
     sim.sim.load(dumped)
-    state = await client.get_file_storage_state(APP)
+    state = await client.exclusive.get_file_storage_state(APP)
     assert state.opened and state.healthy and state.oss == bucket

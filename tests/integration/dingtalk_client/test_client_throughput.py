@@ -29,18 +29,18 @@ def _throttled(counters: dict[str, Any]) -> int:
 async def test_burst_of_300_calls_stays_under_the_limit(
     client: DingTalkClient, app: App, session: aiohttp.ClientSession, sim: Any
 ) -> None:
-    dept = await client.create_department(app, "压测部门", 1)
-    await client.create_user(app, userid="burst", name="压测", mobile="13844440000", dept_id_list=[dept])
+    dept = await client.contacts.create_department(app, "压测部门", 1)
+    await client.contacts.create_user(app, userid="burst", name="压测", mobile="13844440000", dept_id_list=[dept])
     await control(session, sim, "DELETE", "counters")
-    calls = [client.get_user(app, "burst") for _ in range(100)]
-    calls += [client.get_department(app, dept) for _ in range(100)]
-    calls += [client.list_sub_department_ids(app, 1) for _ in range(100)]
+    calls = [client.contacts.get_user(app, "burst") for _ in range(100)]
+    calls += [client.contacts.get_department(app, dept) for _ in range(100)]
+    calls += [client.contacts.list_sub_department_ids(app, 1) for _ in range(100)]
     random.shuffle(calls)
     results = await asyncio.gather(*calls)  # any error would propagate here
     assert len(results) == 300
     counters = await control(session, sim, "GET", "counters")
     assert _throttled(counters) == 0, counters["errors"]  # we never made DingTalk throttle us
-    assert client.stats["retries"] == 0
+    assert client.transport.stats["retries"] == 0
 
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -88,7 +88,7 @@ async def test_a_busy_event_loop_does_not_make_dingtalk_throttle_us(
     """Other work hogs our event loop in slices of tens of milliseconds, so requests leave late and in clumps; the
     in-flight window still keeps every second of DingTalk's view under its limit."""
     client = make_client(session, sim_process)
-    dept = await client.create_department(app, "忙碌部门", 1)
+    dept = await client.contacts.create_department(app, "忙碌部门", 1)
     await control(session, sim_process, "DELETE", "counters")
     stop = asyncio.Event()
 
@@ -100,13 +100,13 @@ async def test_a_busy_event_loop_does_not_make_dingtalk_throttle_us(
 
     hogging = asyncio.create_task(hog())
     try:
-        await asyncio.gather(*(client.get_department(app, dept) for _ in range(150)))
+        await asyncio.gather(*(client.contacts.get_department(app, dept) for _ in range(150)))
     finally:
         stop.set()
         await hogging
     counters = await control(session, sim_process, "GET", "counters")
     assert _throttled(counters) == 0, counters["errors"]
-    assert client.stats["retries"] == 0
+    assert client.transport.stats["retries"] == 0
 
 
 async def test_token_expiry_in_the_middle_of_a_run(
@@ -118,21 +118,21 @@ async def test_token_expiry_in_the_middle_of_a_run(
     # Call on until the token has died and been replaced at least once (a generous deadline, never a timing).
     deadline = time.monotonic() + 120
     count = 0
-    while count < 40 or client.stats["token_refreshes"] < 1:
+    while count < 40 or client.transport.stats["token_refreshes"] < 1:
         assert time.monotonic() < deadline, "the token never expired during the run"
-        await asyncio.gather(*(client.list_sub_departments(app, 1) for _ in range(5)))
+        await asyncio.gather(*(client.contacts.list_sub_departments(app, 1) for _ in range(5)))
         count += 5
-    assert client.stats["token_refreshes"] >= 1 and client.stats["token_fetches"] >= 2
+    assert client.transport.stats["token_refreshes"] >= 1 and client.transport.stats["token_fetches"] >= 2
 
 
 async def test_tokens_expired_by_the_console(
     client: DingTalkClient, app: App, session: aiohttp.ClientSession, sim: Any
 ) -> None:
-    before = await client.get_access_token(app)
+    before = await client.transport.get_access_token(app)
     await control(session, sim, "POST", "tokens/expire", {})
-    await asyncio.gather(*(client.list_sub_department_ids(app, 1) for _ in range(10)))
-    assert await client.get_access_token(app) != before
-    assert client.stats["token_fetches"] == 2  # concurrent callers shared one refresh
+    await asyncio.gather(*(client.contacts.list_sub_department_ids(app, 1) for _ in range(10)))
+    assert await client.transport.get_access_token(app) != before
+    assert client.transport.stats["token_fetches"] == 2  # concurrent callers shared one refresh
 
 
 async def test_transient_faults_never_reach_the_caller(
@@ -145,7 +145,7 @@ async def test_transient_faults_never_reach_the_caller(
         "faults/transient",
         {"apis": ["/topapi/v2/department/*"], "rate": 0.3, "errors": [-1, 88, 90018, 502, 503], "seed": 7},
     )
-    client.throttle_wait = 0.05
-    results = await asyncio.gather(*(client.list_sub_department_ids(app, 1) for _ in range(40)))
+    client.transport.throttle_wait = 0.05
+    results = await asyncio.gather(*(client.contacts.list_sub_department_ids(app, 1) for _ in range(40)))
     assert len(results) == 40
-    assert client.stats["retries"] > 0
+    assert client.transport.stats["retries"] > 0

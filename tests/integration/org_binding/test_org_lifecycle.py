@@ -83,7 +83,7 @@ async def test_dissolve_goes_on_and_tells_the_admin_when_dingtalk_refuses(env) -
     env.sim.sim.state.tokens.clear()
     from app import runtime
 
-    runtime.get().dingtalk.invalidate_token(orgs.dingtalk_in.ding_app(await Org.get(id=other.org_id)))
+    runtime.get().dingtalk.transport.invalidate_token(orgs.dingtalk_in.ding_app(await Org.get(id=other.org_id)))
     done = await orgs.dissolve_orgs(SUPER, [other.org_id])
     assert done.names == ["叮当科技"]
     assert len(done.warnings) == 1 and "未能删除" in done.warnings[0] and "60020" in done.warnings[0]

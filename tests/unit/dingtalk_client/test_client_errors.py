@@ -7,14 +7,8 @@ import pickle
 import aiohttp
 import pytest
 
-from app.dingtalk.errors import (
-    ERROR_TABLE,
-    DingTalkError,
-    DingTalkTransportError,
-    Retry,
-    is_transient,
-    lookup,
-)
+from app.dingtalk.errcodes import ERROR_TABLE, Retry, lookup
+from app.dingtalk.errors import DingTalkAPIError, DingTalkTransportError, is_transient
 
 
 @pytest.mark.parametrize(
@@ -34,7 +28,7 @@ from app.dingtalk.errors import (
     ],
 )
 def test_meaning_comes_from_the_table(code: int | str, fragment: str) -> None:
-    error = DingTalkError(code, "raw message")
+    error = DingTalkAPIError(code, "raw message")
     assert fragment in error.meaning
     assert error.meaning == f"{ERROR_TABLE[code].zh} ({ERROR_TABLE[code].en})"
 
@@ -56,12 +50,12 @@ def test_meaning_comes_from_the_table(code: int | str, fragment: str) -> None:
     ],
 )
 def test_advice_where_the_faq_gives_one(code: int | str, fragment: str) -> None:
-    advice = DingTalkError(code, "x").advice
+    advice = DingTalkAPIError(code, "x").advice
     assert advice is not None and fragment in advice
 
 
 def test_unknown_code_has_a_meaning_but_no_advice() -> None:
-    error = DingTalkError(123456789, "strange")
+    error = DingTalkAPIError(123456789, "strange")
     assert "unknown" in error.meaning
     assert error.advice is None
     assert not error.is_transient
@@ -69,36 +63,36 @@ def test_unknown_code_has_a_meaning_but_no_advice() -> None:
 
 @pytest.mark.parametrize("code", [-1, 90018, 90002, 90006, 90005, 400001, 143103, "systemError"])
 def test_transient_codes(code: int | str) -> None:
-    assert DingTalkError(code, "busy").is_transient
-    assert is_transient(DingTalkError(code, "busy"))
+    assert DingTalkAPIError(code, "busy").is_transient
+    assert is_transient(DingTalkAPIError(code, "busy"))
 
 
 @pytest.mark.parametrize("code", [60121, 60020, 40103, 40019, 60003, 60011, 40035, 90020, 40014, 42001])
 def test_non_transient_codes(code: int) -> None:
-    assert not DingTalkError(code, "no").is_transient
+    assert not DingTalkAPIError(code, "no").is_transient
 
 
 @pytest.mark.parametrize("code", [40014, 42001, 40001, 33001, "InvalidAuthentication"])
 def test_token_codes(code: int | str) -> None:
-    error = DingTalkError(code, "token")
+    error = DingTalkAPIError(code, "token")
     assert error.is_token_invalid
     assert ERROR_TABLE[code].retry is Retry.TOKEN
 
 
 def test_throttle_codes_are_transient_and_throttled() -> None:
     for code in (90018, "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi"):
-        error = DingTalkError(code, "slow down")
+        error = DingTalkAPIError(code, "slow down")
         assert error.is_throttled and error.is_transient
 
 
 def test_string_errcode_is_normalised() -> None:
-    error = DingTalkError("60121", "找不到该用户")
+    error = DingTalkAPIError("60121", "找不到该用户")
     assert error.errcode == 60121
     assert lookup("60121") is ERROR_TABLE[60121]
 
 
 def test_wrapper_error_88_uses_the_sub_code_from_the_message() -> None:
-    error = DingTalkError(
+    error = DingTalkAPIError(
         88, "ding talk error[subcode=60020,submsg=访问ip不在白名单之中,request ip=1.2.3.4 appKey(dingxxx)]", "req1"
     )
     assert error.errcode == 88
@@ -111,22 +105,22 @@ def test_wrapper_error_88_uses_the_sub_code_from_the_message() -> None:
 
 
 def test_wrapper_error_88_with_token_sub_code_is_token_invalid() -> None:
-    error = DingTalkError(88, "auth", sub_code="40014")
+    error = DingTalkAPIError(88, "auth", sub_code="40014")
     assert error.is_token_invalid
     assert not error.is_transient
 
 
 def test_wrapper_error_88_without_sub_code_is_transient() -> None:
-    assert DingTalkError(88, "temporarily forbidden").is_transient
+    assert DingTalkAPIError(88, "temporarily forbidden").is_transient
 
 
 def test_v1_server_errors_are_transient_by_http_status() -> None:
-    assert DingTalkError("someNewCode", "boom", http_status=503).is_transient
-    assert not DingTalkError("invalidParameter", "bad", http_status=400).is_transient
+    assert DingTalkAPIError("someNewCode", "boom", http_status=503).is_transient
+    assert not DingTalkAPIError("invalidParameter", "bad", http_status=400).is_transient
 
 
 def test_errors_survive_pickling() -> None:
-    error = DingTalkError(88, "x", "rid", sub_code=60020, http_status=None, path="/topapi/v2/user/get")
+    error = DingTalkAPIError(88, "x", "rid", sub_code=60020, http_status=None, path="/topapi/v2/user/get")
     copy = pickle.loads(pickle.dumps(error))
     assert (copy.errcode, copy.sub_code, copy.request_id, copy.path) == (88, 60020, "rid", "/topapi/v2/user/get")
     transport = DingTalkTransportError("HTTP error", status=502, url="http://x/y", transient=True, retry_after=2)

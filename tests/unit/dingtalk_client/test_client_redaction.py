@@ -8,8 +8,9 @@ import re
 import pytest
 from aioresponses import aioresponses
 
-from app.dingtalk.client import App, DingTalkClient, redact, redact_mapping, redact_url
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.core.redaction import redact, redact_mapping, redact_url
+from app.dingtalk.client import App, DingTalkClient
+from app.dingtalk.errors import DingTalkAPIError, DingTalkTransportError
 
 OAPI = "http://oapi.test"  # matches the client fixture in conftest.py
 
@@ -66,11 +67,11 @@ async def test_no_secret_in_any_log_line_or_error(
     mocked.post(re.compile(rf"{OAPI}/topapi/v2/user/getuserinfo.*"), status=502, body="<html>bad gateway</html>")
     mocked.post(re.compile(rf"{OAPI}/topapi/v2/user/getuserinfo.*"), payload={"errcode": 42001, "errmsg": "expired"})
     mocked.post(re.compile(rf"{OAPI}/topapi/v2/user/getuserinfo.*"), payload={"errcode": 40078, "errmsg": "no code"})
-    with pytest.raises(DingTalkError) as info:
-        await client.get_login_user(app, "ONE-TIME-CODE-777")
+    with pytest.raises(DingTalkAPIError) as info:
+        await client.login.get_login_user(app, "ONE-TIME-CODE-777")
     mocked.post(re.compile(rf"{OAPI}/topapi/v2/user/get\?.*"), exception=ConnectionResetError("reset"), repeat=True)
     with pytest.raises(DingTalkTransportError) as transport:
-        await client.get_user(app, "u1")
+        await client.contacts.get_user(app, "u1")
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "getuserinfo" in logged  # the calls were logged at all
     for secret in (TOKEN, app.appsecret, "ONE-TIME-CODE-777"):

@@ -14,7 +14,7 @@ from yarl import URL
 
 from app.dingtalk.auth_api import sns_signature
 from app.dingtalk.client import App, DingTalkClient
-from app.dingtalk.errors import DingTalkError, DingTalkTransportError
+from app.dingtalk.errors import DingTalkAPIError, DingTalkTransportError
 
 OAPI = "http://oapi.test"  # matches the client fixture in conftest.py
 API = "http://api.test"
@@ -59,7 +59,7 @@ async def test_success_returns_envelope_and_uses_the_token(
             "result": {"userid": "u1", "name": "张三", "dept_id_list": [1, 2], "unionid": "un1", "boss": "false"},
         },
     )
-    user = await client.get_user(app, "u1")
+    user = await client.contacts.get_user(app, "u1")
     assert (user.userid, user.name, user.dept_id_list, user.unionid, user.boss) == ("u1", "张三", [1, 2], "un1", False)
     [call] = _calls(mocked, "POST", f"{OAPI}/topapi/v2/user/get")
     assert call.kwargs["json"] == {"userid": "u1"}
@@ -72,8 +72,8 @@ async def test_http_502_is_retried(client: DingTalkClient, app: App, mocked: aio
     mocked.post(_path("/topapi/v2/user/delete"), status=502, body="<html>Bad Gateway</html>")
     mocked.post(_path("/topapi/v2/user/delete"), status=503, body="")
     mocked.post(_path("/topapi/v2/user/delete"), payload={"errcode": 0, "errmsg": "ok"})
-    await client.delete_user(app, "u1")
-    assert client.stats["retries"] == 2
+    await client.contacts.delete_user(app, "u1")
+    assert client.transport.stats["retries"] == 2
 
 
 async def test_timeouts_and_connection_resets_are_retried(
@@ -84,17 +84,17 @@ async def test_timeouts_and_connection_resets_are_retried(
     mocked.post(_path("/topapi/v2/department/delete"), exception=aiohttp.ClientOSError(104, "Connection reset"))
     mocked.post(_path("/topapi/v2/department/delete"), exception=aiohttp.ServerDisconnectedError())
     mocked.post(_path("/topapi/v2/department/delete"), payload={"errcode": 0})
-    await client.delete_department(app, 5)
-    assert client.stats["retries"] == 3
+    await client.contacts.delete_department(app, 5)
+    assert client.transport.stats["retries"] == 3
 
 
 async def test_retries_are_bounded(client: DingTalkClient, app: App, mocked: aioresponses) -> None:
     _token(mocked)
     mocked.post(_path("/topapi/v2/user/delete"), status=502, body="down", repeat=True)
     with pytest.raises(DingTalkTransportError) as info:
-        await client.delete_user(app, "u1")
+        await client.contacts.delete_user(app, "u1")
     assert info.value.status == 502 and info.value.is_transient
-    assert len(_calls(mocked, "POST", f"{OAPI}/topapi/v2/user/delete")) == client.max_retries + 1
+    assert len(_calls(mocked, "POST", f"{OAPI}/topapi/v2/user/delete")) == client.transport.max_retries + 1
 
 
 @pytest.mark.parametrize("errcode", [-1, 90018, 90002, 90006])
@@ -104,8 +104,8 @@ async def test_transient_errcodes_are_retried(
     _token(mocked)
     mocked.post(_path("/topapi/v2/user/delete"), payload={"errcode": errcode, "errmsg": "busy"})
     mocked.post(_path("/topapi/v2/user/delete"), payload={"errcode": 0, "errmsg": "ok"})
-    await client.delete_user(app, "u1")
-    assert client.stats["retries"] == 1
+    await client.contacts.delete_user(app, "u1")
+    assert client.transport.stats["retries"] == 1
 
 
 async def test_permanent_errcode_raises_at_once_with_meaning(
@@ -113,12 +113,12 @@ async def test_permanent_errcode_raises_at_once_with_meaning(
 ) -> None:
     _token(mocked)
     mocked.post(_path("/topapi/v2/user/get"), payload={"errcode": 60121, "errmsg": "找不到该用户", "request_id": "rq"})
-    with pytest.raises(DingTalkError) as info:
-        await client.get_user(app, "ghost")
+    with pytest.raises(DingTalkAPIError) as info:
+        await client.contacts.get_user(app, "ghost")
     assert info.value.errcode == 60121 and info.value.request_id == "rq"
     assert info.value.path == "/topapi/v2/user/get"
     assert "找不到该用户" in info.value.meaning
-    assert client.stats["retries"] == 0
+    assert client.transport.stats["retries"] == 0
 
 
 async def test_non_json_200_is_a_non_transient_transport_error(
@@ -127,19 +127,19 @@ async def test_non_json_200_is_a_non_transient_transport_error(
     _token(mocked)
     mocked.post(_path("/topapi/v2/user/get"), status=200, body="<html>captive portal</html>")
     with pytest.raises(DingTalkTransportError) as info:
-        await client.get_user(app, "u1")
+        await client.contacts.get_user(app, "u1")
     assert not info.value.is_transient
-    assert client.stats["retries"] == 0
+    assert client.transport.stats["retries"] == 0
 
 
 async def test_flood_ban_body_is_transient_with_wait(client: DingTalkClient, app: App, mocked: aioresponses) -> None:
-    client.max_retries = 0
+    client.transport.max_retries = 0
     _token(mocked)
     mocked.post(
         _path("/topapi/v2/user/get"), payload={"status": 1111, "wait": 5, "source": "x5", "punish": "deny", "uuid": "x"}
     )
     with pytest.raises(DingTalkTransportError) as info:
-        await client.get_user(app, "u1")
+        await client.contacts.get_user(app, "u1")
     assert info.value.is_transient and info.value.retry_after == 5
 
 
@@ -148,10 +148,10 @@ async def test_token_error_refreshes_and_retries_once(client: DingTalkClient, ap
     mocked.get(GETTOKEN, payload={"errcode": 0, "access_token": "new", "expires_in": 7200})
     mocked.post(_path("/topapi/v2/user/delete"), payload={"errcode": 42001, "errmsg": "access_token超时"})
     mocked.post(_path("/topapi/v2/user/delete"), payload={"errcode": 0})
-    await client.delete_user(app, "u1")
+    await client.contacts.delete_user(app, "u1")
     tokens = [u.query["access_token"] for u in _urls(mocked, "POST", f"{OAPI}/topapi/v2/user/delete")]
     assert sorted(tokens) == ["new", "old"]
-    assert client.stats["token_fetches"] == 2 and client.stats["token_refreshes"] == 1
+    assert client.transport.stats["token_fetches"] == 2 and client.transport.stats["token_refreshes"] == 1
 
 
 async def test_token_error_twice_surfaces(client: DingTalkClient, app: App, mocked: aioresponses) -> None:
@@ -159,8 +159,8 @@ async def test_token_error_twice_surfaces(client: DingTalkClient, app: App, mock
     mocked.post(
         _path("/topapi/v2/user/delete"), payload={"errcode": 40014, "errmsg": "不合法的access_token"}, repeat=True
     )
-    with pytest.raises(DingTalkError) as info:
-        await client.delete_user(app, "u1")
+    with pytest.raises(DingTalkAPIError) as info:
+        await client.contacts.delete_user(app, "u1")
     assert info.value.errcode == 40014
     assert len(_calls(mocked, "POST", f"{OAPI}/topapi/v2/user/delete")) == 2
 
@@ -169,8 +169,8 @@ async def test_bad_credentials_on_gettoken_are_not_retried(
     client: DingTalkClient, app: App, mocked: aioresponses
 ) -> None:
     mocked.get(GETTOKEN, payload={"errcode": 40089, "errmsg": "不合法的corpId或corpSecret"}, repeat=True)
-    with pytest.raises(DingTalkError) as info:
-        await client.get_user(app, "u1")
+    with pytest.raises(DingTalkAPIError) as info:
+        await client.contacts.get_user(app, "u1")
     assert info.value.errcode == 40089
     assert len(_calls(mocked, "GET", f"{OAPI}/gettoken")) == 1
 
@@ -178,10 +178,10 @@ async def test_bad_credentials_on_gettoken_are_not_retried(
 async def test_concurrent_callers_share_one_token_fetch(client: DingTalkClient, app: App, mocked: aioresponses) -> None:
     _token(mocked)
     mocked.post(_path("/topapi/v2/user/delete"), payload={"errcode": 0}, repeat=True)
-    await asyncio.gather(*(client.delete_user(app, f"u{i}") for i in range(20)))
+    await asyncio.gather(*(client.contacts.delete_user(app, f"u{i}") for i in range(20)))
     assert len(_calls(mocked, "GET", f"{OAPI}/gettoken")) == 1
     # Cached afterwards too.
-    assert await client.get_access_token(app) == "tok1"
+    assert await client.transport.get_access_token(app) == "tok1"
     assert len(_calls(mocked, "GET", f"{OAPI}/gettoken")) == 1
 
 
@@ -192,8 +192,8 @@ async def test_v1_error_shape_and_header_token(client: DingTalkClient, app: App,
     mocked.post(
         url, status=400, payload={"code": "todo.taskCreate.paramError", "requestid": "R2", "message": "task exist"}
     )
-    with pytest.raises(DingTalkError) as info:
-        await client.create_todo(app, "un1", subject="审批", source_id="s1")
+    with pytest.raises(DingTalkAPIError) as info:
+        await client.notify.create_todo(app, "un1", subject="审批", source_id="s1")
     assert info.value.errcode == "todo.taskCreate.paramError" and info.value.errmsg == "task exist"
     assert info.value.http_status == 400 and info.value.request_id == "R2"
     calls = _calls(mocked, "POST", f"{API}/v1.0/todo/users/un1/tasks")
@@ -207,7 +207,7 @@ async def test_v1_5xx_is_retried(client: DingTalkClient, app: App, mocked: aiore
     url = re.compile(rf"{API}/v1\.0/todo/users/un1/tasks/t1.*")
     mocked.delete(url, status=500, payload={"code": "systemError", "message": "boom"})
     mocked.delete(url, status=200, payload={"result": True, "requestId": "x"})
-    assert await client.delete_todo(app, "un1", "t1") is True
+    assert await client.notify.delete_todo(app, "un1", "t1") is True
 
 
 async def test_user_list_follows_the_cursor(client: DingTalkClient, app: App, mocked: aioresponses) -> None:
@@ -219,7 +219,7 @@ async def test_user_list_follows_the_cursor(client: DingTalkClient, app: App, mo
     ]
     for page in pages:
         mocked.post(_path("/topapi/v2/user/list"), payload={"errcode": 0, "result": page})
-    users = await client.list_dept_users(app, 7)
+    users = await client.contacts.list_dept_users(app, 7)
     assert [u.userid for u in users] == [f"u{i}" for i in range(250)]
     cursors = [c.kwargs["json"]["cursor"] for c in _calls(mocked, "POST", f"{OAPI}/topapi/v2/user/list")]
     assert sorted(cursors) == [0, 100, 200]
@@ -229,7 +229,7 @@ async def test_user_list_refuses_a_stuck_cursor(client: DingTalkClient, app: App
     _token(mocked)
     mocked.post(_path("/topapi/v2/user/list"), payload={"errcode": 0, "result": {"has_more": True, "list": []}})
     with pytest.raises(DingTalkTransportError):
-        await client.list_dept_users(app, 7)
+        await client.contacts.list_dept_users(app, 7)
 
 
 async def test_sns_signature_vector_and_query_encoding(client: DingTalkClient, mocked: aioresponses) -> None:
@@ -238,7 +238,7 @@ async def test_sns_signature_vector_and_query_encoding(client: DingTalkClient, m
         re.compile(rf"{OAPI}/sns/getuserinfo_bycode\?.*"),
         payload={"errcode": 0, "user_info": {"nick": "张三", "unionid": "un1", "openid": "op1"}},
     )
-    info = await client.get_sns_user_by_code("scanAppId", "scanSecret", "tmpcode")
+    info = await client.login.get_sns_user_by_code("scanAppId", "scanSecret", "tmpcode")
     assert (info.nick, info.unionid) == ("张三", "un1")
     [url] = _urls(mocked, "POST", f"{OAPI}/sns/getuserinfo_bycode")
     raw = parse_qs(urlsplit(str(url)).query)
@@ -248,10 +248,10 @@ async def test_sns_signature_vector_and_query_encoding(client: DingTalkClient, m
 
 
 def test_backoff_is_bounded_and_jittered(client: DingTalkClient) -> None:
-    client.backoff_base, client.backoff_max, client.throttle_wait = 0.2, 2.0, 1.0
+    client.transport.backoff_base, client.transport.backoff_max, client.transport.throttle_wait = 0.2, 2.0, 1.0
     for attempt in range(10):
-        delay = client._backoff(attempt)
+        delay = client.transport._backoff(attempt)
         ceiling = min(2.0, 0.2 * 2**attempt)
         assert ceiling / 2 <= delay <= ceiling
-    assert client._backoff(0, throttled=True) >= 1.0
-    assert client._backoff(0, retry_after=5) == 5
+    assert client.transport._backoff(0, throttled=True) >= 1.0
+    assert client.transport._backoff(0, retry_after=5) == 5
