@@ -16,18 +16,18 @@ from dataclasses import asdict, dataclass, field
 
 from tortoise import Tortoise
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
-from app.core import change_tracking, dingtalk_limits
+from app.core import dingtalk_limits
 from app.models.accounts import Role, RoleGrant
 from app.models.contacts import Department, HideMode, Person, RestrictMode
 from app.models.orgs import Org
 from app.models.tree import create_department as _insert_department
 from app.models.tree import move_subtree, path_ids, subtree_range_q
-from app.services import accounts, audit
+from app.services import accounts
 from app.services.contacts_scope import Paged, Scope, get_dept, page_bounds, resolve
 from app.services.errors import NotFound, PermissionDenied, ValidationFailed
 from app.services.permissions import Actor, Perm
+from app.services.write import Write, write
 
 NAME_MAX = 64
 NAME_FORBIDDEN = ("-", ",", "，")
@@ -646,29 +646,20 @@ def _apply(dept: Department, data: DeptInput) -> None:
 async def create_department(actor: Actor, org_id: int | None, data: DeptInput) -> int:
     scope = await resolve(actor, org_id, Perm.CONTACTS_EDIT)
     clean = await _validate(scope, data, None)
-    async with in_transaction():
+    async with write(actor, scope=scope, kind="department") as w:
         parent = await Department.get(id=clean.parent_id)
         last = await Department.filter(org_id=scope.org_id, parent_id=parent.id).order_by("-order").first()
         dept = await _insert_department(
             org_id=scope.org_id, parent=parent, name=clean.name, order=(last.order + 1) if last else 0
         )
         _apply(dept, clean)
-        change_tracking.mark_for_push(dept)
-        change_tracking.touch_feed(dept)
+        w.push(dept)
+        w.feed(dept)
         await dept.save()
-        await audit.record(
-            actor,
-            "contacts.dept.create",
-            org_id=scope.org_id,
-            org_name=scope.org_name,
-            object_type="department",
-            object_id=dept.id,
-            object_name=dept.name,
-            after=snapshot(dept),
-        )
-    await _sync_admin_grants(actor, scope, dept.id, added=clean.admin_ids, removed=[])
-    invalidate_counts(scope.org_id)
-    await change_tracking.contacts_changed(scope.org_id, "contacts.dept.create", {"dept_ids": [dept.id]})
+        await w.audit("contacts.dept.create", object_id=dept.id, object_name=dept.name, after=snapshot(dept))
+        w.after_commit(lambda: _sync_admin_grants(actor, scope, dept.id, added=clean.admin_ids, removed=[]))
+        w.after_commit(lambda: invalidate_counts(scope.org_id))
+        w.contacts_changed(scope.org_id, "contacts.dept.create", {"dept_ids": [dept.id]})
     return dept.id
 
 
@@ -676,47 +667,30 @@ async def update_department(actor: Actor, org_id: int | None, dept_id: int, data
     scope = await resolve(actor, org_id, Perm.CONTACTS_EDIT)
     dept = await get_dept(scope, dept_id)
     clean = await _validate(scope, data, dept)
-    before = snapshot(dept)
     old_admins = list(dept.admin_ids or [])
     moved = clean.parent_id is not None and clean.parent_id != dept.parent_id
-    async with in_transaction():
+    action = "contacts.dept.move" if moved else "contacts.dept.update"
+    async with write(actor, scope=scope, target=dept, snapshot=snapshot, kind="department") as w:
         if moved:
             await move_subtree(dept, await Department.get(id=clean.parent_id))
         _apply(dept, clean)
-        after = snapshot(dept)
-        if after == before:
+        if w.unchanged:
             return
-        change_tracking.mark_for_push(dept)
+        w.push(dept)
         await dept.save()
-        await audit.record(
-            actor,
-            "contacts.dept.move" if moved else "contacts.dept.update",
-            org_id=scope.org_id,
-            org_name=scope.org_name,
-            object_type="department",
-            object_id=dept.id,
-            object_name=dept.name,
-            before=before,
-            after=after,
-        )
-    await _sync_admin_grants(
-        actor,
-        scope,
-        dept.id,
-        added=[i for i in clean.admin_ids if i not in old_admins],
-        removed=[i for i in old_admins if i not in clean.admin_ids],
-    )
-    invalidate_counts(scope.org_id)
-    await change_tracking.contacts_changed(
-        scope.org_id, "contacts.dept.move" if moved else "contacts.dept.update", {"dept_ids": [dept.id]}
-    )
+        await w.audit(action)
+        added = [i for i in clean.admin_ids if i not in old_admins]
+        removed = [i for i in old_admins if i not in clean.admin_ids]
+        w.after_commit(lambda: _sync_admin_grants(actor, scope, dept.id, added=added, removed=removed))
+        w.after_commit(lambda: invalidate_counts(scope.org_id))
+        w.contacts_changed(scope.org_id, action, {"dept_ids": [dept.id]})
 
 
 _ROLE_LABELS = (("manager_ids", "部门主管"), ("admin_ids", "部门管理员"), ("group_owner_id", "群主"))
 
 
 async def _strip_roles(
-    actor: Actor, scope: Scope, removals: dict[int, dict[str, set[int]]], names: dict[int, str], why: dict[int, str]
+    w: Write, scope: Scope, removals: dict[int, dict[str, set[int]]], names: dict[int, str], why: dict[int, str]
 ) -> list[int]:
     """Take people off department roles: ``removals`` maps dept id -> role attribute -> person ids to remove, ``why``
     dept id -> the reason the audit line gives. Each changed department is marked for push and audited."""
@@ -741,11 +715,10 @@ async def _strip_roles(
                 roles.append(label)
         if not removed:
             continue
-        change_tracking.mark_for_push(dept)
+        w.push(dept)
         await dept.save(update_fields=["manager_ids", "admin_ids", "group_owner_id", "needs_push", "updated_at"])
         who = "".join(f"「{names[i]}」" for i in sorted(removed))
-        await audit.record(
-            actor,
+        await w.audit(
             "contacts.dept.update",
             org_id=scope.org_id,
             org_name=scope.org_name,
@@ -760,7 +733,7 @@ async def _strip_roles(
     return changed
 
 
-async def drop_people_from_roles(actor: Actor, scope: Scope, people: dict[int, str]) -> list[int]:
+async def drop_people_from_roles(w: Write, scope: Scope, people: dict[int, str]) -> list[int]:
     """People set invalid leave every 部门主管 and 部门管理员 list and stop being 群主 (DingTalk refuses managers who
     are not members). Call inside the disabling transaction; ``people`` maps person id -> name for the audit line.
     Returns the ids of the departments changed."""
@@ -779,11 +752,11 @@ async def drop_people_from_roles(actor: Actor, scope: Scope, people: dict[int, s
         for dept_id, managers, admins, owner in rows
     }
     hit = {dept_id: roles for dept_id, roles in removals.items() if any(roles.values())}
-    return await _strip_roles(actor, scope, hit, people, dict.fromkeys(hit, "置为无效"))
+    return await _strip_roles(w, scope, hit, people, dict.fromkeys(hit, "置为无效"))
 
 
 async def drop_leavers_from_roles(
-    actor: Actor, scope: Scope, left: dict[int, list[int]], names: dict[int, str], cause: str
+    w: Write, scope: Scope, left: dict[int, list[int]], names: dict[int, str], cause: str
 ) -> list[int]:
     """Valid people who stopped being direct members of some departments (``left``: person id -> the departments
     that are no longer their main or other department) stop being 部门主管 and 群主 there, because DingTalk refuses
@@ -815,7 +788,7 @@ async def drop_leavers_from_roles(
                 removals[dept.id]["group_owner_id"].add(pid)
             if (manager or owner) and (direct or dept.id not in why):
                 why[dept.id] = f"不再是本部门{'' if direct else '及下级部门'}的人员（{cause}）"
-    return await _strip_roles(actor, scope, dict(removals), names, why)
+    return await _strip_roles(w, scope, dict(removals), names, why)
 
 
 async def _sync_admin_grants(actor: Actor, scope: Scope, dept_id: int, *, added: list[int], removed: list[int]) -> None:
@@ -885,29 +858,29 @@ async def delete_departments(actor: Actor, org_id: int | None, dept_ids: list[in
         if reason:
             raise ValidationFailed(reason, field="delete")
     org = await Org.get(id=scope.org_id)
-    async with in_transaction():
+    async with write(actor, scope=scope, kind="department") as w:
         for dept in depts:
             before = snapshot(dept)
             dept.is_deleted = True
-            change_tracking.mark_for_push(dept)
-            change_tracking.touch_feed(dept)
+            w.push(dept)
+            w.feed(dept)
             await dept.save(update_fields=["is_deleted", "needs_push", "feed_time", "updated_at"])
-            await audit.record(
-                actor,
+            await w.audit(
                 "contacts.dept.delete",
-                org_id=scope.org_id,
-                org_name=scope.org_name,
-                object_type="department",
                 object_id=dept.id,
                 object_name=dept.name,
                 before=before,
                 after={"is_deleted": True},
             )
+        w.after_commit(lambda: _drop_all_from_grants(actor, org, depts))
+        w.after_commit(lambda: invalidate_counts(scope.org_id))
+        w.contacts_changed(scope.org_id, "contacts.dept.delete", {"dept_ids": ids})
+    return len(depts)
+
+
+async def _drop_all_from_grants(actor: Actor, org: Org, depts: list[Department]) -> None:
     for dept in depts:
         await _drop_from_grants(actor, org, dept.id)
-    invalidate_counts(scope.org_id)
-    await change_tracking.contacts_changed(scope.org_id, "contacts.dept.delete", {"dept_ids": ids})
-    return len(depts)
 
 
 async def delete_department(actor: Actor, org_id: int | None, dept_id: int) -> None:

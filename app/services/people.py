@@ -18,17 +18,17 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
-from app.core import change_tracking, dingtalk_limits
+from app.core import dingtalk_limits
 from app.core.mobiles import MobileInvalid, mobile_forms, normalise_mobile
 from app.models.accounts import Role, RoleGrant
 from app.models.contacts import Department, Person
 from app.models.orgs import Org
-from app.services import accounts, audit, departments
+from app.services import accounts, departments
 from app.services.contacts_scope import Paged, Scope, get_dept, get_person, page_bounds, resolve
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Perm
+from app.services.write import Write, write
 
 NAME_MAX = 64
 MAX_DEPTS = 100  # DingTalk: dept_id_list holds at most 100 departments (main + others)
@@ -287,7 +287,7 @@ def _apply(p: Person, data: PersonInput) -> None:
 # ---------------------------------------------------------------- writes
 
 
-async def _set_other_depts(person: Person, old: list[int], new: list[int]) -> None:
+async def _set_other_depts(w: Write, person: Person, old: list[int], new: list[int]) -> None:
     removed = [i for i in old if i not in new]
     added = [i for i in new if i not in old]
     if removed:
@@ -299,25 +299,21 @@ async def _set_other_depts(person: Person, old: list[int], new: list[int]) -> No
 async def create_person(actor: Actor, org_id: int | None, data: PersonInput) -> int:
     scope = await resolve(actor, org_id, Perm.CONTACTS_EDIT)
     clean = await _validate(scope, data, None, [])
-    async with in_transaction():
+    async with write(actor, scope=scope, kind="person") as w:
         person = Person(org_id=scope.org_id)
         _apply(person, clean)
-        change_tracking.mark_for_push(person)
-        change_tracking.touch_feed(person)
+        w.push(person)
+        w.feed(person)
         await person.save()
-        await _set_other_depts(person, [], clean.other_dept_ids)
-        await audit.record(
-            actor,
+        await _set_other_depts(w, person, [], clean.other_dept_ids)
+        await w.audit(
             "contacts.person.create",
-            org_id=scope.org_id,
-            org_name=scope.org_name,
-            object_type="person",
             object_id=person.id,
             object_name=person.name,
             after=snapshot(person, clean.other_dept_ids),
         )
-    departments.invalidate_counts(scope.org_id)
-    await change_tracking.contacts_changed(scope.org_id, "contacts.person.create", {"person_ids": [person.id]})
+        w.after_commit(lambda: departments.invalidate_counts(scope.org_id))
+        w.contacts_changed(scope.org_id, "contacts.person.create", {"person_ids": [person.id]})
     return person.id
 
 
@@ -328,50 +324,39 @@ async def update_person(actor: Actor, org_id: int | None, person_id: int, data: 
     clean = await _validate(scope, data, person, others)
     before = snapshot(person, old_other_ids)
     mapping_changed = (person.login_name or "") != clean.login_name or (person.mobile or "") != clean.mobile
-    async with in_transaction():
+    async with write(actor, scope=scope, kind="person") as w:
         _apply(person, clean)
         after = snapshot(person, clean.other_dept_ids)
         if after == before:
             return
-        change_tracking.mark_for_push(person)
+        w.push(person)
         if mapping_changed:
-            change_tracking.touch_feed(person)
+            w.feed(person)
         await person.save()
-        await _set_other_depts(person, old_other_ids, clean.other_dept_ids)
-        await audit.record(
-            actor,
-            "contacts.person.update",
-            org_id=scope.org_id,
-            org_name=scope.org_name,
-            object_type="person",
-            object_id=person.id,
-            object_name=person.name,
-            before=before,
-            after=after,
+        await _set_other_depts(w, person, old_other_ids, clean.other_dept_ids)
+        await w.audit(
+            "contacts.person.update", object_id=person.id, object_name=person.name, before=before, after=after
         )
         if person.is_active:
             # An invalid person holds no roles any more (dropped when set invalid) and DingTalk no longer has them.
             now = {clean.main_dept_id, *clean.other_dept_ids}
             left = [i for i in dict.fromkeys([before["main_dept_id"], *old_other_ids]) if i not in now]
             await departments.drop_leavers_from_roles(
-                actor, scope, {person.id: left}, {person.id: person.name}, "编辑人员时修改了主部门或其他部门"
+                w, scope, {person.id: left}, {person.id: person.name}, "编辑人员时修改了主部门或其他部门"
             )
-    departments.invalidate_counts(scope.org_id)
-    await change_tracking.contacts_changed(scope.org_id, "contacts.person.update", {"person_ids": [person.id]})
+        w.after_commit(lambda: departments.invalidate_counts(scope.org_id))
+        w.contacts_changed(scope.org_id, "contacts.person.update", {"person_ids": [person.id]})
 
 
-async def _set_active(actor: Actor, scope: Scope, person: Person, other_ids: list[int], active: bool) -> None:
+async def _set_active(w: Write, person: Person, other_ids: list[int], active: bool) -> None:
     """置为无效 / 恢复有效: the flag, the push and feed marks, and the audit line with the person before."""
     before = snapshot(person, other_ids)
     person.is_active = active
-    change_tracking.mark_for_push(person)
-    change_tracking.touch_feed(person)
+    w.push(person)
+    w.feed(person)
     await person.save(update_fields=["is_active", "needs_push", "feed_time", "updated_at"])
-    await audit.record(
-        actor,
+    await w.audit(
         "contacts.person.restore" if active else "contacts.person.disable",
-        org_id=scope.org_id,
-        org_name=scope.org_name,
         object_type="person",
         object_id=person.id,
         object_name=person.name,
@@ -380,8 +365,8 @@ async def _set_active(actor: Actor, scope: Scope, person: Person, other_ids: lis
     )
 
 
-async def _disable(actor: Actor, scope: Scope, person: Person, other_ids: list[int]) -> None:
-    await _set_active(actor, scope, person, other_ids, False)
+async def _disable(w: Write, person: Person, other_ids: list[int]) -> None:
+    await _set_active(w, person, other_ids, False)
 
 
 async def _revoke_dept_admin(actor: Actor, org_id: int, person_ids: list[int]) -> None:
@@ -399,12 +384,12 @@ async def disable_person(actor: Actor, org_id: int | None, person_id: int) -> No
     person, others = await get_person(scope, person_id)
     if not person.is_active:
         raise ValidationFailed(f"「{person.name}」已是无效人员")
-    async with in_transaction():
-        await _disable(actor, scope, person, [i for i, _ in others])
-        await departments.drop_people_from_roles(actor, scope, {person.id: person.name})
-    await _revoke_dept_admin(actor, scope.org_id, [person.id])
-    departments.invalidate_counts(scope.org_id)
-    await change_tracking.contacts_changed(scope.org_id, "contacts.person.disable", {"person_ids": [person.id]})
+    async with write(actor, scope=scope, kind="person") as w:
+        await _disable(w, person, [i for i, _ in others])
+        await departments.drop_people_from_roles(w, scope, {person.id: person.name})
+        w.after_commit(lambda: _revoke_dept_admin(actor, scope.org_id, [person.id]))
+        w.after_commit(lambda: departments.invalidate_counts(scope.org_id))
+        w.contacts_changed(scope.org_id, "contacts.person.disable", {"person_ids": [person.id]})
 
 
 async def _restore_refusal(org_id: int, person: Person) -> ValidationFailed | None:
@@ -439,13 +424,13 @@ async def restore_person(actor: Actor, org_id: int | None, person_id: int) -> No
     person, others = await get_person(scope, person_id)
     if person.is_active:
         raise ValidationFailed(f"「{person.name}」已是有效人员")
-    async with in_transaction():
+    async with write(actor, scope=scope, kind="person") as w:
         refusal = await _restore_refusal(scope.org_id, person)
         if refusal:
             raise refusal
-        await _set_active(actor, scope, person, [i for i, _ in others], True)
-    departments.invalidate_counts(scope.org_id)
-    await change_tracking.contacts_changed(scope.org_id, "contacts.person.restore", {"person_ids": [person.id]})
+        await _set_active(w, person, [i for i, _ in others], True)
+        w.after_commit(lambda: departments.invalidate_counts(scope.org_id))
+        w.contacts_changed(scope.org_id, "contacts.person.restore", {"person_ids": [person.id]})
 
 
 @dataclass
@@ -483,26 +468,22 @@ async def batch_delete(actor: Actor, org_id: int | None, dept_id: int, person_id
         raise ValidationFailed("请选择本部门中的有效人员")
     scope = await resolve(actor, org_id, Perm.CONTACTS_EDIT)
     dept = await get_dept(scope, dept_id)
-    async with in_transaction():
+    async with write(actor, scope=scope, kind="person") as w:
         disabled: dict[int, str] = {}
         for person in await Person.filter(id__in=plan.disable):
             others = await Department.filter(other_people__id=person.id).values_list("id", flat=True)
-            await _disable(actor, scope, person, list(others))
+            await _disable(w, person, list(others))
             disabled[person.id] = person.name
-        await departments.drop_people_from_roles(actor, scope, disabled)
+        await departments.drop_people_from_roles(w, scope, disabled)
         removed: dict[int, str] = {}
         for person in await Person.filter(id__in=plan.remove):
             others = list(await Department.filter(other_people__id=person.id).values_list("id", flat=True))
             before = snapshot(person, others)
             await person.other_depts.remove(dept)
-            change_tracking.mark_for_push(person)
+            w.push(person)
             await person.save(update_fields=["needs_push", "updated_at"])
-            await audit.record(
-                actor,
+            await w.audit(
                 "contacts.person.remove_dept",
-                org_id=scope.org_id,
-                org_name=scope.org_name,
-                object_type="person",
                 object_id=person.id,
                 object_name=person.name,
                 before=before,
@@ -511,14 +492,14 @@ async def batch_delete(actor: Actor, org_id: int | None, dept_id: int, person_id
             )
             removed[person.id] = person.name
         await departments.drop_leavers_from_roles(
-            actor, scope, dict.fromkeys(removed, [dept.id]), removed, f"已从其他部门「{dept.name}」中移除"
+            w, scope, dict.fromkeys(removed, [dept.id]), removed, f"已从其他部门「{dept.name}」中移除"
         )
-    if plan.disable:
-        await _revoke_dept_admin(actor, scope.org_id, plan.disable)
-    departments.invalidate_counts(scope.org_id)
-    await change_tracking.contacts_changed(
-        scope.org_id, "contacts.person.batch_delete", {"disabled": plan.disable, "removed": plan.remove}
-    )
+        if plan.disable:
+            w.after_commit(lambda: _revoke_dept_admin(actor, scope.org_id, plan.disable))
+        w.after_commit(lambda: departments.invalidate_counts(scope.org_id))
+        w.contacts_changed(
+            scope.org_id, "contacts.person.batch_delete", {"disabled": plan.disable, "removed": plan.remove}
+        )
     return plan
 
 
@@ -527,7 +508,7 @@ async def add_existing(actor: Actor, org_id: int | None, dept_id: int, person_id
     scope = await resolve(actor, org_id, Perm.CONTACTS_EDIT)
     dept = await get_dept(scope, dept_id)
     added = 0
-    async with in_transaction():
+    async with write(actor, scope=scope, kind="person") as w:
         for pid in dict.fromkeys(int(i) for i in person_ids):
             person, others = await get_person(scope, pid)
             other_ids = [i for i, _ in others]
@@ -539,14 +520,10 @@ async def add_existing(actor: Actor, org_id: int | None, dept_id: int, person_id
                 raise ValidationFailed(f"「{person.name}」已属于 {MAX_DEPTS} 个部门，不能再加入")
             before = snapshot(person, other_ids)
             await person.other_depts.add(dept)
-            change_tracking.mark_for_push(person)
+            w.push(person)
             await person.save(update_fields=["needs_push", "updated_at"])
-            await audit.record(
-                actor,
+            await w.audit(
                 "contacts.person.add_dept",
-                org_id=scope.org_id,
-                org_name=scope.org_name,
-                object_type="person",
                 object_id=person.id,
                 object_name=person.name,
                 before=before,
@@ -554,7 +531,7 @@ async def add_existing(actor: Actor, org_id: int | None, dept_id: int, person_id
                 detail=f"加入部门「{dept.name}」",
             )
             added += 1
-    if added:
-        departments.invalidate_counts(scope.org_id)
-    await change_tracking.contacts_changed(scope.org_id, "contacts.person.add_dept", {"dept_ids": [dept.id]})
+        if added:
+            w.after_commit(lambda: departments.invalidate_counts(scope.org_id))
+        w.contacts_changed(scope.org_id, "contacts.person.add_dept", {"dept_ids": [dept.id]})
     return added
