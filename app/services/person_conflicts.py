@@ -15,7 +15,7 @@ from __future__ import annotations
 from app import runtime
 from app.dingtalk.errors import DingTalkError, DingTalkTransportError
 from app.models.orgs import Org
-from app.services.contacts_scope import get_person, resolve
+from app.services.contacts.scope import get_person, resolve
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Perm
 from app.services.write import write

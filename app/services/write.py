@@ -6,7 +6,7 @@ out for a write that then rolled back. The unit of work fixes the order once:
 
 1. **Permission** (on entering, before anything is read for the write): ``authorize(actor, perm, org_id)`` re-reads
    the acting account, so a role removed or a session ended a second ago stops this write. ``w.actor`` is the
-   refreshed actor. A contacts write passes the ``scope`` that ``contacts_scope.resolve`` built instead: resolving
+   refreshed actor. A contacts write passes the ``scope`` that ``contacts.scope.resolve`` built instead: resolving
    the scope *is* the permission check there (it authorizes and narrows to the department admin's subtrees), and
    it has to run before the input is validated.
 2. **Before-snapshot**: ``target`` + ``snapshot`` give ``w.before``, taken before the block mutates anything.
@@ -49,7 +49,7 @@ from app.services import audit
 from app.services.permissions import Actor, Perm, authorize
 
 if TYPE_CHECKING:
-    from app.services.contacts_scope import Scope
+    from app.services.contacts.scope import Scope
 
 Hook = Callable[[], Awaitable[Any] | Any]
 
