@@ -29,10 +29,6 @@ ALLOWED_MODULES = {
     "access_notify.py": "the notification outbox worker's delivery bookkeeping, written for no actor",
 }
 
-# Modules still written by hand while they move onto the unit, one group per commit; this list only shrinks.
-NOT_YET_CONVERTED = {
-    "login_auth.py",
-}  # fmt: skip
 
 
 def violations(source: str, filename: str = "<src>") -> list[str]:
@@ -80,7 +76,7 @@ def test_no_service_writes_a_model_outside_the_unit_of_work() -> None:
     problems: list[str] = []
     for path in sorted(SERVICES.rglob("*.py")):
         rel = path.relative_to(SERVICES).as_posix()
-        if rel in ALLOWED_MODULES or rel in NOT_YET_CONVERTED:
+        if rel in ALLOWED_MODULES:
             continue
         problems += violations(path.read_text(encoding="utf-8"), rel)
     assert not problems, "model writes outside `async with write(...)`:\n" + "\n".join(problems)
@@ -128,6 +124,6 @@ async def outer(actor):
     assert violations(source) == ["<src>:5 .delete()"]
 
 
-@pytest.mark.parametrize("name", sorted({*ALLOWED_MODULES, *NOT_YET_CONVERTED}))
+@pytest.mark.parametrize("name", sorted(ALLOWED_MODULES))
 def test_every_allowed_module_exists(name: str) -> None:
     assert (SERVICES / name).is_file(), f"{name} is allow-listed but gone: drop it from the list"
