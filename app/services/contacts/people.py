@@ -113,12 +113,8 @@ async def create_person(actor: Actor, org_id: int | None, data: PersonInput) -> 
         w.feed(person)
         await person.save()
         await _set_other_depts(w, person, [], clean.other_dept_ids)
-        await w.audit(
-            "contacts.person.create",
-            object_id=person.id,
-            object_name=person.name,
-            after=snapshot(person, clean.other_dept_ids),
-        )
+        after = snapshot(person, clean.other_dept_ids)
+        await w.audit("contacts.person.create", object_id=person.id, object_name=person.name, after=after)
         w.after_commit(lambda: invalidate_counts(scope.org_id))
         w.contacts_changed(scope.org_id, "contacts.person.create", {"person_ids": [person.id]})
     return person.id
@@ -164,16 +160,11 @@ async def _set_active(w: Write, person: Person, other_ids: list[int], active: bo
     await person.save(update_fields=["is_active", "needs_push", "feed_time", "updated_at"])
     await w.audit(
         "contacts.person.restore" if active else "contacts.person.disable",
-        object_type="person",
         object_id=person.id,
         object_name=person.name,
         before=before,
         after={"is_active": active},
     )
-
-
-async def _disable(w: Write, person: Person, other_ids: list[int]) -> None:
-    await _set_active(w, person, other_ids, False)
 
 
 async def disable_person(actor: Actor, org_id: int | None, person_id: int) -> None:
@@ -183,7 +174,7 @@ async def disable_person(actor: Actor, org_id: int | None, person_id: int) -> No
     if not person.is_active:
         raise ValidationFailed(f"「{person.name}」已是无效人员")
     async with write(actor, scope=scope, kind="person") as w:
-        await _disable(w, person, [i for i, _ in others])
+        await _set_active(w, person, [i for i, _ in others], False)
         await roles.drop_people_from_roles(w, scope, {person.id: person.name})
         w.after_commit(lambda: roles.revoke_dept_admin(actor, scope.org_id, [person.id]))
         w.after_commit(lambda: invalidate_counts(scope.org_id))
@@ -247,7 +238,7 @@ async def batch_delete(actor: Actor, org_id: int | None, dept_id: int, person_id
         disabled: dict[int, str] = {}
         for person in await Person.filter(id__in=plan.disable):
             others = await Department.filter(other_people__id=person.id).values_list("id", flat=True)
-            await _disable(w, person, list(others))
+            await _set_active(w, person, list(others), False)
             disabled[person.id] = person.name
         await roles.drop_people_from_roles(w, scope, disabled)
         removed: dict[int, str] = {}
