@@ -57,7 +57,11 @@ _current: ContextVar[Write | None] = ContextVar("landing_write", default=None)
 
 
 class Write:
-    """One service write: see the module docstring for what it owns and in which order."""
+    """One service write: see the module docstring for what it owns and in which order.
+
+    ``org_id`` / ``org_name`` (or a contacts ``scope``) and ``kind`` (the audit's object type) are the defaults of
+    every audit line; ``target`` with ``snapshot`` gives ``w.before`` on entering and the audit's before / after.
+    """
 
     def __init__(
         self,
@@ -210,38 +214,16 @@ class Write:
             await change_tracking.contacts_changed(org_id, event_type, detail)
 
 
-def write(
-    actor: Actor | None,
-    perm: Perm | None = None,
-    *,
-    org_id: int | None = None,
-    org_name: str = "",
-    scope: Scope | None = None,
-    target: Any = None,
-    snapshot: Callable[[Any], dict] | None = None,
-    kind: str = "",
-) -> Write:
-    """A unit of work to enter with ``async with``. ``perm`` None means the caller's permission check already ran:
-    a contacts write passing its ``scope``, or a write done for nobody (``actor`` None: a login, a binding)."""
-    return Write(
-        actor, perm, org_id=org_id, org_name=org_name, scope=scope, target=target, snapshot=snapshot, kind=kind
-    )
+def write(actor: Actor | None, perm: Perm | None = None, **options: Any) -> Write:
+    """A unit of work to enter with ``async with`` (``options``: those of :class:`Write`). ``perm`` None means the
+    caller's permission check already ran: a contacts write passing its ``scope``, a helper of a use-case that
+    checked, or a write done for nobody (``actor`` None: a login, a binding, a background pull)."""
+    return Write(actor, perm, **options)
 
 
-async def writer(
-    actor: Actor | None,
-    perm: Perm | None = None,
-    *,
-    org_id: int | None = None,
-    org_name: str = "",
-    scope: Scope | None = None,
-    target: Any = None,
-    snapshot: Callable[[Any], dict] | None = None,
-    kind: str = "",
-) -> Write:
+async def writer(actor: Actor | None, perm: Perm | None = None, **options: Any) -> Write:
     """A unit of work whose permission is checked now, for services that validate before the transaction opens."""
-    w = write(actor, perm, org_id=org_id, org_name=org_name, scope=scope, target=target, snapshot=snapshot, kind=kind)
-    return await w.check()
+    return await Write(actor, perm, **options).check()
 
 
 def current() -> Write | None:

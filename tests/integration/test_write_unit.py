@@ -27,14 +27,17 @@ async def admin(tree):
 
 @pytest.fixture
 def events():
-    seen: list[tuple[int, str, dict]] = []
+    """What the change listeners (the access-system notifier in production) were told, in order."""
+    told: list[tuple[int, str, dict]] = []
 
-    async def listener(org_id, event, detail):
-        seen.append((org_id, event, detail))
+    async def remember(*event) -> None:
+        told.append(event)
 
-    change_tracking.subscribe(listener)
-    yield seen
-    change_tracking.clear_listeners()
+    change_tracking.subscribe(remember)
+    try:
+        yield told
+    finally:
+        change_tracking.clear_listeners()
 
 
 def _snap(dept: Department) -> dict:

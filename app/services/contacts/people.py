@@ -244,18 +244,7 @@ async def batch_delete(actor: Actor, org_id: int | None, dept_id: int, person_id
         removed: dict[int, str] = {}
         for person in await Person.filter(id__in=plan.remove):
             others = list(await Department.filter(other_people__id=person.id).values_list("id", flat=True))
-            before = snapshot(person, others)
-            await person.other_depts.remove(dept)
-            w.push(person)
-            await person.save(update_fields=["needs_push", "updated_at"])
-            await w.audit(
-                "contacts.person.remove_dept",
-                object_id=person.id,
-                object_name=person.name,
-                before=before,
-                after={"other_dept_ids": [i for i in others if i != dept.id]},
-                detail=f"从其他部门中移除「{dept.name}」",
-            )
+            await _other_dept(w, person, others, dept, join=False)
             removed[person.id] = person.name
         await roles.drop_leavers_from_roles(
             w, scope, dict.fromkeys(removed, [dept.id]), removed, f"已从其他部门「{dept.name}」中移除"
@@ -284,20 +273,31 @@ async def add_existing(actor: Actor, org_id: int | None, dept_id: int, person_id
                 continue
             if 2 + len(other_ids) > MAX_DEPTS:
                 raise ValidationFailed(f"「{person.name}」已属于 {MAX_DEPTS} 个部门，不能再加入")
-            before = snapshot(person, other_ids)
-            await person.other_depts.add(dept)
-            w.push(person)
-            await person.save(update_fields=["needs_push", "updated_at"])
-            await w.audit(
-                "contacts.person.add_dept",
-                object_id=person.id,
-                object_name=person.name,
-                before=before,
-                after={"other_dept_ids": sorted([*other_ids, dept.id])},
-                detail=f"加入部门「{dept.name}」",
-            )
+            await _other_dept(w, person, other_ids, dept, join=True)
             added += 1
         if added:
             w.after_commit(lambda: invalidate_counts(scope.org_id))
         w.contacts_changed(scope.org_id, "contacts.person.add_dept", {"dept_ids": [dept.id]})
     return added
+
+
+async def _other_dept(w: Write, person: Person, other_ids: list[int], dept: Department, *, join: bool) -> None:
+    """加入 / 移出 one other department: the link, the push mark and the audit line with the person before."""
+    before = snapshot(person, other_ids)
+    if join:
+        await person.other_depts.add(dept)
+        action, after, detail = "contacts.person.add_dept", sorted([*other_ids, dept.id]), f"加入部门「{dept.name}」"
+    else:
+        await person.other_depts.remove(dept)
+        action, after = "contacts.person.remove_dept", [i for i in other_ids if i != dept.id]
+        detail = f"从其他部门中移除「{dept.name}」"
+    w.push(person)
+    await person.save(update_fields=["needs_push", "updated_at"])
+    await w.audit(
+        action,
+        object_id=person.id,
+        object_name=person.name,
+        before=before,
+        after={"other_dept_ids": after},
+        detail=detail,
+    )
