@@ -19,9 +19,9 @@ out for a write that then rolled back. The unit of work fixes the order once:
 6. **After commit**, in this order: the hooks added with ``w.after_commit(fn)`` in the order they were added
    (follow-up writes such as role grants, cache invalidation, ending sessions, access-system notifications), then
    the contacts-changed notification (``w.contacts_changed(...)``) last, so listeners see every follow-up. Hooks run
-   only when the outermost write commits: a write nested inside another (a role grant inside a contacts write)
-   hands its hooks to the outer one. A hook that raises stops the hooks after it and reaches the caller, as the
-   hand-written epilogues did; the change itself stays committed.
+   only when the outermost write commits: a write nested inside another (the role grants of 修改主管理员 inside the
+   org's write) joins its transaction and hands its hooks to the outer one. A hook that raises stops the hooks after
+   it and reaches the caller, as the hand-written epilogues did; the change itself stays committed.
 
 Validation that needs no transaction (and may call DingTalk) runs between the permission check and the block::
 
@@ -29,6 +29,10 @@ Validation that needs no transaction (and may call DingTalk) runs between the pe
     clean = await validate(...)                             # may take seconds; no transaction held
     async with w:                                           # 3-6
         ...
+
+``write(None)`` is a write done for no admin (a login, a business system binding, a background pull) or by a helper
+of a use-case that checked already; it still gets the transaction, the audit line and the hooks. A refusal that
+must stay in the trail although nothing changes (登录失败, 绑定被拒) is an ``audit.record`` alone.
 
 ``tests/unit/test_write_path.py`` scans ``app/services`` and fails when a model is written outside this unit (a
 helper that writes for the unit takes the open ``w: Write`` as a parameter).
