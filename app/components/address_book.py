@@ -34,7 +34,7 @@ from app.components.keyboard import activatable
 from app.components.paged_table import Pager
 from app.services import address_book as book
 from app.services.address_book import PickedItem
-from app.services.departments import DeptNode
+from app.services.contacts.departments import DeptNode
 from app.services.errors import ServiceError
 
 __all__ = ["PickedItem", "pick"]

@@ -17,7 +17,7 @@ from typing import Any
 
 from nicegui import ui
 
-from app.services.departments import DeptNode
+from app.services.contacts.departments import DeptNode
 
 Loader = Callable[[int | None], Awaitable[list[DeptNode]]]
 

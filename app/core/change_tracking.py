@@ -1,8 +1,8 @@
 """Marks contacts as changed: for the push to DingTalk (``needs_push``) and for the mapping feed (``feed_time``).
 
-Every service that writes a department or person calls ``mark_for_push`` / ``touch_feed`` on it before saving, and
-``contacts_changed`` once after committing. Listeners (the access-system notifier) subscribe at startup; a failing
-listener is logged and never undoes the write that triggered it.
+Services reach these through their unit of work (``app.services.write``: ``w.push`` / ``w.feed`` before saving,
+``w.contacts_changed`` after commit); the sync engine calls them directly. Listeners (the access-system notifier)
+subscribe at startup; a failing listener is logged and never undoes the write that triggered it.
 """
 
 from __future__ import annotations

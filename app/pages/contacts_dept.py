@@ -11,8 +11,8 @@ from app.components.confirm_dialog import confirm
 from app.components.entity_form import FieldErrors, chips, form_row, section
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page
 from app.pages.contacts import contacts_shell, dept_url
-from app.services import departments, people
-from app.services.departments import HIDE_MODES, PERMIT_LIMIT, RESTRICT_MODES, DeptDetail, DeptInput
+from app.services.contacts import departments, people
+from app.services.contacts.dept_form import HIDE_MODES, PERMIT_LIMIT, RESTRICT_MODES, DeptDetail, DeptInput
 from app.services.errors import NotFound, PermissionDenied, ServiceError
 from app.services.permissions import Perm
 

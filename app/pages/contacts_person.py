@@ -12,9 +12,10 @@ from app.components.entity_form import FieldErrors, chips, form_row, section
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page
 from app.pages.contacts import contacts_shell, dept_url
 from app.pages.contacts_dept import PickField
-from app.services import departments, people, person_conflicts
+from app.services import person_conflicts
+from app.services.contacts import departments, people
+from app.services.contacts.person_form import MAX_DEPTS, PersonDetail, PersonInput
 from app.services.errors import NotFound, PermissionDenied, ServiceError
-from app.services.people import MAX_DEPTS, PersonDetail, PersonInput
 from app.services.permissions import Perm
 
 

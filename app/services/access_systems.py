@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from app.core import net_guard
 from app.core.config import get_settings
@@ -27,6 +26,7 @@ from app.models.orgs import Org
 from app.services import access_notify, audit
 from app.services.errors import NotFound, ServiceError, ValidationFailed
 from app.services.permissions import Actor, Perm, authorize
+from app.services.write import write
 
 BIND_LIMIT_PER_MINUTE = 10
 AUTH_FAILURES_PER_MINUTE = 30
@@ -289,7 +289,7 @@ async def save_system(actor: Actor, system_id: int | None, data: SystemInput) ->
     await _check_unique(clean, system_id)
     org = await Org.get(id=org_id)
     try:
-        async with in_transaction():
+        async with write(actor, org_id=org_id, org_name=org.name, kind="access_system") as w:  # _org_of checked
             if system_id is None:
                 system = await AccessSystem.create(
                     org_id=org_id,
@@ -301,12 +301,8 @@ async def save_system(actor: Actor, system_id: int | None, data: SystemInput) ->
                     scan_appsecret=clean.scan_appsecret,
                     ip_allowlist=clean.ip_allowlist,
                 )
-                await audit.record(
-                    actor,
+                await w.audit(
                     "access.create",
-                    org_id=org_id,
-                    org_name=org.name,
-                    object_type="access_system",
                     object_id=system.id,
                     object_name=system.name,
                     after=_snapshot(system),
@@ -332,12 +328,8 @@ async def save_system(actor: Actor, system_id: int | None, data: SystemInput) ->
             await system.save()
             after = _snapshot(system)
             changed = {k for k in after if after[k] != before[k]}
-            await audit.record(
-                actor,
+            await w.audit(
                 "access.update",
-                org_id=org_id,
-                org_name=org.name,
-                object_type="access_system",
                 object_id=system.id,
                 object_name=system.name,
                 before={k: before[k] for k in changed},
@@ -351,15 +343,11 @@ async def save_system(actor: Actor, system_id: int | None, data: SystemInput) ->
 async def delete_system(actor: Actor, system_id: int) -> None:
     system = await _get_own(actor, system_id)
     org = await Org.get(id=system.org_id)
-    async with in_transaction():
+    async with write(actor, org_id=org.id, org_name=org.name, kind="access_system") as w:  # _get_own checked
         before = _snapshot(system)
         await system.delete()
-        await audit.record(
-            actor,
+        await w.audit(
             "access.delete",
-            org_id=org.id,
-            org_name=org.name,
-            object_type="access_system",
             object_id=system_id,
             object_name=before["name"],
             before=before,
@@ -370,14 +358,10 @@ async def rearm_identifier(actor: Actor, system_id: int) -> None:
     """重新启用接入标识: the identifier may be used for one more bind."""
     system = await _get_own(actor, system_id)
     org = await Org.get(id=system.org_id)
-    async with in_transaction():
+    async with write(actor, org_id=org.id, org_name=org.name, kind="access_system") as w:  # _get_own checked
         await AccessSystem.filter(id=system.id).update(identifier_used=False)
-        await audit.record(
-            actor,
+        await w.audit(
             "access.rearm",
-            org_id=org.id,
-            org_name=org.name,
-            object_type="access_system",
             object_id=system.id,
             object_name=system.name,
             detail=f"重新启用接入标识 {system.identifier}",
@@ -391,7 +375,7 @@ async def replay_notifications(actor: Actor, system_id: int) -> int:
         raise ValidationFailed("该系统还没有接收通知接口，无法发送通知")
     org = await Org.get(id=system.org_id)
     now = datetime.now(UTC)
-    async with in_transaction():
+    async with write(actor, org_id=org.id, org_name=org.name, kind="access_system") as w:  # _get_own checked
         open_notes = await Notification.filter(system_id=system.id, delivered_at=None).order_by("-id")
         keep: dict[str, Notification] = {}
         for note in open_notes:
@@ -411,12 +395,8 @@ async def replay_notifications(actor: Actor, system_id: int) -> int:
                 payload={"detail": {"reason": "manual"}, "changes": 0},
                 next_attempt_at=now,
             )
-        await audit.record(
-            actor,
+        await w.audit(
             "access.replay",
-            org_id=org.id,
-            org_name=org.name,
-            object_type="access_system",
             object_id=system.id,
             object_name=system.name,
             detail=f"重新发送 {max(len(keep), 1)} 条通知",
@@ -478,13 +458,13 @@ async def bind(identifier: str, notify_url: str, ip: str) -> dict[str, Any]:
         await audit.record(None, "access.bind_refused", detail=f"来源地址 {ip} 不在白名单内", **common)
         raise AccessError(IP_REFUSED, 403, f"来源地址 {ip} 不在该接入系统的 IP 白名单内")
     now = datetime.now(UTC)
-    async with in_transaction():
+    async with write(None) as w:  # a business system binding: the identifier is the credential
         # Conditional update: of two simultaneous binds exactly one spends the identifier.
         spent = await AccessSystem.filter(id=system.id, identifier_used=False).update(
             identifier_used=True, bound_at=now, bound_ip=ip[:64], **({"notify_url": url} if url else {})
         )
         if spent:
-            await audit.record(None, "access.bind", detail=f"绑定成功，来源地址 {ip}", **common)
+            await w.audit("access.bind", detail=f"绑定成功，来源地址 {ip}", **common)
     if not spent:
         # Outside the transaction: the refusal must stay in the audit trail although the request fails.
         await audit.record(None, "access.bind_refused", detail="接入标识已被使用", **common)
@@ -537,14 +517,10 @@ async def set_notify_url(system: AccessSystem, url: str, ip: str) -> str:
     if clean == system.notify_url:
         return clean
     org = system.org
-    async with in_transaction():
+    async with write(None, org_id=org.id, org_name=org.name, kind="access_system") as w:  # Basic auth checked
         await AccessSystem.filter(id=system.id).update(notify_url=clean)
-        await audit.record(
-            None,
+        await w.audit(
             "access.notify_url",
-            org_id=org.id,
-            org_name=org.name,
-            object_type="access_system",
             object_id=system.id,
             object_name=system.name,
             login=system.auth_account,

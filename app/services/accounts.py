@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
 from app.core.security import HashingBusy, hash_password, hash_password_async, verify_password_async
 from app.models.accounts import Account, Role, RoleGrant
@@ -17,6 +16,7 @@ from app.models.orgs import Org
 from app.services import audit, login_throttle, password_policy
 from app.services.errors import LoginFailed, NotFound, ValidationFailed
 from app.services.permissions import Actor, build_actor
+from app.services.write import write
 
 BAD_CREDENTIALS = "账号或密码错误"
 BOOTSTRAP_LOGIN = "admin"
@@ -35,7 +35,7 @@ async def ensure_bootstrap_admin() -> bool:
     """On an empty database create ``admin`` (password 1, must change). Returns True when it was created."""
     if await Account.exists():
         return False
-    async with in_transaction():
+    async with write(None):
         account = await Account.create(
             login=BOOTSTRAP_LOGIN,
             display_name="管理员",
@@ -86,11 +86,10 @@ async def authenticate(login: str, password: str, ip: str = "") -> Account:
         await audit.record(None, "login.no_role", login=login, ip=ip, object_type="account", object_id=account.id)
         raise LoginFailed("该账号没有任何管理角色，不能登录。请联系组织管理员或超级管理员授权")
     await login_throttle.record_success(login, ip)
-    account.last_login_at = _now()
-    await account.save(update_fields=["last_login_at"])
-    await audit.record(
-        None, "login.success", login=login, ip=ip, object_type="account", object_id=account.id, object_name=login
-    )
+    async with write(None, kind="account") as w:
+        account.last_login_at = _now()
+        await account.save(update_fields=["last_login_at"])
+        await w.audit("login.success", login=login, ip=ip, object_id=account.id, object_name=login)
     return account
 
 
@@ -124,13 +123,13 @@ async def change_password(actor: Actor, old: str, new: str, confirm: str) -> Non
         min_length=await password_policy.min_length(),
         personal=await password_policy.personal_words(account.id, account.login, account.display_name),
     )
-    account.password_hash = await hash_password_async(password_policy.normalise(new))
-    account.must_change_password = False
-    await account.save(update_fields=["password_hash", "must_change_password"])
-    await end_sessions([account.id], keep_current=True)
-    await audit.record(
-        actor, "account.change_password", object_type="account", object_id=account.id, object_name=account.login
-    )
+    password_hash = await hash_password_async(password_policy.normalise(new))
+    async with write(actor, kind="account", target=account) as w:  # one's own account: the session is the check
+        account.password_hash = password_hash
+        account.must_change_password = False
+        await account.save(update_fields=["password_hash", "must_change_password"])
+        await end_sessions([account.id], keep_current=True)
+        await w.audit("account.change_password", object_name=account.login)
 
 
 async def reset_password(login: str) -> str:
@@ -139,14 +138,13 @@ async def reset_password(login: str) -> str:
     if account is None:
         raise NotFound(f"账号 {login} 不存在")
     temporary = secrets.token_urlsafe(9)
-    account.password_hash = hash_password(temporary)
-    account.must_change_password = True
-    await account.save()
-    await login_throttle.clear_account(login)
-    await end_sessions([account.id])
-    await audit.record(
-        None, "account.reset_password", login="(cli)", object_type="account", object_id=account.id, object_name=login
-    )
+    async with write(None, kind="account", target=account) as w:  # the operator at the command line
+        account.password_hash = hash_password(temporary)
+        account.must_change_password = True
+        await account.save()
+        await login_throttle.clear_account(login)
+        await end_sessions([account.id])
+        await w.audit("account.reset_password", login="(cli)", object_name=login)
     return temporary
 
 
@@ -176,12 +174,19 @@ async def session_epoch(account_id: int) -> int | None:
 
 
 async def end_sessions(account_ids: Iterable[int], *, keep_current: bool = False) -> None:
-    """End the sessions of these accounts; ``keep_current`` keeps the browser that asked (a password change)."""
+    """End the sessions of these accounts; ``keep_current`` keeps the browser that asked (a password change).
+
+    Inside a write the epochs move with it; the open pages are closed once it has committed."""
     ids = sorted(set(account_ids))
     if not ids:
         return
-    await Account.filter(id__in=ids).update(session_epoch=F("session_epoch") + 1)
-    epochs = dict(await Account.filter(id__in=ids).values_list("id", "session_epoch"))
+    async with write(None) as w:
+        await Account.filter(id__in=ids).update(session_epoch=F("session_epoch") + 1)
+        epochs = dict(await Account.filter(id__in=ids).values_list("id", "session_epoch"))
+        w.after_commit(lambda: _sessions_ended(ids, epochs, keep_current))
+
+
+def _sessions_ended(ids: list[int], epochs: dict, keep_current: bool) -> None:
     for account_id in ids:
         for listener in list(_session_listeners):
             try:
@@ -191,8 +196,9 @@ async def end_sessions(account_ids: Iterable[int], *, keep_current: bool = False
 
 
 async def log_out(actor: Actor) -> None:
-    await end_sessions([actor.account_id])
-    await audit.record(actor, "login.logout", object_type="account", object_id=actor.account_id)
+    async with write(actor, kind="account") as w:  # one's own session
+        await end_sessions([actor.account_id])
+        await w.audit("login.logout", object_id=actor.account_id)
 
 
 async def must_change_password(account_id: int) -> bool:
@@ -230,7 +236,8 @@ async def grant_role(
     """Give ``login`` a role, creating the account with the initial password 123456 when it is new."""
     created = False
     initial = await initial_password()
-    async with in_transaction():
+    unit = write(actor, org_id=org.id if org else None, org_name=org.name if org else "", kind="account")
+    async with unit as w:  # the caller checked the permission (sub-admins, org binding, department admins)
         account = await Account.get_or_none(login=login)
         if account is None:
             account = await Account.create(
@@ -246,21 +253,17 @@ async def grant_role(
         if dept_ids is not None and grant.dept_ids != dept_ids:
             grant.dept_ids = dept_ids
             await grant.save(update_fields=["dept_ids"])
+        await w.audit(
+            "account.grant_role",
+            object_id=account.id,
+            object_name=login,
+            after={"role": role.value, "dept_ids": dept_ids or []},
+            detail=("新建账号，初始密码 123456" if initial == INITIAL_ADMIN_PASSWORD else "新建账号，随机初始密码")
+            if created
+            else "",
+        )
     # Shown once to the admin who created the account (never stored in clear, never logged or audited).
     account.initial_password = initial if created else None  # type: ignore[attr-defined]
-    await audit.record(
-        actor,
-        "account.grant_role",
-        org_id=org.id if org else None,
-        org_name=org.name if org else "",
-        object_type="account",
-        object_id=account.id,
-        object_name=login,
-        after={"role": role.value, "dept_ids": dept_ids or []},
-        detail=("新建账号，初始密码 123456" if initial == INITIAL_ADMIN_PASSWORD else "新建账号，随机初始密码")
-        if created
-        else "",
-    )
     return account, created
 
 
@@ -281,17 +284,12 @@ async def accounts_with_initial_password(actor: Actor) -> int:
 
 
 async def revoke_role(actor: Actor | None, *, account_id: int, role: Role, org: Org | None) -> None:
-    deleted = await RoleGrant.filter(account_id=account_id, role=role, org=org).delete()
-    if deleted:
-        await end_sessions([account_id])
-        account = await Account.get(id=account_id)
-        await audit.record(
-            actor,
-            "account.revoke_role",
-            org_id=org.id if org else None,
-            org_name=org.name if org else "",
-            object_type="account",
-            object_id=account_id,
-            object_name=account.login,
-            before={"role": role.value},
-        )
+    unit = write(actor, org_id=org.id if org else None, org_name=org.name if org else "", kind="account")
+    async with unit as w:  # the caller checked the permission
+        deleted = await RoleGrant.filter(account_id=account_id, role=role, org=org).delete()
+        if deleted:
+            await end_sessions([account_id])
+            account = await Account.get(id=account_id)
+            await w.audit(
+                "account.revoke_role", object_id=account_id, object_name=account.login, before={"role": role.value}
+            )

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from app.services import contacts_search, departments, people
-from app.services.contacts_scope import Paged, resolve
-from app.services.departments import DeptNode
+from app.services import contacts_search
+from app.services.contacts import departments, names, people
+from app.services.contacts.departments import DeptNode
+from app.services.contacts.scope import Paged, resolve
 from app.services.permissions import Actor
 
 Kind = Literal["person", "dept"]
@@ -61,8 +62,8 @@ async def resolve_items(actor: Actor, org_id: int | None, keys: list[tuple[str, 
     scope = await resolve(actor, org_id)
     person_ids = [i for k, i in keys if k == "person"]
     dept_ids = [i for k, i in keys if k == "dept"]
-    names = await departments.scoped_names(scope, person_ids, dept_ids)
-    found = {key: PickedItem(key.split(":")[0], int(key.split(":")[1]), name) for key, name in names.items()}  # type: ignore[arg-type]
+    labels = await names.scoped_names(scope, person_ids, dept_ids)
+    found = {key: PickedItem(key.split(":")[0], int(key.split(":")[1]), name) for key, name in labels.items()}  # type: ignore[arg-type]
     return [found[f"{k}:{i}"] for k, i in keys if f"{k}:{i}" in found]
 
 

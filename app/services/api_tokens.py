@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 
 from app.models.accounts import Account
 from app.models.api_tokens import ApiToken
-from app.services import accounts, audit
+from app.services import accounts
 from app.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from app.services.permissions import Actor
+from app.services.write import write
 
 TOKEN_PREFIX = "ldt_"
 MAX_NAME = 64
@@ -91,18 +92,13 @@ async def create_token(actor: Actor, name: str) -> CreatedToken:
     if await active.count() >= MAX_ACTIVE_PER_ACCOUNT:
         raise ValidationFailed(f"每个账号最多 {MAX_ACTIVE_PER_ACCOUNT} 个有效令牌，请先撤销不用的令牌", field="name")
     text = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = await ApiToken.create(
-        account_id=actor.account_id, name=name, token_hash=hash_token(text), prefix=text[: len(TOKEN_PREFIX) + 6]
-    )
-    await audit.record(
-        actor,
-        "api_token.create",
-        org_id=actor.current_org_id,
-        object_type="api_token",
-        object_id=token.id,
-        object_name=name,
-        after={"name": name, "prefix": token.prefix},
-    )
+    async with write(actor, org_id=actor.current_org_id, kind="api_token") as w:  # _require_admin checked
+        token = await ApiToken.create(
+            account_id=actor.account_id, name=name, token_hash=hash_token(text), prefix=text[: len(TOKEN_PREFIX) + 6]
+        )
+        await w.audit(
+            "api_token.create", object_id=token.id, object_name=name, after={"name": name, "prefix": token.prefix}
+        )
     return CreatedToken(view=_view(token, actor.login), token=text)
 
 
@@ -124,18 +120,13 @@ async def revoke_token(actor: Actor, token_id: int) -> TokenView:
     owner = await Account.get_or_none(id=token.account_id)
     if token.revoked_at is not None:
         return _view(token, owner.login if owner else "")
-    token.revoked_at = datetime.now(UTC)
-    token.revoked_by = actor.login
-    await token.save(update_fields=["revoked_at", "revoked_by"])
-    await audit.record(
-        actor,
-        "api_token.revoke",
-        org_id=actor.current_org_id,
-        object_type="api_token",
-        object_id=token.id,
-        object_name=token.name,
-        detail=f"令牌 {token.prefix}… 属于 {owner.login if owner else '(已删除账号)'}",
-    )
+    async with write(actor, org_id=actor.current_org_id, target=token, kind="api_token") as w:  # checked above
+        token.revoked_at = datetime.now(UTC)
+        token.revoked_by = actor.login
+        await token.save(update_fields=["revoked_at", "revoked_by"])
+        await w.audit(
+            "api_token.revoke", detail=f"令牌 {token.prefix}… 属于 {owner.login if owner else '(已删除账号)'}"
+        )
     return _view(token, owner.login if owner else "")
 
 
@@ -157,5 +148,6 @@ async def authenticate(text: str, *, ip: str = "") -> Actor:
         raise InvalidToken("令牌所属账号已停用或不再是管理员")
     now = datetime.now(UTC)
     if token.last_used_at is None or now - token.last_used_at >= _TOUCH_EVERY or token.last_used_ip != ip:
-        await ApiToken.filter(id=token.id).update(last_used_at=now, last_used_ip=ip[:64])
+        async with write(None):  # bookkeeping of a valid token
+            await ApiToken.filter(id=token.id).update(last_used_at=now, last_used_ip=ip[:64])
     return actor

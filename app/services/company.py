@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tortoise.transactions import in_transaction
-
 from app.models.orgs import Company, Org
-from app.services import audit, orgs
+from app.services import orgs
 from app.services.orgs import FormInvalid, OrgForm, OrgView, SaveResult
 from app.services.permissions import Actor, Perm, authorize
+from app.services.write import write, writer
 
 _DOMAIN = re.compile(r"^(?=.{3,128}$)([A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 
@@ -61,7 +60,7 @@ async def company_domain() -> str:
 
 async def save_company(actor: Actor, form: CompanyForm) -> SaveResult:
     """Create the company and its main org, or edit both. DingTalk checks the credentials before anything is saved."""
-    await authorize(actor, Perm.COMPANY_MANAGE)
+    w = await writer(actor, Perm.COMPANY_MANAGE, kind="company")
     name, domain = form.name.strip(), form.domain.strip().lower()
     company = await Company.all().order_by("id").first()
     main = await Org.filter(company_id=company.id, is_main=True).first() if company else None
@@ -78,23 +77,21 @@ async def save_company(actor: Actor, form: CompanyForm) -> SaveResult:
         await _update_company(actor, company, name, domain)
         return result
     org_form = await orgs.validate(org_form, org=None)
-    async with in_transaction():
+    async with w:
         if company is None:
             company = await Company.create(name=name, domain=domain)
         else:  # a company left without a main org: give it one
             company.name, company.domain = name, domain
             await company.save()
-        main = await orgs.insert_org(company, org_form, is_main=True)
-    await audit.record(
-        actor,
-        "company.create",
-        org_id=main.id,
-        org_name=main.name,
-        object_type="company",
-        object_id=company.id,
-        object_name=name,
-        after={"name": name, "domain": domain, "corpid": main.corpid, "appkey": main.appkey},
-    )
+        main = await orgs.insert_org(w, company, org_form, is_main=True)
+        await w.audit(
+            "company.create",
+            org_id=main.id,
+            org_name=main.name,
+            object_id=company.id,
+            object_name=name,
+            after={"name": name, "domain": domain, "corpid": main.corpid, "appkey": main.appkey},
+        )
     return await orgs.after_save(actor, main, created=True)
 
 
@@ -102,14 +99,13 @@ async def _update_company(actor: Actor, company: Company, name: str, domain: str
     if (company.name, company.domain) == (name, domain):
         return
     before = {"name": company.name, "domain": company.domain}
-    company.name, company.domain = name, domain
-    await company.save()
-    await audit.record(
-        actor,
-        "company.update",
-        object_type="company",
-        object_id=company.id,
-        object_name=name,
-        before=before,
-        after={"name": name, "domain": domain},
-    )
+    async with write(actor, kind="company") as w:  # save_company checked COMPANY_MANAGE
+        company.name, company.domain = name, domain
+        await company.save()
+        await w.audit(
+            "company.update",
+            object_id=company.id,
+            object_name=name,
+            before=before,
+            after={"name": name, "domain": domain},
+        )

@@ -9,7 +9,7 @@ from tortoise.expressions import Q
 
 from app.core import pinyin
 from app.models.contacts import Department, Person
-from app.services.contacts_scope import person_scope_q, resolve
+from app.services.contacts.scope import person_scope_q, resolve
 from app.services.permissions import Actor
 
 

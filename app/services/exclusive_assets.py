@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from PIL import Image, ImageStat, UnidentifiedImageError
-from tortoise.transactions import in_transaction
 
 from app.models.exclusive import AssetKind, ExclusiveAsset, ExclusiveLook
 from app.models.orgs import Org
-from app.services import audit
 from app.services.errors import NotFound, ValidationFailed
 from app.services.exclusive_console import exclusive_org
 from app.services.permissions import Actor
+from app.services.write import write
 
 MB = 1024 * 1024
 ALLOWED_FORMATS = {"PNG": "png", "JPEG": "jpg"}
@@ -229,7 +228,7 @@ async def upload(actor: Actor, org_id: int | None, kind: AssetKind, filename: st
     checked = await asyncio.to_thread(check_image, kind, data)
     preview = await asyncio.to_thread(preview_bytes, data)
     name = (filename or "").strip().replace("/", "_").replace("\\", "_")[-200:] or f"{kind.value}"
-    async with in_transaction():
+    async with write(actor, org_id=org.id, org_name=org.name, kind="exclusive_asset") as w:  # exclusive_org checked
         previous = await ExclusiveAsset.filter(org_id=org.id, kind=kind, is_current=True).values_list("id", flat=True)
         await ExclusiveAsset.filter(org_id=org.id, kind=kind, is_current=True).update(is_current=False)
         asset = await ExclusiveAsset.create(
@@ -247,18 +246,14 @@ async def upload(actor: Actor, org_id: int | None, kind: AssetKind, filename: st
             is_current=True,
             uploaded_by=actor.login,
         )
-    await audit.record(
-        actor,
-        "exclusive.asset.upload",
-        org_id=org.id,
-        org_name=org.name,
-        object_type="exclusive_asset",
-        object_id=asset.id,
-        object_name=SPECS[kind].label,
-        before={"asset_ids": list(previous)} if previous else None,
-        after={"filename": name, "size": f"{checked.width}*{checked.height}px", "bytes": checked.size_bytes},
-        detail="背景偏亮，建议使用深色图片" if checked.too_bright else "",
-    )
+        await w.audit(
+            "exclusive.asset.upload",
+            object_id=asset.id,
+            object_name=SPECS[kind].label,
+            before={"asset_ids": list(previous)} if previous else None,
+            after={"filename": name, "size": f"{checked.width}*{checked.height}px", "bytes": checked.size_bytes},
+            detail="背景偏亮，建议使用深色图片" if checked.too_bright else "",
+        )
     return _asset_view(asset)
 
 
@@ -268,20 +263,16 @@ async def make_current(actor: Actor, org_id: int | None, asset_id: int) -> Asset
     asset = await ExclusiveAsset.get_or_none(id=asset_id, org_id=org.id)
     if asset is None:
         raise NotFound("图片不存在")
-    async with in_transaction():
+    async with write(actor, org_id=org.id, org_name=org.name, kind="exclusive_asset") as w:  # exclusive_org checked
         await ExclusiveAsset.filter(org_id=org.id, kind=asset.kind, is_current=True).update(is_current=False)
         asset.is_current = True
         await asset.save(update_fields=["is_current"])
-    await audit.record(
-        actor,
-        "exclusive.asset.restore",
-        org_id=org.id,
-        org_name=org.name,
-        object_type="exclusive_asset",
-        object_id=asset.id,
-        object_name=SPECS[asset.kind].label,
-        after={"filename": asset.filename},
-    )
+        await w.audit(
+            "exclusive.asset.restore",
+            object_id=asset.id,
+            object_name=SPECS[asset.kind].label,
+            after={"filename": asset.filename},
+        )
     return _asset_view(asset)
 
 
@@ -293,23 +284,20 @@ async def set_theme_color(actor: Actor, org_id: int | None, color: str) -> str:
     color = color.upper()
     look = await ExclusiveLook.get_or_none(org_id=org.id)
     before = look.theme_color if look else DEFAULT_THEME
-    if look is None:
-        await ExclusiveLook.create(org=org, theme_color=color, updated_by=actor.login)
-    elif look.theme_color != color:
-        look.theme_color, look.updated_by = color, actor.login
-        await look.save()
-    if before != color:
-        await audit.record(
-            actor,
-            "exclusive.theme",
-            org_id=org.id,
-            org_name=org.name,
-            object_type="exclusive_look",
-            object_id=org.id,
-            object_name="主题色",
-            before={"theme_color": before},
-            after={"theme_color": color},
-        )
+    async with write(actor, org_id=org.id, org_name=org.name, kind="exclusive_look") as w:  # exclusive_org checked
+        if look is None:
+            await ExclusiveLook.create(org=org, theme_color=color, updated_by=actor.login)
+        elif look.theme_color != color:
+            look.theme_color, look.updated_by = color, actor.login
+            await look.save()
+        if before != color:
+            await w.audit(
+                "exclusive.theme",
+                object_id=org.id,
+                object_name="主题色",
+                before={"theme_color": before},
+                after={"theme_color": color},
+            )
     return color
 
 

@@ -29,11 +29,11 @@ from app.dingtalk.exclusive_api import (
 )
 from app.models.exclusive import ExclusiveStorage, StorageStep
 from app.models.orgs import Org
-from app.services import audit
 from app.services.errors import ServiceError, ValidationFailed
 from app.services.exclusive_console import exclusive_org
 from app.services.orgs import FormInvalid, describe_dingtalk_error
 from app.services.permissions import Actor
+from app.services.write import write
 from app.sync.dingtalk_in import ding_app
 
 FIELD_OSS, FIELD_KEY_ID, FIELD_KEY_SECRET = "oss_url", "access_key_id", "access_key_secret"
@@ -115,7 +115,10 @@ def format_bytes(value: int) -> str:
 
 async def _storage(org: Org) -> ExclusiveStorage:
     storage = await ExclusiveStorage.get_or_none(org_id=org.id)
-    return storage or await ExclusiveStorage.create(org=org)
+    if storage is None:
+        async with write(None):  # the org's row, made on the first visit of an admin exclusive_org let in
+            storage = await ExclusiveStorage.create(org=org)
+    return storage
 
 
 def _view(org: Org, storage: ExclusiveStorage, state_error: str = "") -> StorageView:
@@ -164,7 +167,8 @@ async def get_view(actor: Actor, org_id: int | None, *, refresh: bool = True) ->
             state_error = "读取专属存储状态失败：" + describe_dingtalk_error(exc)
         else:
             _remember(storage, state)
-            await storage.save()
+            async with write(None):  # what DingTalk reported, kept for the page (exclusive_org checked)
+                await storage.save()
     return _view(org, storage, state_error)
 
 
@@ -177,17 +181,15 @@ async def set_step(actor: Actor, org_id: int | None, step: StorageStep) -> Stora
     if storage.step is not step:
         before = storage.step.value
         storage.step = step
-        await storage.save(update_fields=["step", "updated_at"])
-        await audit.record(
+        await _audit(
             actor,
+            org,
             "exclusive.storage.step",
-            org_id=org.id,
-            org_name=org.name,
-            object_type="exclusive_storage",
-            object_id=org.id,
-            object_name="专属数据存储",
+            {"step": step.value},
+            "",
             before={"step": before},
-            after={"step": step.value},
+            saving=storage,
+            fields=["step", "updated_at"],
         )
     return _view(org, storage)
 
@@ -255,8 +257,7 @@ async def check_and_open(
     before = {"oss_url": storage.oss_url, "access_key_id": storage.access_key_id, "step": storage.step.value}
     storage.oss_url, storage.access_key_id, storage.access_key_secret = oss_url, access_key_id, access_key_secret
     storage.checked_at, storage.step, storage.last_error = datetime.now(UTC), StorageStep.SETTINGS, ""
-    await storage.save()
-    await _audit(actor, org, "exclusive.storage.check", detail, "检测通过")
+    await _audit(actor, org, "exclusive.storage.check", detail, "检测通过", saving=storage)
     try:
         state = await client.exclusive.activate_file_storage(
             app, oss=oss_url, access_key_id=access_key_id, access_key_secret=access_key_secret
@@ -264,14 +265,21 @@ async def check_and_open(
     except DingTalkError as exc:
         refused = _refused(exc, "检测已通过，开启失败")
         storage.last_error = refused.message
-        await storage.save(update_fields=["last_error", "updated_at"])
-        await _audit(actor, org, "exclusive.storage.open", detail, f"失败：{refused.message}", before=before)
+        await _audit(
+            actor,
+            org,
+            "exclusive.storage.open",
+            detail,
+            f"失败：{refused.message}",
+            before=before,
+            saving=storage,
+            fields=["last_error", "updated_at"],
+        )
         raise refused from None
     _remember(storage, state)
     storage.step, storage.opened_at = StorageStep.OPENED, datetime.now(UTC)
-    await storage.save()
     after = {**detail, "access_key_secret": "changed", "step": StorageStep.OPENED.value}
-    await _audit(actor, org, "exclusive.storage.open", after, "已开启专属数据存储", before=before)
+    await _audit(actor, org, "exclusive.storage.open", after, "已开启专属数据存储", before=before, saving=storage)
     return _view(org, storage)
 
 
@@ -294,9 +302,8 @@ async def update_access_key(
         raise refused from None
     before = {"access_key_id": storage.access_key_id, "access_key_secret": "old"}
     storage.access_key_id, storage.access_key_secret, storage.last_error = access_key_id, access_key_secret, ""
-    await storage.save()
     after = {"access_key_id": access_key_id, "access_key_secret": "changed"}
-    await _audit(actor, org, "exclusive.storage.update_key", after, "已更新", before=before)
+    await _audit(actor, org, "exclusive.storage.update_key", after, "已更新", before=before, saving=storage)
     return await get_view(actor, org.id)
 
 
@@ -318,16 +325,20 @@ async def quota_series(
     return QuotaSeries(labels, [p.used_storage for p in points])
 
 
-async def _audit(actor: Actor, org: Org, action: str, after: dict, detail: str, *, before: dict | None = None) -> None:
-    await audit.record(
-        actor,
-        action,
-        org_id=org.id,
-        org_name=org.name,
-        object_type="exclusive_storage",
-        object_id=org.id,
-        object_name="专属数据存储",
-        before=before,
-        after=after,
-        detail=detail,
-    )
+async def _audit(
+    actor: Actor,
+    org: Org,
+    action: str,
+    after: dict,
+    detail: str,
+    *,
+    before: dict | None = None,
+    saving: ExclusiveStorage | None = None,
+    fields: list[str] | None = None,
+) -> None:
+    """The storage's audit line, in one unit of work with the change it records (``saving``: the row to save).
+    exclusive_org checked the permission."""
+    async with write(actor, org_id=org.id, org_name=org.name, kind="exclusive_storage") as w:
+        if saving is not None:
+            await saving.save(update_fields=fields)
+        await w.audit(action, object_id=org.id, object_name="专属数据存储", before=before, after=after, detail=detail)

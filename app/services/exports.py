@@ -33,7 +33,7 @@ from app.core.config import get_settings
 from app.models.contacts import Department, Person
 from app.models.tree import subtree_range_q
 from app.services import audit
-from app.services.contacts_scope import get_dept, person_scope_q, resolve
+from app.services.contacts.scope import get_dept, person_scope_q, resolve
 from app.services.errors import NotFound, ValidationFailed
 from app.services.permissions import Actor
 

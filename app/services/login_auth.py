@@ -35,6 +35,7 @@ from app.services import audit, company, login_throttle, orgs
 from app.services.authenticators import AUTHENTICATORS, AuthFailure, Identity
 from app.services.errors import LoginFailed, ValidationFailed
 from app.services.permissions import Actor, Perm, authorize
+from app.services.write import Write, write, writer
 
 DINGTALK_REDIRECT = "https://login.dingtalk.com/oauth2/oidcCallBack.htm"
 PARAM_KEY = "login_auth"
@@ -78,7 +79,7 @@ async def load() -> LoginAuthSettings:
     )
 
 
-async def _store(settings: LoginAuthSettings) -> None:
+async def _store(w: Write, settings: LoginAuthSettings) -> None:
     value = {
         "enabled": settings.enabled,
         "authenticator": settings.authenticator,
@@ -177,7 +178,7 @@ async def save_settings(
     actor: Actor, *, enabled: bool, authenticator: str, redirect_uris: list[str], org_id: int | None
 ) -> str | None:
     """Save; the first save creates the client id and secret. Returns a new client secret to show once, if any."""
-    await authorize(actor, Perm.LOGIN_AUTH)
+    w = await writer(actor, Perm.LOGIN_AUTH, kind="login_auth")
     if authenticator not in AUTHENTICATORS:
         raise ValidationFailed("请选择认证方式", field="authenticator")
     uris = [u.strip() for u in redirect_uris if u.strip()]
@@ -206,28 +207,27 @@ async def save_settings(
         uris,
         org_id,
     )
-    await _store(settings)
-    if enabled:
-        await active_key()
-    await audit.record(
-        actor,
-        "login_auth.update",
-        object_type="login_auth",
-        object_name="域账号登录",
-        before=before,
-        after={"enabled": enabled, "authenticator": authenticator, "redirect_uris": uris, "org_id": org_id},
-    )
+    async with w:
+        await _store(w, settings)
+        if enabled:
+            await active_key()
+        await w.audit(
+            "login_auth.update",
+            object_name="域账号登录",
+            before=before,
+            after={"enabled": enabled, "authenticator": authenticator, "redirect_uris": uris, "org_id": org_id},
+        )
     return new_secret
 
 
 async def regenerate_client_secret(actor: Actor) -> str:
-    await authorize(actor, Perm.LOGIN_AUTH)
-    settings = await load()
-    if not settings.client_id:
-        settings.client_id = "landing-" + secrets.token_hex(8)
-    settings.client_secret = secrets.token_urlsafe(32)
-    await _store(settings)
-    await audit.record(actor, "login_auth.regenerate_secret", object_type="login_auth", object_name="client_secret")
+    async with write(actor, Perm.LOGIN_AUTH, kind="login_auth") as w:
+        settings = await load()
+        if not settings.client_id:
+            settings.client_id = "landing-" + secrets.token_hex(8)
+        settings.client_secret = secrets.token_urlsafe(32)
+        await _store(w, settings)
+        await w.audit("login_auth.regenerate_secret", object_name="client_secret")
     return settings.client_secret
 
 
@@ -245,9 +245,10 @@ async def active_key() -> tuple[str, RSAKey]:
     row = await SigningKey.filter(active=True).order_by("-id").first()
     if row is None:
         kid, key = _new_key()
-        await SigningKey.create(
-            kid=kid, private_pem=key.as_pem(private=True).decode(), public_jwk=key.as_dict(private=False)
-        )
+        async with write(None):  # the first key, made when the first token is signed or login is enabled
+            await SigningKey.create(
+                kid=kid, private_pem=key.as_pem(private=True).decode(), public_jwk=key.as_dict(private=False)
+            )
         return kid, key
     key = RSAKey.import_key(row.private_pem, parameters={"kid": row.kid, "use": "sig", "alg": "RS256"})
     return row.kid, key
@@ -255,18 +256,19 @@ async def active_key() -> tuple[str, RSAKey]:
 
 async def rotate_key(actor: Actor) -> str:
     """A new signing key; the previous ones stay in the JWKS (not used to sign) so recent tokens still verify."""
-    await authorize(actor, Perm.LOGIN_AUTH)
+    w = await writer(actor, Perm.LOGIN_AUTH, kind="signing_key")
     kid, key = _new_key()
-    await SigningKey.filter(active=True).update(active=False)
-    await SigningKey.create(
-        kid=kid, private_pem=key.as_pem(private=True).decode(), public_jwk=key.as_dict(private=False)
-    )
-    retired = (
-        await SigningKey.filter(active=False).order_by("-id").offset(KEEP_RETIRED_KEYS).values_list("id", flat=True)
-    )
-    if retired:
-        await SigningKey.filter(id__in=list(retired)).delete()
-    await audit.record(actor, "login_auth.rotate_key", object_type="signing_key", object_id=kid, object_name=kid)
+    async with w:
+        await SigningKey.filter(active=True).update(active=False)
+        await SigningKey.create(
+            kid=kid, private_pem=key.as_pem(private=True).decode(), public_jwk=key.as_dict(private=False)
+        )
+        retired = (
+            await SigningKey.filter(active=False).order_by("-id").offset(KEEP_RETIRED_KEYS).values_list("id", flat=True)
+        )
+        if retired:
+            await SigningKey.filter(id__in=list(retired)).delete()
+        await w.audit("login_auth.rotate_key", object_id=kid, object_name=kid)
     return kid
 
 
@@ -316,7 +318,8 @@ def _now() -> datetime:
 
 
 async def _purge() -> None:
-    await OidcGrant.filter(expires_at__lt=_now() - timedelta(minutes=5)).delete()
+    async with write(None):  # expired codes and tokens, on the way of a login
+        await OidcGrant.filter(expires_at__lt=_now() - timedelta(minutes=5)).delete()
 
 
 def _identity_dict(identity: Identity, nonce: str) -> dict[str, Any]:
@@ -464,15 +467,16 @@ async def complete(request: AuthRequest, identity: Identity) -> tuple[str, dict[
         params["state"] = request.state
     if request.response_type == "code":
         code = secrets.token_urlsafe(32)
-        await OidcGrant.create(
-            token_hash=_hash(code),
-            kind="code",
-            client_id=request.client_id,
-            redirect_uri=request.redirect_uri[:512],
-            claims=_identity_dict(identity, request.nonce),
-            code_challenge=request.code_challenge,
-            expires_at=_now() + timedelta(seconds=CODE_TTL),
-        )
+        async with write(None):  # for the identity that just logged in
+            await OidcGrant.create(
+                token_hash=_hash(code),
+                kind="code",
+                client_id=request.client_id,
+                redirect_uri=request.redirect_uri[:512],
+                claims=_identity_dict(identity, request.nonce),
+                code_challenge=request.code_challenge,
+                expires_at=_now() + timedelta(seconds=CODE_TTL),
+            )
         params["code"] = code
         return request.response_mode or "query", params
     access_token = ""
@@ -485,14 +489,15 @@ async def complete(request: AuthRequest, identity: Identity) -> tuple[str, dict[
 
 async def _issue_access_token(client_id: str, identity: Identity, request: AuthRequest) -> str:
     token = secrets.token_urlsafe(32)
-    await OidcGrant.create(
-        token_hash=_hash(token),
-        kind="access",
-        client_id=client_id,
-        redirect_uri=request.redirect_uri[:512],
-        claims=_identity_dict(identity, request.nonce),
-        expires_at=_now() + timedelta(seconds=TOKEN_TTL),
-    )
+    async with write(None):  # for a logged-in identity or a client that redeemed its code
+        await OidcGrant.create(
+            token_hash=_hash(token),
+            kind="access",
+            client_id=client_id,
+            redirect_uri=request.redirect_uri[:512],
+            claims=_identity_dict(identity, request.nonce),
+            expires_at=_now() + timedelta(seconds=TOKEN_TTL),
+        )
     return token
 
 
@@ -519,7 +524,8 @@ async def exchange_code(
         raise OidcError("invalid_grant", "authorization code is invalid or expired")
     token_hash = _hash(code)
     # Single use across replicas: only the request whose update flips ``used`` gets the grant.
-    claimed = await OidcGrant.filter(token_hash=token_hash, kind="code", used=False).update(used=True)
+    async with write(None):  # the client authenticated with its secret
+        claimed = await OidcGrant.filter(token_hash=token_hash, kind="code", used=False).update(used=True)
     grant = await OidcGrant.get_or_none(token_hash=token_hash, kind="code")
     if not claimed or grant is None or grant.expires_at < _now():
         raise OidcError("invalid_grant", "authorization code is invalid, expired or already used")

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from app.core.change_tracking import now_ms
 from app.models.access import AccessSystem, FeedTombstone
 from app.models.contacts import Department, Person
+from app.services.write import write
 
 SETTLE_MS = 2000
 
@@ -131,7 +132,8 @@ async def changes(org_id: int, kind: Kind, since_ms: int, *, limit: int | None =
 
 
 async def record_pull(system_id: int) -> None:
-    await AccessSystem.filter(id=system_id).update(last_pull_at=datetime.now(UTC))
+    async with write(None):  # the feed API's bookkeeping for a system that authenticated
+        await AccessSystem.filter(id=system_id).update(last_pull_at=datetime.now(UTC))
 
 
 async def tombstone_person(person: Person, at_ms: int | None = None) -> None:
@@ -144,12 +146,13 @@ async def tombstone_person(person: Person, at_ms: int | None = None) -> None:
     business_id = person.source_id or person.login_name or person.mobile
     if not business_id:
         return
-    await FeedTombstone.create(
-        org_id=person.org_id,
-        kind="person",
-        ding_id=person.ding_userid,
-        business_id=business_id,
-        login_name=person.login_name,
-        mobile=person.mobile,
-        feed_time=at_ms or now_ms(),
-    )
+    async with write(None):  # inside the deleting write when there is one
+        await FeedTombstone.create(
+            org_id=person.org_id,
+            kind="person",
+            ding_id=person.ding_userid,
+            business_id=business_id,
+            login_name=person.login_name,
+            mobile=person.mobile,
+            feed_time=at_ms or now_ms(),
+        )

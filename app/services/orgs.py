@@ -14,8 +14,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from app import runtime
 from app.core.config import get_settings
 from app.dingtalk.client import App
@@ -26,10 +24,11 @@ from app.models.accounts import Account, Role, RoleGrant
 from app.models.contacts import Department, Person
 from app.models.orgs import BaselineStatus, CallbackStatus, Company, Org
 from app.models.system import SystemParam
-from app.services import access_systems, accounts, audit
+from app.services import access_systems, accounts
 from app.services.errors import NotFound, ServiceError, ValidationFailed
 from app.services.permissions import Actor, Perm, authorize
 from app.services.permissions import masked as mask  # last four for org admins, "已设置" for sub-admins
+from app.services.write import Write, write, writer
 from app.sync import dingtalk_in
 
 log = logging.getLogger(__name__)
@@ -349,8 +348,8 @@ def _apply_form(org: Org, form: OrgForm) -> None:
         org.callback_token = form.callback_token
 
 
-async def insert_org(company: Company, form: OrgForm, *, is_main: bool) -> Org:
-    """Write a validated form as a new org with its root department (inside the caller's transaction)."""
+async def insert_org(w: Write, company: Company, form: OrgForm, *, is_main: bool) -> Org:
+    """Write a validated form as a new org with its root department (inside the caller's unit of work)."""
     aes_key, token = new_callback_secrets()
     org = Org(company=company, is_main=is_main, aes_key=aes_key, callback_token=token)
     _apply_form(org, form)
@@ -361,29 +360,22 @@ async def insert_org(company: Company, form: OrgForm, *, is_main: bool) -> Org:
 
 async def create_org(actor: Actor, form: OrgForm) -> SaveResult:
     """新建组织 (3.2.3)."""
-    await authorize(actor, Perm.ORG_MANAGE)
+    w = await writer(actor, Perm.ORG_MANAGE, kind="org")
     company = await Company.all().order_by("id").first()
     if company is None:
         raise ValidationFailed("请先填写公司信息，再创建组织")
     form = await validate(form, org=None)
-    async with in_transaction():
-        org = await insert_org(company, form, is_main=False)
-    await audit.record(
-        actor,
-        "org.create",
-        org_id=org.id,
-        org_name=org.name,
-        object_type="org",
-        object_id=org.id,
-        object_name=org.name,
-        after=_snapshot(org),
-    )
+    async with w:
+        org = await insert_org(w, company, form, is_main=False)
+        await w.audit(
+            "org.create", org_id=org.id, org_name=org.name, object_id=org.id, object_name=org.name, after=_snapshot(org)
+        )
     return await after_save(actor, org, created=True)
 
 
 async def update_org(actor: Actor, org_id: int, form: OrgForm) -> SaveResult:
     """编辑组织 (3.2.4) / 组织设置 (3.3.2)."""
-    await authorize(actor, Perm.ORG_EDIT, org_id)
+    w = await writer(actor, Perm.ORG_EDIT, org_id=org_id, kind="org")
     org = await Org.get_or_none(id=org_id)
     if org is None:
         raise NotFound("组织不存在或已解散")
@@ -397,23 +389,15 @@ async def update_org(actor: Actor, org_id: int, form: OrgForm) -> SaveResult:
         or org.callback_status != CallbackStatus.SUCCESS
     )
     credentials_changed = (form.corpid, form.appkey, form.appsecret) != (org.corpid, org.appkey, org.appsecret)
-    async with in_transaction():
+    async with w:
         _apply_form(org, form)
         await org.save()
-    await audit.record(
-        actor,
-        "org.update",
-        org_id=org.id,
-        org_name=org.name,
-        object_type="org",
-        object_id=org.id,
-        object_name=org.name,
-        before=before,
-        after=_snapshot(org),
-    )
-    if _snapshot(org) != before:
-        # Bound business systems read corpId/appKey/appSecret/agentId from us: tell them to fetch again.
-        await access_systems.org_config_changed(org.id)
+        await w.audit(
+            "org.update", org_name=org.name, object_id=org.id, object_name=org.name, before=before, after=_snapshot(org)
+        )
+        if _snapshot(org) != before:
+            # Bound business systems read corpId/appKey/appSecret/agentId from us: tell them to fetch again.
+            w.after_commit(lambda: access_systems.org_config_changed(org.id))
     result = SaveResult(org_id=org.id, created=False, callback_ok=None)
     if callback_changed or credentials_changed:
         await _register_callback(org, result)
@@ -434,7 +418,8 @@ async def after_save(actor: Actor, org: Org, *, created: bool) -> SaveResult:
 async def _register_callback(org: Org, result: SaveResult) -> None:
     if not org.callback_domain:
         org.callback_status, org.callback_error = CallbackStatus.NONE, ""
-        await org.save(update_fields=["callback_status", "callback_error"])
+        async with write(None):  # the registration's state, for the use-case that checked the permission
+            await org.save(update_fields=["callback_status", "callback_error"])
         result.messages.append("未填写回调地址(域名)：钉钉通讯录有更新将不会通知到蓝钉管理平台")
         return
     client = runtime.get().dingtalk
@@ -456,7 +441,8 @@ async def _register_callback(org: Org, result: SaveResult) -> None:
     else:
         org.callback_status, org.callback_error = CallbackStatus.SUCCESS, ""
         result.callback_ok = True
-    await org.save(update_fields=["callback_status", "callback_error", "updated_at"])
+    async with write(None):
+        await org.save(update_fields=["callback_status", "callback_error", "updated_at"])
 
 
 async def _explain_handshake_failure(org: Org, message: str) -> str:
@@ -476,22 +462,20 @@ async def _explain_handshake_failure(org: Org, message: str) -> str:
 
 async def register_callback(actor: Actor, org_id: int) -> SaveResult:
     """重新注册 (FAQ Q2)."""
-    await authorize(actor, Perm.ORG_EDIT, org_id)
+    w = await writer(actor, Perm.ORG_EDIT, org_id=org_id, kind="org")
     org = await Org.get_or_none(id=org_id)
     if org is None:
         raise NotFound("组织不存在或已解散")
     result = SaveResult(org_id=org.id, created=False, callback_ok=None)
     await _register_callback(org, result)
-    await audit.record(
-        actor,
-        "org.register_callback",
-        org_id=org.id,
-        org_name=org.name,
-        object_type="org",
-        object_id=org.id,
-        object_name=org.name,
-        detail="成功" if result.callback_ok else (result.callback_error or "未填写回调地址"),
-    )
+    async with w:
+        await w.audit(
+            "org.register_callback",
+            org_name=org.name,
+            object_id=org.id,
+            object_name=org.name,
+            detail="成功" if result.callback_ok else (result.callback_error or "未填写回调地址"),
+        )
     return result
 
 
@@ -513,11 +497,12 @@ async def _pull_main_admin(actor: Actor | None, org: Org, result: SaveResult) ->
     await dingtalk_in.apply_user(org, user, force=True)
     person = await Person.get(org_id=org.id, ding_userid=user.userid)
     login = person.mobile or person.login_name or user.userid
-    account, _ = await accounts.grant_role(
-        actor, login=login, display_name=person.name, role=Role.ORG_ADMIN, org=org, person_id=person.id
-    )
-    org.main_admin_id = person.id
-    await org.save(update_fields=["main_admin_id"])
+    async with write(None):  # the grant and the org's main admin commit together
+        account, _ = await accounts.grant_role(
+            actor, login=login, display_name=person.name, role=Role.ORG_ADMIN, org=org, person_id=person.id
+        )
+        org.main_admin_id = person.id
+        await org.save(update_fields=["main_admin_id"])
     result.admin_name, result.admin_login = person.name, login
     result.admin_initial_password = getattr(account, "initial_password", None) or ""
 
@@ -541,7 +526,7 @@ class NewMainAdmin:
 
 async def set_main_admin(actor: Actor, org_id: int, person_id: int) -> NewMainAdmin:
     """修改主管理员 (3.2.4): the new one gets the org admin role; the previous one loses it in this org."""
-    await authorize(actor, Perm.ORG_EDIT, org_id)
+    w = await writer(actor, Perm.ORG_EDIT, org_id=org_id, kind="org")
     org = await Org.get_or_none(id=org_id)
     if org is None:
         raise NotFound("组织不存在或已解散")
@@ -552,26 +537,24 @@ async def set_main_admin(actor: Actor, org_id: int, person_id: int) -> NewMainAd
     previous = org.main_admin_id
     if previous == person.id:
         return NewMainAdmin(login)
-    account, _ = await accounts.grant_role(
-        actor, login=login, display_name=person.name, role=Role.ORG_ADMIN, org=org, person_id=person.id
-    )
-    if previous:
-        old = await RoleGrant.filter(org_id=org.id, role=Role.ORG_ADMIN, person_id=previous).first()
-        if old is not None:
-            await accounts.revoke_role(actor, account_id=old.account_id, role=Role.ORG_ADMIN, org=org)
-    org.main_admin_id = person.id
-    await org.save(update_fields=["main_admin_id", "updated_at"])
-    await audit.record(
-        actor,
-        "org.set_main_admin",
-        org_id=org.id,
-        org_name=org.name,
-        object_type="org",
-        object_id=org.id,
-        object_name=org.name,
-        before={"main_admin_id": previous},
-        after={"main_admin_id": person.id, "main_admin": person.name},
-    )
+    async with w:
+        account, _ = await accounts.grant_role(
+            actor, login=login, display_name=person.name, role=Role.ORG_ADMIN, org=org, person_id=person.id
+        )
+        if previous:
+            old = await RoleGrant.filter(org_id=org.id, role=Role.ORG_ADMIN, person_id=previous).first()
+            if old is not None:
+                await accounts.revoke_role(actor, account_id=old.account_id, role=Role.ORG_ADMIN, org=org)
+        org.main_admin_id = person.id
+        await org.save(update_fields=["main_admin_id", "updated_at"])
+        await w.audit(
+            "org.set_main_admin",
+            org_name=org.name,
+            object_id=org.id,
+            object_name=org.name,
+            before={"main_admin_id": previous},
+            after={"main_admin_id": person.id, "main_admin": person.name},
+        )
     return NewMainAdmin(login, getattr(account, "initial_password", None) or "")
 
 
@@ -612,7 +595,7 @@ async def _unregister_callback(org: Org) -> str | None:
 async def dissolve_orgs(actor: Actor, org_ids: list[int]) -> DissolveResult:
     """解散组织 (3.2.5): remove our data of these orgs and our callback registration at DingTalk; the DingTalk org
     itself stays. The main org cannot be dissolved."""
-    await authorize(actor, Perm.ORG_MANAGE)
+    w = await writer(actor, Perm.ORG_MANAGE, kind="org")
     if not org_ids:
         raise ValidationFailed("请先勾选要解散的组织")
     orgs = await Org.filter(id__in=org_ids).order_by("id")
@@ -624,7 +607,7 @@ async def dissolve_orgs(actor: Actor, org_ids: list[int]) -> DissolveResult:
     names = [o.name for o in orgs]
     unregistered = {org.id: await _unregister_callback(org) for org in orgs}
     ended: set[int] = set()
-    async with in_transaction():
+    async with w:
         for org in orgs:
             account_ids = list(await RoleGrant.filter(org_id=org.id).values_list("account_id", flat=True))
             ended.update(account_ids)
@@ -638,20 +621,17 @@ async def dissolve_orgs(actor: Actor, org_ids: list[int]) -> DissolveResult:
             orphans = [a for a in set(account_ids) if a not in still_used]
             if orphans:
                 await Account.filter(id__in=orphans).delete()
-    await accounts.end_sessions(ended)  # the org's admins: their open pages go to the login page
-    for org in orgs:
-        await audit.record(
-            actor,
-            "org.dissolve",
-            org_id=None,
-            org_name=org.name,
-            object_type="org",
-            object_id=org.id,
-            object_name=org.name,
-            before={"corpid": org.corpid, "appkey": org.appkey},
-            detail="解散组织：仅删除蓝钉管理平台中的组织数据，钉钉端组织未解散；"
-            + ("钉钉回调注册未能删除" if unregistered[org.id] else "钉钉回调注册已删除"),
-        )
+        for org in orgs:
+            await w.audit(
+                "org.dissolve",
+                org_name=org.name,
+                object_id=org.id,
+                object_name=org.name,
+                before={"corpid": org.corpid, "appkey": org.appkey},
+                detail="解散组织：仅删除蓝钉管理平台中的组织数据，钉钉端组织未解散；"
+                + ("钉钉回调注册未能删除" if unregistered[org.id] else "钉钉回调注册已删除"),
+            )
+        w.after_commit(lambda: accounts.end_sessions(ended))  # the org's admins: their open pages go to the login page
     return DissolveResult(names=names, warnings=[w for w in unregistered.values() if w])
 
 
@@ -679,32 +659,35 @@ async def run_baseline(org_id: int, rt: runtime.Runtime) -> None:
         return
 
     async def progress(message: str, done: int, total: int) -> None:
-        await Org.filter(id=org_id).update(baseline_message=message[:500])
+        await _baseline_state(org_id, baseline_message=message[:500])
 
-    await Org.filter(id=org_id).update(baseline_status=BaselineStatus.RUNNING, baseline_message="开始拉取钉钉通讯录")
+    await _baseline_state(org_id, baseline_status=BaselineStatus.RUNNING, baseline_message="开始拉取钉钉通讯录")
     try:
         result = await dingtalk_in.pull_baseline(rt.dingtalk, dingtalk_in.ding_app(org), org, progress)
     except DingTalkError as exc:
-        await Org.filter(id=org_id).update(
-            baseline_status=BaselineStatus.FAILED, baseline_message="拉取失败：" + describe_dingtalk_error(exc)
+        await _baseline_state(
+            org_id, baseline_status=BaselineStatus.FAILED, baseline_message="拉取失败：" + describe_dingtalk_error(exc)
         )
         log.warning("baseline pull of org %s failed: %s", org_id, exc)
         return
     except Exception:
         log.exception("baseline pull of org %s failed", org_id)
-        await Org.filter(id=org_id).update(
-            baseline_status=BaselineStatus.FAILED, baseline_message="拉取失败：内部错误，请查看服务器日志"
+        await _baseline_state(
+            org_id, baseline_status=BaselineStatus.FAILED, baseline_message="拉取失败：内部错误，请查看服务器日志"
         )
         return
-    await Org.filter(id=org_id).update(baseline_status=BaselineStatus.DONE, baseline_message=result.summary)
-    await audit.record(
-        None,
-        "org.baseline",
-        org_id=org.id,
-        org_name=org.name,
-        object_type="org",
-        object_id=org.id,
-        object_name=org.name,
-        login="(system)",
-        detail=result.summary + ("；" + "；".join(result.errors[:20]) if result.errors else ""),
-    )
+    async with write(None, org_id=org.id, org_name=org.name, kind="org") as w:
+        await Org.filter(id=org_id).update(baseline_status=BaselineStatus.DONE, baseline_message=result.summary)
+        await w.audit(
+            "org.baseline",
+            object_id=org.id,
+            object_name=org.name,
+            login="(system)",
+            detail=result.summary + ("；" + "；".join(result.errors[:20]) if result.errors else ""),
+        )
+
+
+async def _baseline_state(org_id: int, **values: Any) -> None:
+    """The pull's progress as the org page shows it (written for no actor, by the background pull)."""
+    async with write(None):
+        await Org.filter(id=org_id).update(**values)

@@ -13,13 +13,12 @@ Both are audited and run with the org claimed, so they never interleave with a s
 from __future__ import annotations
 
 from app import runtime
-from app.core import change_tracking
 from app.dingtalk.errors import DingTalkError
 from app.models.orgs import Org
-from app.services import audit
-from app.services.contacts_scope import get_person, resolve
+from app.services.contacts.scope import get_person, resolve
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Perm
+from app.services.write import write
 from app.sync import fields, recreate, runner
 
 LOSSES = recreate.LOSSES
@@ -38,24 +37,19 @@ async def keep_dingtalk_value(actor: Actor, org_id: int | None, person_id: int, 
     scope, person = await _conflicted(actor, org_id, person_id, field)
     conflict = person.sync_conflicts[field]
     before = {field: getattr(person, field)}
-    setattr(person, field, fields.BY_LOCAL[field].local_value(conflict.get("ding")))
-    person.sync_conflicts = {k: v for k, v in person.sync_conflicts.items() if k != field}
-    change_tracking.mark_for_push(person)
-    change_tracking.touch_feed(person)
-    await person.save(update_fields=[field, "sync_conflicts", "needs_push", "feed_time", "updated_at"])
-    await audit.record(
-        actor,
-        "contacts.person.keep_dingtalk",
-        org_id=scope.org_id,
-        org_name=scope.org_name,
-        object_type="person",
-        object_id=person.id,
-        object_name=person.name,
-        before=before,
-        after={field: getattr(person, field)},
-        detail=f"保留钉钉的{fields.label(field)}",
-    )
-    await change_tracking.contacts_changed(scope.org_id, "contacts.person.update", {"person_ids": [person.id]})
+    async with write(actor, scope=scope, target=person, kind="person") as w:
+        setattr(person, field, fields.BY_LOCAL[field].local_value(conflict.get("ding")))
+        person.sync_conflicts = {k: v for k, v in person.sync_conflicts.items() if k != field}
+        w.push(person)
+        w.feed(person)
+        await person.save(update_fields=[field, "sync_conflicts", "needs_push", "feed_time", "updated_at"])
+        await w.audit(
+            "contacts.person.keep_dingtalk",
+            before=before,
+            after={field: getattr(person, field)},
+            detail=f"保留钉钉的{fields.label(field)}",
+        )
+        w.contacts_changed(scope.org_id, "contacts.person.update", {"person_ids": [person.id]})
 
 
 async def recreate_in_dingtalk(actor: Actor, org_id: int | None, person_id: int) -> None:
@@ -74,16 +68,11 @@ async def recreate_in_dingtalk(actor: Actor, org_id: int | None, person_id: int)
         raise ValidationFailed(f"重新添加失败：{exc}") from exc
     finally:
         await runner.unclaim(scope.org_id)
-    await audit.record(
-        actor,
-        "contacts.person.recreate",
-        org_id=scope.org_id,
-        org_name=scope.org_name,
-        object_type="person",
-        object_id=person.id,
-        object_name=person.name,
-        before=before,
-        after={"mobile": person.mobile, "unionid": person.unionid},
-        detail="在钉钉中删除后重新添加",
-    )
-    await change_tracking.contacts_changed(scope.org_id, "contacts.person.update", {"person_ids": [person.id]})
+    async with write(actor, scope=scope, target=person, kind="person") as w:  # the sync engine wrote the person
+        await w.audit(
+            "contacts.person.recreate",
+            before=before,
+            after={"mobile": person.mobile, "unionid": person.unionid},
+            detail="在钉钉中删除后重新添加",
+        )
+        w.contacts_changed(scope.org_id, "contacts.person.update", {"person_ids": [person.id]})

@@ -21,9 +21,9 @@ from typing import Any
 from app.core import net_guard
 from app.core.security import decrypt_secret, encrypt_secret, mask
 from app.models.system import SystemParam
-from app.services import audit
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Perm, authorize
+from app.services.write import writer
 
 PARAM_KEY = "security"
 INITIAL_FIXED = "fixed"  # the guide's 123456
@@ -113,7 +113,7 @@ async def save(
     metrics_token: str | None = None,
 ) -> None:
     """Validate everything, then save and audit. ``metrics_token``: None keeps it, "" removes it."""
-    await authorize(actor, Perm.SYSTEM_SETTINGS)
+    w = await writer(actor, Perm.SYSTEM_SETTINGS, kind="system_param")
     ranges = _ranges(allowed_ranges, "allowed_ranges")
     if any(ipaddress.ip_network(r).prefixlen == 0 for r in ranges):
         raise ValidationFailed("不能允许全部地址（0.0.0.0/0 或 ::/0）", field="allowed_ranges")
@@ -130,33 +130,32 @@ async def save(
         "initial_password": initial_password,
         "metrics_token_enc": encrypt_secret(token) or "",
     }
-    row = await SystemParam.get_or_none(key=PARAM_KEY)
-    if row is None:
-        await SystemParam.create(key=PARAM_KEY, label="安全设置", value={"value": value})
-    else:
-        row.value = {"value": value}
-        await row.save(update_fields=["value", "updated_at"])
-    forget_cache()
-    net_guard.policy().forget()
-    await audit.record(
-        actor,
-        "system.security",
-        object_type="system_param",
-        object_id=PARAM_KEY,
-        object_name="安全设置",
-        before={
-            "allowed_ranges": current.allowed_ranges,
-            "trusted_proxies": current.trusted_proxies,
-            "initial_password": current.initial_password,
-            "metrics_token": "set" if current.metrics_token else "",
-        },
-        after={
-            "allowed_ranges": ranges,
-            "trusted_proxies": proxies,
-            "initial_password": initial_password,
-            "metrics_token": "set" if token else "",
-        },
-    )
+    async with w:
+        row = await SystemParam.get_or_none(key=PARAM_KEY)
+        if row is None:
+            await SystemParam.create(key=PARAM_KEY, label="安全设置", value={"value": value})
+        else:
+            row.value = {"value": value}
+            await row.save(update_fields=["value", "updated_at"])
+        await w.audit(
+            "system.security",
+            object_id=PARAM_KEY,
+            object_name="安全设置",
+            before={
+                "allowed_ranges": current.allowed_ranges,
+                "trusted_proxies": current.trusted_proxies,
+                "initial_password": current.initial_password,
+                "metrics_token": "set" if current.metrics_token else "",
+            },
+            after={
+                "allowed_ranges": ranges,
+                "trusted_proxies": proxies,
+                "initial_password": initial_password,
+                "metrics_token": "set" if token else "",
+            },
+        )
+        w.after_commit(forget_cache)
+        w.after_commit(lambda: net_guard.policy().forget())
 
 
 async def client_address(peer: str, forwarded_for: str) -> str:

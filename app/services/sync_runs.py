@@ -7,14 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from app.core import localtime
 from app.models.orgs import Org
 from app.models.sync import RunKind, RunResult, RunTrigger, SyncEntry, SyncRun, SyncSettings
-from app.services import audit
 from app.services.errors import NotFound, ValidationFailed
 from app.services.permissions import Actor, Perm, authorize
+from app.services.write import write, writer
 from app.sync import progress as live
 from app.sync import runner, summary
 from app.sync.progress import STAGE_LABELS
@@ -207,22 +205,18 @@ async def entries(actor: Actor, run_id: int, *, errors_only: bool = False, limit
 
 
 async def delete_runs(actor: Actor, org_id: int, run_ids: list[int]) -> int:
-    await authorize(actor, Perm.SYNC_MANAGE, org_id)
+    w = await writer(actor, Perm.SYNC_MANAGE, org_id=org_id, kind="sync_run")
     if not run_ids:
         raise ValidationFailed("请先选择要删除的同步日志")
-    org = await Org.get(id=org_id)
-    async with in_transaction():
+    w.org_name = (await Org.get(id=org_id)).name
+    async with w:
         runs = await SyncRun.filter(org_id=org_id, id__in=run_ids).exclude(result=RunResult.RUNNING)
         ids = [r.id for r in runs]
         if ids:
             await SyncEntry.filter(run_id__in=ids).delete()
             await SyncRun.filter(id__in=ids).delete()
-        await audit.record(
-            actor,
+        await w.audit(
             "sync.logs.delete",
-            org_id=org_id,
-            org_name=org.name,
-            object_type="sync_run",
             object_id=",".join(map(str, ids)),
             detail=f"删除同步日志{len(ids)}条",
         )
@@ -246,17 +240,13 @@ async def approve_removals(actor: Actor, run_id: int) -> None:
     run = await _blocked_run(actor, run_id)
     org = await Org.get(id=run.org_id)
     await runner.settings_of(run.org_id)
-    async with in_transaction():
+    async with write(actor, org_id=org.id, org_name=org.name, kind="sync_run") as w:  # _blocked_run checked
         await SyncSettings.filter(org_id=run.org_id).update(approved_run_id=run.id)
         run.approved_by = actor.login
         run.decision = "approved"
         await run.save(update_fields=["approved_by", "decision"])
-        await audit.record(
-            actor,
+        await w.audit(
             "sync.threshold.approve",
-            org_id=org.id,
-            org_name=org.name,
-            object_type="sync_run",
             object_id=run.id,
             detail=f"批准删除{len(run.pending_removals or [])}条",
         )
@@ -272,19 +262,15 @@ async def reject_removals(actor: Actor, run_id: int) -> int:
     items = list(run.pending_removals or [])
     for item in items:
         kept.setdefault(item["kind"], set()).add(int(item["id"]))
-    async with in_transaction():
+    async with write(actor, org_id=org.id, org_name=org.name, kind="sync_run") as w:  # _blocked_run checked
         await SyncSettings.filter(id=settings.id).update(
             kept_removals={k: sorted(v) for k, v in kept.items()}, approved_run_id=None
         )
         run.approved_by = actor.login
         run.decision = "rejected"
         await run.save(update_fields=["approved_by", "decision"])
-        await audit.record(
-            actor,
+        await w.audit(
             "sync.threshold.reject",
-            org_id=org.id,
-            org_name=org.name,
-            object_type="sync_run",
             object_id=run.id,
             detail=f"拒绝删除{len(items)}条：" + "、".join(i["name"] for i in items[:20]),
         )

@@ -7,7 +7,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from tortoise.models import Model
-from tortoise.transactions import in_transaction
 
 from app.models.system import (
     DictEntry,
@@ -19,8 +18,9 @@ from app.models.system import (
     ScheduledJob,
     SystemParam,
 )
-from app.services import audit, catalog
-from app.services.permissions import PERMISSION_NAMES, ROLE_LEVEL, ROLE_NAMES, ROLE_PERMISSIONS, Actor, Perm, authorize
+from app.services import catalog
+from app.services.permissions import PERMISSION_NAMES, ROLE_LEVEL, ROLE_NAMES, ROLE_PERMISSIONS, Actor, Perm
+from app.services.write import Write, write
 
 
 @dataclass
@@ -46,7 +46,9 @@ class ItemResult:
         return "，".join(parts)
 
 
-async def _upsert(model: type[Model], result: ItemResult, keys: dict[str, Any], values: dict[str, Any]) -> None:
+async def _upsert(
+    w: Write, model: type[Model], result: ItemResult, keys: dict[str, Any], values: dict[str, Any]
+) -> None:
     row = await model.get_or_none(**keys)
     if row is None:
         await model.create(**keys, **values)
@@ -58,24 +60,24 @@ async def _upsert(model: type[Model], result: ItemResult, keys: dict[str, Any], 
         result.unchanged += 1
 
 
-async def _roles(r: ItemResult, _: str) -> None:
+async def _roles(w: Write, r: ItemResult, _: str) -> None:
     for role, name in ROLE_NAMES.items():
-        await _upsert(RoleDef, r, {"code": role.value}, {"name": name, "level": ROLE_LEVEL[role]})
+        await _upsert(w, RoleDef, r, {"code": role.value}, {"name": name, "level": ROLE_LEVEL[role]})
 
 
-async def _permissions(r: ItemResult, _: str) -> None:
+async def _permissions(w: Write, r: ItemResult, _: str) -> None:
     for perm in Perm:
         name, group = PERMISSION_NAMES[perm]
-        await _upsert(PermissionDef, r, {"code": perm.value}, {"name": name, "group": group})
+        await _upsert(w, PermissionDef, r, {"code": perm.value}, {"name": name, "group": group})
 
 
-async def _role_permissions(r: ItemResult, _: str) -> None:
+async def _role_permissions(w: Write, r: ItemResult, _: str) -> None:
     for role, perms in ROLE_PERMISSIONS.items():
         for perm in sorted(perms):
-            await _upsert(RolePermission, r, {"role_code": role.value, "permission_code": perm.value}, {})
+            await _upsert(w, RolePermission, r, {"role_code": role.value, "permission_code": perm.value}, {})
 
 
-async def _menus(r: ItemResult, _: str) -> None:
+async def _menus(w: Write, r: ItemResult, _: str) -> None:
     for m in catalog.MENUS:
         values = {
             "section": m.section,
@@ -84,10 +86,10 @@ async def _menus(r: ItemResult, _: str) -> None:
             "permission_code": m.perm.value,
             "sort": m.sort,
         }
-        await _upsert(MenuItem, r, {"code": m.code}, values)
+        await _upsert(w, MenuItem, r, {"code": m.code}, values)
 
 
-async def _params(r: ItemResult, public_base_url: str) -> None:
+async def _params(w: Write, r: ItemResult, public_base_url: str) -> None:
     for key, (label, value) in catalog.system_params(public_base_url).items():
         # Keep what an admin already changed: initialisation only fills in what is missing.
         if await SystemParam.exists(key=key):
@@ -97,7 +99,7 @@ async def _params(r: ItemResult, public_base_url: str) -> None:
         r.created += 1
 
 
-async def _param_once(r: ItemResult, key: str, label: str, value: Any) -> None:
+async def _param_once(w: Write, r: ItemResult, key: str, label: str, value: Any) -> None:
     if await SystemParam.exists(key=key):
         r.unchanged += 1
     else:
@@ -105,15 +107,15 @@ async def _param_once(r: ItemResult, key: str, label: str, value: Any) -> None:
         r.created += 1
 
 
-async def _sync_template(r: ItemResult, _: str) -> None:
-    await _param_once(r, "sync_defaults", "通讯录同步默认设置", catalog.SYNC_DEFAULTS)
+async def _sync_template(w: Write, r: ItemResult, _: str) -> None:
+    await _param_once(w, r, "sync_defaults", "通讯录同步默认设置", catalog.SYNC_DEFAULTS)
 
 
-async def _login_auth(r: ItemResult, _: str) -> None:
-    await _param_once(r, "login_auth", "登录认证设置", catalog.LOGIN_AUTH_DEFAULTS)
+async def _login_auth(w: Write, r: ItemResult, _: str) -> None:
+    await _param_once(w, r, "login_auth", "登录认证设置", catalog.LOGIN_AUTH_DEFAULTS)
 
 
-async def _jobs(r: ItemResult, _: str) -> None:
+async def _jobs(w: Write, r: ItemResult, _: str) -> None:
     for code, name, cron in catalog.JOBS:
         if await ScheduledJob.exists(code=code):
             r.unchanged += 1
@@ -122,13 +124,13 @@ async def _jobs(r: ItemResult, _: str) -> None:
             r.created += 1
 
 
-async def _dictionaries(r: ItemResult, _: str) -> None:
+async def _dictionaries(w: Write, r: ItemResult, _: str) -> None:
     for dict_type, entries in catalog.DICTIONARIES.items():
         for sort, (code, label) in enumerate(entries):
-            await _upsert(DictEntry, r, {"dict_type": dict_type, "code": code}, {"label": label, "sort": sort})
+            await _upsert(w, DictEntry, r, {"dict_type": dict_type, "code": code}, {"label": label, "sort": sort})
 
 
-ITEMS: list[tuple[str, Callable[[ItemResult, str], Awaitable[None]]]] = [
+ITEMS: list[tuple[str, Callable[[Write, ItemResult, str], Awaitable[None]]]] = [
     ("蓝钉默认角色", _roles),
     ("系统权限", _permissions),
     ("角色权限关系", _role_permissions),
@@ -146,22 +148,19 @@ async def is_initialised() -> bool:
 
 
 async def run(actor: Actor, public_base_url: str) -> list[ItemResult]:
-    await authorize(actor, Perm.SYSTEM_INIT)
     results: list[ItemResult] = []
-    async with in_transaction():
+    async with write(actor, Perm.SYSTEM_INIT, kind="system") as w:
         for name, fn in ITEMS:
             result = ItemResult(name=name)
-            await fn(result, public_base_url)
+            await fn(w, result, public_base_url)
             results.append(result)
         await InitRun.create(account_login=actor.login, items=[asdict(r) for r in results])
-    changed = sum(1 for r in results if r.changed)
-    await audit.record(
-        actor,
-        "system.init",
-        object_type="system",
-        object_name="系统初始化",
-        detail=f"{changed} 项有变化: " + "; ".join(f"{r.name}: {r.message}" for r in results),
-    )
+        changed = sum(1 for r in results if r.changed)
+        await w.audit(
+            "system.init",
+            object_name="系统初始化",
+            detail=f"{changed} 项有变化: " + "; ".join(f"{r.name}: {r.message}" for r in results),
+        )
     return results
 
 

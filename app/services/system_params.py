@@ -11,9 +11,9 @@ from urllib.parse import urlparse
 from app import runtime
 from app.core import localtime
 from app.models.system import SystemParam
-from app.services import audit
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Perm, authorize
+from app.services.write import writer
 
 
 @dataclass
@@ -63,27 +63,22 @@ async def list_params(actor: Actor) -> list[Param]:
 
 async def update(actor: Actor, values: dict[str, Any]) -> int:
     """Validate everything first, then save: one bad field changes nothing."""
-    await authorize(actor, Perm.SYSTEM_SETTINGS)
+    w = await writer(actor, Perm.SYSTEM_SETTINGS, kind="system_param")
     rows = {r.key: r for r in await SystemParam.filter(key__in=list(values))}
     checked = {key: _check(key, value) for key, value in values.items() if key in rows}
     changed = 0
-    for key, value in checked.items():
-        row = rows[key]
-        before = (row.value or {}).get("value")
-        if before == value:
-            continue
-        row.value = {"value": value}
-        await row.save(update_fields=["value", "updated_at"])
-        await audit.record(
-            actor,
-            "system.param",
-            object_type="system_param",
-            object_id=key,
-            object_name=row.label,
-            before={"value": before},
-            after={"value": value},
-        )
-        changed += 1
+    async with w:
+        for key, value in checked.items():
+            row = rows[key]
+            before = (row.value or {}).get("value")
+            if before == value:
+                continue
+            row.value = {"value": value}
+            await row.save(update_fields=["value", "updated_at"])
+            await w.audit(
+                "system.param", object_id=key, object_name=row.label, before={"value": before}, after={"value": value}
+            )
+            changed += 1
     return changed
 
 
@@ -111,7 +106,7 @@ async def get_time_zone(actor: Actor) -> str:
 
 async def set_time_zone(actor: Actor, name: str) -> bool:
     """Save the zone every time is shown in; True when it changed. A bad name changes nothing."""
-    await authorize(actor, Perm.SYSTEM_SETTINGS)
+    w = await writer(actor, Perm.SYSTEM_SETTINGS, kind="system_param")
     name = (name or "").strip()
     error = localtime.zone_error(name)
     if error:
@@ -121,21 +116,20 @@ async def set_time_zone(actor: Actor, name: str) -> bool:
     if before == name:
         localtime.set_zone(name)
         return False
-    if row is None:
-        await SystemParam.create(key=TIME_ZONE_KEY, label=TIME_ZONE_LABEL, value={"value": name})
-    else:
-        row.value = {"value": name}
-        await row.save(update_fields=["value", "updated_at"])
-    await audit.record(
-        actor,
-        "system.param",
-        object_type="system_param",
-        object_id=TIME_ZONE_KEY,
-        object_name=TIME_ZONE_LABEL,
-        before={"value": before},
-        after={"value": name},
-    )
-    localtime.set_zone(name)
+    async with w:
+        if row is None:
+            await SystemParam.create(key=TIME_ZONE_KEY, label=TIME_ZONE_LABEL, value={"value": name})
+        else:
+            row.value = {"value": name}
+            await row.save(update_fields=["value", "updated_at"])
+        await w.audit(
+            "system.param",
+            object_id=TIME_ZONE_KEY,
+            object_name=TIME_ZONE_LABEL,
+            before={"value": before},
+            after={"value": name},
+        )
+        w.after_commit(lambda: localtime.set_zone(name))  # the process-wide cache every page reads
     return True
 
 

@@ -89,7 +89,7 @@ RECORD = Record("contacts", "Contacts pages on a large org", ("action", "median"
 
 
 async def timed(label: str, fn, runs: int, record: str | None = None) -> None:
-    from app.services import departments
+    from app.services.contacts import departments
 
     samples = []
     for _ in range(runs):
@@ -115,7 +115,8 @@ async def main() -> None:
 
     from app.core.db import build_config, run_migrations
     from app.core.security import install_secret_key
-    from app.services import accounts, contacts_search, departments, people
+    from app.services import accounts, contacts_search
+    from app.services.contacts import departments, people
 
     install_secret_key(Fernet.generate_key().decode())
     folder = tempfile.mkdtemp(prefix="bench-contacts-")

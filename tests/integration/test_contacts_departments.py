@@ -8,8 +8,8 @@ from app.core import change_tracking
 from app.models.accounts import Role, RoleGrant
 from app.models.audit import AuditLog
 from app.models.contacts import Department
-from app.services import departments
-from app.services.departments import DeptInput
+from app.services.contacts import departments
+from app.services.contacts.dept_form import DeptInput
 from app.services.errors import ValidationFailed
 from tests import contacts_factory as cf
 

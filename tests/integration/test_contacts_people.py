@@ -7,9 +7,9 @@ import pytest
 from app.models.accounts import Role
 from app.models.audit import AuditLog
 from app.models.contacts import Person
-from app.services import people
+from app.services.contacts import people
+from app.services.contacts.person_form import PersonInput
 from app.services.errors import ValidationFailed
-from app.services.people import PersonInput
 from tests import contacts_factory as cf
 
 

@@ -11,9 +11,10 @@ from app.models.accounts import Role, RoleGrant
 from app.models.audit import AuditLog
 from app.models.contacts import Department, Person
 from app.models.sync import RunResult, SyncEntry
-from app.services import audit, departments, people
+from app.services import audit
+from app.services.contacts import departments, people
+from app.services.contacts.person_form import PersonInput
 from app.services.errors import PermissionDenied, ValidationFailed
-from app.services.people import PersonInput
 from app.sync import runner
 from tests import contacts_factory as cf
 from tests.integration import sync_env

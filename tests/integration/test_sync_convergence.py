@@ -15,7 +15,8 @@ from tortoise import Tortoise
 from app import runtime
 from app.models.contacts import Department, Person
 from app.models.sync import RunResult, RunTrigger, SyncEntry, SyncSettings
-from app.services import mapping_feed, people
+from app.services import mapping_feed
+from app.services.contacts import people
 from app.sync import bulk, runner
 from tests.integration import sync_env
 from tests.integration.sync_env import CORPID, SyncEnv
