@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from tortoise.expressions import Q
 
-from app.core import pinyin
 from app.models.contacts import Department, Person
 from app.services.contacts.scope import person_scope_q, resolve
 from app.services.permissions import Actor
@@ -42,12 +41,12 @@ async def search(
     if depts:
         rows = await (
             Department.filter(scope.dept_q() & Q(name__icontains=keyword))
-            .order_by("depth", "name", "id")
+            .order_by("depth", "name_sort", "id")  # by pinyin (app/core/pinyin.py), in the database
             .limit(limit + 1)
             .select_related("parent")
         )
         more_d = len(rows) > limit
-        rows = sorted(rows[:limit], key=lambda d: (d.depth, pinyin.sort_key(d.name), d.id))
+        rows = rows[:limit]
         dept_hits = [Hit("dept", d.id, d.name, d.parent.name if d.parent else "") for d in rows]
     if people:
         # Names are Chinese (no case) and mobiles digits: plain LIKE; only login accounts need case folding.
@@ -58,7 +57,7 @@ async def search(
         # Ordered by id, the scan stops after limit + 1 matches; the few hits are then sorted by name.
         rows = await query.order_by("id").limit(limit + 1).select_related("main_dept")
         more_p = len(rows) > limit
-        rows = sorted(rows[:limit], key=lambda p: (pinyin.sort_key(p.name), p.id))
+        rows = sorted(rows[:limit], key=lambda p: (p.name_sort, p.id))
         person_hits = [
             Hit(
                 "person", p.id, p.name, " ".join(x for x in (p.main_dept.name, p.mobile or "", p.login_name or "") if x)

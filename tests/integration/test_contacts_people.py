@@ -7,6 +7,7 @@ import pytest
 from app.models.accounts import Role
 from app.models.audit import AuditLog
 from app.models.contacts import Person
+from app.services import contacts_search
 from app.services.contacts import people
 from app.services.contacts.person_form import PersonInput
 from app.services.errors import ValidationFailed
@@ -177,3 +178,29 @@ async def test_input_dingtalk_would_refuse_changes_nothing(tree, admin, values, 
 async def test_a_full_width_mobile_is_stored_plain(tree, admin) -> None:
     pid = await people.create_person(admin, tree.org.id, _input(tree, mobile="＋86 １３９ １２３４ ５６７０"))
     assert (await Person.get(id=pid)).mobile == "13912345670"
+
+
+async def test_extension_number_is_checked_next_to_its_field_and_kept(tree, admin) -> None:
+    """分机号 (telephone), the example of docs/development.md's person-field walk-through."""
+    with pytest.raises(ValidationFailed) as refused:
+        await people.create_person(admin, tree.org.id, _input(tree, telephone="0571-8888<script>"))
+    assert refused.value.field == "telephone" and "分机号" in refused.value.message
+    assert not await Person.exists(name="赵六")
+    pid = await people.create_person(admin, tree.org.id, _input(tree, telephone=" 0571-88886666 "))
+    assert (await people.get_person_detail(admin, tree.org.id, pid)).data.telephone == "0571-88886666"
+
+
+async def test_members_and_search_hits_are_in_pinyin_order_page_by_page(tree, admin) -> None:
+    """Code-point order would put 张 before 李 and 阿 last; readers look names up by pinyin."""
+    team = tree.depts["后端组"]
+    for i, name in enumerate(["张三", "曾小贤", "李四", "阿明", "王五", "Bob"]):
+        await people.create_person(
+            admin, tree.org.id, PersonInput(name=name, main_dept_id=team.id, mobile=f"1370000000{i}")
+        )
+    first = await people.list_members(admin, tree.org.id, team.id, page=1, size=4)
+    second = await people.list_members(admin, tree.org.id, team.id, page=2, size=4)
+    assert [p.name for p in first.rows + second.rows] == ["阿明", "Bob", "李四", "王五", "曾小贤", "张三"]
+    backwards = await people.list_members(admin, tree.org.id, team.id, size=10, descending=True)
+    assert [p.name for p in backwards.rows][:2] == ["张三", "曾小贤"]
+    found = await contacts_search.search(admin, tree.org.id, "137000", depts=False)
+    assert [h.name for h in found.people] == ["阿明", "Bob", "李四", "王五", "曾小贤", "张三"]

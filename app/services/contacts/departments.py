@@ -100,7 +100,7 @@ async def tree_children(
     return await _nodes(scope.org_id, children, [parent.path], with_counts)
 
 
-_DEPT_SORTS = {"name": "name", "order": "order", "id": "id"}
+_DEPT_SORTS = {"name": "name_sort", "order": "order", "id": "id"}  # names by pinyin
 
 
 async def list_children(

@@ -22,7 +22,13 @@ from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Perm
 from app.services.write import Write, write
 
-_SORTS = {"name": "name", "mobile": "mobile", "login_name": "login_name", "title": "title", "job_number": "job_number"}
+_SORTS = {
+    "name": "name_sort",
+    "mobile": "mobile",
+    "login_name": "login_name",
+    "title": "title",
+    "job_number": "job_number",
+}
 
 
 async def list_members(
@@ -46,7 +52,7 @@ async def list_members(
         query = query.filter(is_active=True)
     total = await query.count()
     offset, limit = page_bounds(page, size)
-    key = _SORTS.get(sort, "name")
+    key = _SORTS.get(sort, "name_sort")  # names by pinyin (app/core/pinyin.py), in the database
     people = (
         await query.order_by(("-" if descending else "") + key, "id")
         .offset(offset)
