@@ -38,7 +38,7 @@ pg_log=$(mktemp)
 echo "== tests that use the database, on PostgreSQL (in the background; output below)"
 LANDING_TEST_PG_DSN="$PG_DSN" .venv/bin/python -m pytest -q -p no:cacheprovider "$@" >"$pg_log" 2>&1 &
 pg_pid=$!
-trap 'kill "$pg_pid" 2>/dev/null; bash scripts/pg.sh stop' EXIT
+trap 'kill "$pg_pid" 2>/dev/null || true; bash scripts/pg.sh stop' EXIT
 
 echo "== test suite on SQLite"
 sqlite_rc=0
