@@ -13,8 +13,9 @@ from app.components.export_button import export_button
 from app.components.frame import actor, empty_state, notify_error, notify_ok, page
 from app.components.keyboard import activatable
 from app.components.paged_table import PagedTable
-from app.services import contacts_search, exports
+from app.services import exports
 from app.services.contacts import departments, people
+from app.services.contacts import search as contacts_search
 from app.services.contacts.departments import DeptNode
 from app.services.errors import NotFound, PermissionDenied, ServiceError
 from app.services.permissions import Perm

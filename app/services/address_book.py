@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from app.services import contacts_search
 from app.services.contacts import departments, names, people
+from app.services.contacts import search as contacts_search
 from app.services.contacts.departments import DeptNode
 from app.services.contacts.scope import Paged, resolve
 from app.services.permissions import Actor

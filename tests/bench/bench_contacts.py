@@ -115,8 +115,9 @@ async def main() -> None:
 
     from app.core.db import build_config, run_migrations
     from app.core.security import install_secret_key
-    from app.services import accounts, contacts_search
+    from app.services import accounts
     from app.services.contacts import departments, people
+    from app.services.contacts import search as contacts_search
 
     install_secret_key(Fernet.generate_key().decode())
     folder = tempfile.mkdtemp(prefix="bench-contacts-")

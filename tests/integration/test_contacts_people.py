@@ -7,8 +7,8 @@ import pytest
 from app.models.accounts import Role
 from app.models.audit import AuditLog
 from app.models.contacts import Person
-from app.services import contacts_search
 from app.services.contacts import people
+from app.services.contacts import search as contacts_search
 from app.services.contacts.person_form import PersonInput
 from app.services.errors import ValidationFailed
 from tests import contacts_factory as cf

@@ -6,8 +6,9 @@ import pytest
 
 from app.models.accounts import Role
 from app.models.contacts import Person
-from app.services import address_book, contacts_search
+from app.services import address_book
 from app.services.contacts import departments, people
+from app.services.contacts import search as contacts_search
 from app.services.contacts.dept_form import DeptInput
 from app.services.errors import PermissionDenied, ValidationFailed
 from tests import contacts_factory as cf

@@ -7,6 +7,7 @@
 - ``counts`` and ``names``: member counts and membership reads without N+1 queries; display names in scope.
 - ``roles``: membership and roles (managers, group owners, department-admin grants follow who is a member).
 - ``people`` and ``person_form``: people's lifecycle (create, edit, 加入现有人员, 置为无效, 恢复有效) and the form.
+- ``search``: departments and people by name, mobile or login, within the scope.
 
-The keyword search is ``app.services.contacts_search``. Writes go through ``app.services.write``.
+Writes go through ``app.services.write``.
 """
