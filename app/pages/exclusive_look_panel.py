@@ -86,8 +86,12 @@ def _upload_card(view: LookView, kind: AssetKind, content: ui.refreshable) -> No
             message = f"已上传{spec.label}：{asset.width}*{asset.height}px"
             if asset.too_bright:
                 message += "；背景偏亮，建议使用深色图片"
-            notify_ok(message)
+            # Rebuild the cards first, then say so: when the message shows, the new cards (and their uploaders)
+            # are on the page. The refresh removes this card, so the message goes through the page's client.
+            client = ui.context.client
             content.refresh()
+            with client:
+                notify_ok(message)
 
         uploader = (
             ui.upload(
