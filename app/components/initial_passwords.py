@@ -21,7 +21,9 @@ async def show_once(title: str, passwords: dict[str, str]) -> None:
         ui.label(title).classes("text-h6")
         ui.label("以下初始密码只显示这一次，请妥善告知本人；首次登录须修改。").classes("text-orange-9")
         for login, password in passwords.items():
-            ui.label(f"{login}：{password}").classes("text-mono").mark(f"initial-password-{login}")
+            ui.label(f"{login}：{password}").classes("text-subtitle1").style("font-family: monospace").mark(
+                f"initial-password-{login}"
+            )
         ui.button("我已记下", on_click=lambda: dialog.submit(True)).props("unelevated color=primary").mark(
             "initial-passwords-ok"
         )

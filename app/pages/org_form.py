@@ -134,7 +134,9 @@ def show_result_dialog(result: orgs.SaveResult, on_close: Callable[[], None]) ->
                 "admin-pulled"
             )
             if initial_passwords.is_random(password):
-                ui.label(password).classes("text-mono text-subtitle1").mark("admin-initial-password")
+                ui.label(password).classes("text-subtitle1").style("font-family: monospace").mark(
+                    "admin-initial-password"
+                )
         elif result.admin_error:
             ui.label(result.admin_error).classes("text-negative").style("white-space: pre-line")
         if result.created:

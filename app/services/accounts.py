@@ -267,12 +267,19 @@ async def grant_role(
     return account, created
 
 
+_READABLE = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+
+
 async def initial_password() -> str:
     """系统设置 > 安全设置 > 初始密码: the guide's 123456, or a random one shown once."""
     from app.services import security_settings
 
     if (await security_settings.load()).initial_password == security_settings.INITIAL_RANDOM:
-        return secrets.token_urlsafe(9)
+        # Read out or typed by hand: no look-alikes (0/O, 1/l/I), and always letters with digits.
+        while True:
+            password = "".join(secrets.choice(_READABLE) for _ in range(12))
+            if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
+                return password
     return INITIAL_ADMIN_PASSWORD
 
 
