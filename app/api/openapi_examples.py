@@ -36,7 +36,7 @@ _IP_REFUSED = _error(40301, "来源地址 10.8.0.23 不在该接入系统的 IP 
 _TOO_MANY = _error(42901, "尝试过于频繁，请稍后再试")
 _FEED_BAD = _error(40001, "timestamp 必须是毫秒时间戳（整数）")
 RUNS = "/api/v1/orgs/{org_id}/sync-runs"
-_RUN = {
+RUN = {
     "id": 42,
     "orgId": 1,
     "trigger": "手动同步",
@@ -148,11 +148,11 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     (RUNS, "post"): {
         "request": {"full": False},
         "responses": {
-            202: {**_RUN, "result": "running", "resultLabel": "进行中", "stage": "准备中", "endedAt": None},
+            202: {**RUN, "result": "running", "resultLabel": "进行中", "stage": "准备中", "endedAt": None},
             **_RUN_ERRORS,
             409: _error(40901, "同步正在进行中"),
         },
     },
-    (RUNS, "get"): {"responses": {200: {"items": [_RUN], "total": 1, "page": 1, "pageSize": 20}, **_RUN_ERRORS}},
-    (f"{RUNS}/{{run_id}}", "get"): {"responses": {200: _RUN, **_RUN_ERRORS}},
+    (RUNS, "get"): {"responses": {200: {"items": [RUN], "total": 1, "page": 1, "pageSize": 20}, **_RUN_ERRORS}},
+    (f"{RUNS}/{{run_id}}", "get"): {"responses": {200: RUN, **_RUN_ERRORS}},
 }

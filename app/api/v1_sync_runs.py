@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from app.api import openapi_examples
 from app.services import api_tokens, sync_runs_remote
 from app.services.errors import NotFound, PermissionDenied, ServiceError
 from app.services.permissions import Actor
@@ -109,30 +110,7 @@ class SyncRunAnswer(BaseModel):
     thresholdBlocked: bool = Field(description="是否因超过删除记录阈值而未删除")  # noqa: N815
     counters: dict[str, Any] = Field(description="各阶段计数，如 source.person.added")
 
-    model_config = {
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "id": 42,
-                    "orgId": 1,
-                    "trigger": "手动同步",
-                    "kind": "增量",
-                    "full": False,
-                    "result": "success",
-                    "resultLabel": "成功",
-                    "stage": "已结束",
-                    "startedAt": "2026-12-01T02:00:00Z",
-                    "endedAt": "2026-12-01T02:00:05Z",
-                    "progressDone": 34,
-                    "progressTotal": 34,
-                    "summary": "从EKP同步部门获取9条，更新9条，人员获取34条 ……",
-                    "error": "",
-                    "thresholdBlocked": False,
-                    "counters": {"source": {"person": {"fetched": 34, "updated": 2}}},
-                }
-            ]
-        }
-    }
+    model_config = {"json_schema_extra": {"examples": [openapi_examples.RUN]}}  # the one example of a run
 
 
 class SyncRunPage(BaseModel):
