@@ -347,6 +347,7 @@ class SourceStage:
         dept_ids = {sid: d.id for sid, d in self.by_source.items() if not d.is_deleted}
         # People not linked to the source yet (pulled from DingTalk, added by hand) are matched by mobile or login;
         # this stage only ever adds linked people, so when there are none now there is nothing to match all run.
+        # (One a DingTalk callback adds meanwhile makes its EKP twin a logged mobile clash; the next full run links it.)
         self.match_unlinked = await Person.filter(org_id=self.org_id, source_id=None).exists()
         # Likewise, on the first import nobody is linked yet: only people this run added can be found again.
         self.linked_before = await Person.filter(org_id=self.org_id, source_id__not_isnull=True).exists()
