@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tortoise.exceptions import IntegrityError
@@ -28,12 +28,14 @@ from app.models.contacts import Department, Person
 from app.models.sync import SyncSettings
 from app.sync import bulk, fields, member_roles, sources, threshold
 from app.sync.context import ConfigFailure, RunContext
+from app.sync.pipeline import GroupWriter
 from app.sync.sources import DEPT, PERSON, SourceAdapter, SourceError
 
 log = logging.getLogger(__name__)
 
 STAGE = "source"
 WRITE_BATCH = 500
+PEOPLE_PER_COMMIT = 10_000  # pages that queued up while a write ran are committed together, up to this many people
 SEEN_SUFFIX = "_seen"
 MAX_SEEN = 5000
 # Person columns the source sets (from the field table) and the rows this stage reads and writes.
@@ -43,6 +45,7 @@ PERSON_UPDATE_COLUMNS = (*PERSON_FIELDS, "source_id", "needs_push", "feed_time")
 NEW_PERSON_COLUMNS = ("org_id", *PERSON_FIELDS, "source_id", "needs_push", "feed_time")
 DEPT_COLUMNS = ("id", "parent_id", "name", "order", "path", "depth", "source_id", "ding_id", "is_deleted")
 DEPT_UPDATE_COLUMNS = ("source_id", "name", "order", "is_deleted", "needs_push", "feed_time")
+ID_BY_SOURCE = ("source_id", "id")
 NEW_DEPT_COLUMNS = ("org_id", "parent_id", "name", "order", "path", "depth", "source_id", "needs_push", "feed_time")
 _T = TypeVar("_T")
 SourceElement = Any  # an element as a source adapter yields it (attributes listed in app.sync.sources)
@@ -100,6 +103,19 @@ async def _prefetched(pages: AsyncIterator[_T]) -> AsyncIterator[_T]:
             await ahead
 
 
+@dataclass(slots=True)
+class _PeoplePage:
+    """One page of people planned: who is added and changed, the built statements, and the lines to log."""
+
+    elements: list[SourceElement]
+    cursor: str | None
+    creates: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[_Person] = field(default_factory=list)
+    ignored: list[tuple[str, str, str]] = field(default_factory=list)  # name, source id, why
+    updated: bulk.Statement | None = None
+    added: bulk.Statement | None = None
+
+
 def make_source(settings: SyncSettings, page_size: int | None = None) -> SourceAdapter:
     rt = runtime.get()
     config = sources.SourceConfig(
@@ -142,7 +158,8 @@ class SourceStage:
         self.present: dict[str, set[str]] = {}  # full runs: ids the source holds now, read before anything is applied
         self.match_unlinked = True
         self.linked_before = True
-        self.added: set[str] = set()  # source ids of the people this run inserted
+        self.added: set[str] = set()  # source ids of the people this run inserted (or is inserting)
+        self.saved_until: str | None = None  # the person cursor saved so far
 
     def count(self, kind: str, key: str, n: int = 1) -> None:
         self.ctx.count(STAGE, kind, key, n)
@@ -351,20 +368,27 @@ class SourceStage:
         self.match_unlinked = await Person.filter(org_id=self.org_id, source_id=None).exists()
         # Likewise, on the first import nobody is linked yet: only people this run added can be found again.
         self.linked_before = await Person.filter(org_id=self.org_id, source_id__not_isnull=True).exists()
+        self.saved_until = cursor
         last = cursor
-        saved_until = cursor
+        # Page N+1 is planned while page N is written (app/sync/pipeline.py); the lookups wait for the writes.
+        writer = GroupWriter(self._commit_people, lambda planned: len(planned.elements), max_rows=PEOPLE_PER_COMMIT)
         pages = self.source.iter_changes(PERSON, cursor, known=self.known(PERSON))
-        async for page in _prefetched(pages):
-            self.remember(PERSON, page.elements)
-            self.count("person", "fetched", len(page.elements))
-            if self.ctx.progress is not None:
-                self.ctx.progress.total += len(page.elements)
-            await self._apply_people(page.elements, dept_ids)
-            last = page.cursor or last
-            if not self.person_removals and last != saved_until:
-                await self.save_cursor(PERSON, last)  # committed, nothing pending: safe to move on
-                saved_until = last
-        if cursor is None:
+        try:
+            async for page in _prefetched(pages):
+                self.count("person", "fetched", len(page.elements))
+                if self.ctx.progress is not None:
+                    self.ctx.progress.total += len(page.elements)
+                if self._must_look_up(page.elements):
+                    await writer.settled()  # the lookups must see the pages before this one
+                last = page.cursor or last
+                await writer.put(await self._plan_people(page.elements, dept_ids, last))
+            await writer.settled()
+        except BaseException:
+            await writer.abandon()
+            raise
+        if cursor is None and self.linked_before:
+            # Hard deletes: linked people the source no longer holds. On the first import everyone linked was read
+            # just now, so nobody can be missing (one EKP deletes meanwhile is found by the next full run).
             present = self.present.get(PERSON) or await self.source.present_ids(PERSON)
             where = '"org_id" = {} AND "is_active" = {} AND "source_id" IS NOT NULL'
             rows = await bulk.select(Person, ("id", "source_id"), where, [self.org_id, True])
@@ -372,7 +396,12 @@ class SourceStage:
                 if source_id not in present:
                     self.person_removals[pid] = "EKP中已删除"
         await self.ctx.flush()
-        return last if last != saved_until else None
+        return last if last != self.saved_until else None
+
+    def _must_look_up(self, elements: list[SourceElement]) -> bool:
+        """Whether planning this page reads people from the database (always, but on a first import only when the
+        page repeats someone this run added)."""
+        return self.linked_before or self.match_unlinked or any(e.id in self.added for e in elements)
 
     async def _people_by(self, column: str, keys: list[Any], where: str, *params: Any) -> list[_Person]:
         """People of this org whose ``column`` is one of ``keys`` (and who match ``where``)."""
@@ -380,7 +409,10 @@ class SourceStage:
         rows = await bulk.select_in(Person, PERSON_COLUMNS, column, keys, where, [self.org_id, *params])
         return [_person_row(r) for r in rows]
 
-    async def _apply_people(self, elements: list[SourceElement], dept_ids: dict[str, int]) -> None:
+    async def _plan_people(
+        self, elements: list[SourceElement], dept_ids: dict[str, int], cursor: str | None
+    ) -> _PeoplePage:
+        """What one page changes, with its statements built: everything but the database writes."""
         ids = [e.id for e in elements if self.linked_before or e.id in self.added]
         existing = {p.source_id: p for p in await self._people_by("source_id", ids, "")} if ids else {}
         unlinked_mobiles = [e.mobile_no for e in elements if e.id not in existing and e.mobile_no]
@@ -393,8 +425,7 @@ class SourceStage:
                 by_mobile[p.mobile or ""] = p
             for p in await self._people_by("login_name", unlinked_logins, unlinked):
                 by_login[p.login_name or ""] = p
-        creates: list[dict[str, Any]] = []
-        updates: list[_Person] = []
+        planned = _PeoplePage(elements, cursor)
         for e in elements:
             person = existing.get(e.id) or by_mobile.get(e.mobile_no or "") or by_login.get(e.login_name or "")
             if not e.is_available:
@@ -406,21 +437,13 @@ class SourceStage:
             if main is None:
                 if person is None:
                     self.count("person", "ignored")
-                    self.ctx.entry(
-                        STAGE,
-                        "ignore",
-                        "person",
-                        e.name,
-                        source_id=e.id,
-                        ok=False,
-                        message=f"忽略新增：所在部门 {e.parent} 不存在或已删除",
-                    )
+                    planned.ignored.append((e.name, e.id, f"忽略新增：所在部门 {e.parent} 不存在或已删除"))
                     self.ctx.advance()
                     continue
                 main = person.main_dept_id
             values = fields.person_source_values(e, main)
             if person is None:
-                creates.append({**values, "source_id": e.id})
+                planned.creates.append({**values, "source_id": e.id})
                 continue
             self.person_removals.pop(person.id, None)
             if person.source_id == e.id and all(getattr(person, k) == v for k, v in values.items()):
@@ -431,24 +454,51 @@ class SourceStage:
             for k, v in values.items():
                 setattr(person, k, v)
             person.source_id = e.id
-            updates.append(person)
-        await self._write_people(creates, updates)
+            planned.updates.append(person)
+        # The people a page adds count as added from now on, so a later page naming one of them waits for this one's
+        # write before it looks them up (``_must_look_up``).
+        self.added.update(p["source_id"] for p in planned.creates)
+        # Every column of a changed person in one statement per row: unchanged columns get the value they already
+        # hold, so this is the same as updating only what changed.
+        stamp, updates, creates = self.stamp, planned.updates, planned.creates
+        planned.updated = bulk.update_statement(
+            Person,
+            PERSON_UPDATE_COLUMNS,
+            [(*(getattr(p, k) for k in PERSON_FIELDS), p.source_id, True, stamp, p.id) for p in updates],
+        )
+        planned.added = bulk.insert_new_statement(
+            Person,
+            NEW_PERSON_COLUMNS,
+            ((self.org_id, *(p[k] for k in PERSON_FIELDS), p["source_id"], True, stamp) for p in creates),
+            returning=ID_BY_SOURCE,
+        )
+        return planned
 
-    async def _write_people(self, creates: list[dict[str, Any]], updates: list[_Person]) -> None:
+    async def _commit_people(self, group: Sequence[_PeoplePage]) -> None:
+        """Write planned pages in one transaction, log them, and move the cursor past the last one when nothing
+        waits for the removals."""
+        for planned in group:
+            for name, source_id, message in planned.ignored:
+                self.ctx.entry(STAGE, "ignore", "person", name, source_id=source_id, ok=False, message=message)
+        await self._write_people(group)
+        # Remembered only now: a cursor's overlap window lists what is committed, never a page still being written.
+        for planned in group:
+            self.remember(PERSON, planned.elements)
+        cursor = group[-1].cursor
+        if not self.person_removals and cursor != self.saved_until:
+            await self.save_cursor(PERSON, cursor)  # committed, nothing pending: safe to move on
+            self.saved_until = cursor
+
+    async def _write_people(self, group: Sequence[_PeoplePage]) -> None:
+        creates = [values for planned in group for values in planned.creates]
+        updates = [person for planned in group for person in planned.updates]
+        returned: list[tuple] | None = []
         try:
             async with in_transaction():
-                # Every column of a changed person in one statement per row: unchanged columns get the value they
-                # already hold, so this is the same as updating only what changed.
-                await bulk.update_rows(
-                    Person,
-                    PERSON_UPDATE_COLUMNS,
-                    [(*(getattr(p, k) for k in PERSON_FIELDS), p.source_id, True, self.stamp, p.id) for p in updates],
-                )
-                await bulk.insert_new(
-                    Person,
-                    NEW_PERSON_COLUMNS,
-                    ((self.org_id, *(p[k] for k in PERSON_FIELDS), p["source_id"], True, self.stamp) for p in creates),
-                )
+                for planned in group:
+                    await planned.updated.run()
+                    rows = await planned.added.run()
+                    returned = None if rows is None or returned is None else returned + rows
         except IntegrityError as exc:
             if not _unique_clash(exc):
                 raise  # a schema problem: the run ends 失败 with the database's own words, never retried silently
@@ -460,17 +510,13 @@ class SourceStage:
         for person in updates:
             self._person_entry("update", person)
         if creates:
-            self.added.update(p["source_id"] for p in creates)
-            ids = dict(
-                await bulk.select_in(
-                    Person,
-                    ("source_id", "id"),
-                    "source_id",
-                    [p["source_id"] for p in creates],
-                    '"org_id" = {}',
-                    [self.org_id],
+            if returned is not None:
+                ids = dict(returned)
+            else:
+                keys = [p["source_id"] for p in creates]
+                ids = dict(
+                    await bulk.select_in(Person, ID_BY_SOURCE, "source_id", keys, '"org_id" = {}', [self.org_id])
                 )
-            )
             for values in creates:
                 self.count("person", "added")
                 self.ctx.entry(
@@ -519,8 +565,6 @@ class SourceStage:
                         message=f"{'新增' if action == 'add' else '更新'}失败：登录账号或手机号与其他人员重复（{exc}）",
                     )
                     continue
-                if action == "add":
-                    self.added.add(person.source_id)
                 self._person_entry(action, person)
                 await self.ctx.tick()
 
@@ -601,9 +645,12 @@ class SourceStage:
             PERSON: await Person.filter(org_id=self.org_id, is_active=True, source_id__isnull=False).count(),
         }
         for kind, label in ((DEPT, "部门"), (PERSON, "人员")):
+            have = held[kind]
+            if have < 10:
+                continue  # too few to judge (a first import holds none): nothing to read for the guard
             self.present[kind] = await self.source.present_ids(kind)
-            have, now = held[kind], len(self.present[kind])
-            if have >= 10 and now < have * (100 - guard) / 100:
+            now = len(self.present[kind])
+            if now < have * (100 - guard) / 100:
                 raise ConfigFailure(
                     f"源系统数据异常：源系统现有{label}{now}条，比本系统已同步的{have}条少"
                     f"{100 - 100 * now // have}%，超过源数据保护阈值{guard}%。已视为源系统故障，本次同步未做任何修改；"

@@ -288,6 +288,7 @@ async def main() -> None:
     parser.add_argument("--push-persons", type=int, default=400)
     parser.add_argument("--qps", type=int, default=50)
     parser.add_argument("--skip-source", action="store_true")
+    parser.add_argument("--source-only", action="store_true", help="only the import and incremental benchmarks")
     parser.add_argument("--write-docs", action="store_true", help="record the numbers in docs/performance.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -313,8 +314,9 @@ async def main() -> None:
         try:
             if not args.skip_source:
                 await bench_source(args.depts, args.persons)
-            await bench_push(args.push_persons, args.qps, ding)
-            await bench_callbacks()
+            if not args.source_only:
+                await bench_push(args.push_persons, args.qps, ding)
+                await bench_callbacks()
             if args.write_docs:
                 RECORD.write()
         finally:
