@@ -86,7 +86,7 @@ class World:
         return await self.env.sim(method, path, json)
 
     async def sync(self) -> None:
-        run = await runner.run(self.env.org.id, RunTrigger.MANUAL)
+        run = await runner.run(self.env.org.id, RunTrigger.MANUAL, rt=runtime.get())
         assert run.result.value != "失败", run.summary
 
 
@@ -131,7 +131,7 @@ class Harness:
             ),
         )
         if sync:
-            await runner.run(env.org.id, RunTrigger.MANUAL)
+            await runner.run(env.org.id, RunTrigger.MANUAL, rt=runtime.get())
         api = FastAPI()
         api.include_router(v1_access.router)
         api.include_router(ekp_feed.router)
