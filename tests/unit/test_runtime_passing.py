@@ -14,7 +14,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = ("app/services", "app/sync")
+SCANNED = ("app/services", "app/sync", "app/connector/services", "app/connector/workers.py")
 RUNTIME_MODULES = frozenset({"app.runtime", "app.connector.runtime"})
 # What a service may name from a runtime module: the types of what it is handed.
 TYPES = frozenset({"Runtime", "ConnectorRuntime", "Worker", "Stop"})

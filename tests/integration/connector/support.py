@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from app import runtime
 from app.api import ekp_feed, v1_access
+from app.connector import runtime as connector_runtime
 from app.connector import server as connector_server
 from app.connector.config import ConnectorSettings
 from app.connector.services import accounts
@@ -65,6 +66,11 @@ class World:
     context: contextvars.Context
     http: aiohttp.ClientSession
     tmp: Path
+
+    @property
+    def rt(self) -> connector_runtime.ConnectorRuntime:
+        """The connector's runtime, for calling its services as its pages and routes do."""
+        return connector_runtime.get()
 
     async def run(self, work: Awaitable[T] | Callable[[], Awaitable[T]]) -> T:
         """Run connector code in the connector's Tortoise context; querysets must be built inside: pass a lambda."""
