@@ -11,3 +11,8 @@ from app import runtime
 
 def console_runtime() -> runtime.Runtime:
     return runtime.get()
+
+
+def runtime_if_started() -> runtime.Runtime | None:
+    """For the health and metrics routes, which answer (and say what is missing) before the runtime starts."""
+    return runtime.current()
