@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from app.models.sync import RunResult
 from app.sync import progress as live
 from app.sync.progress import STAGE_LABELS
+
+if TYPE_CHECKING:
+    from app.runtime import Runtime
 
 EXIT_OK, EXIT_FAILED, EXIT_NO_ORG, EXIT_BUSY = 0, 1, 2, 3
 BAR_WIDTH = 30
@@ -50,7 +53,9 @@ class ProgressBar:
         self.stream.flush()
 
 
-async def sync_org(reference: str, *, full: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+async def sync_org(
+    reference: str, rt: Runtime, *, full: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
     """Run one sync of the org named or numbered ``reference`` with the ORM and runtime already started."""
     from app.services import sync_runs_remote
     from app.services.errors import NotFound
@@ -63,7 +68,7 @@ async def sync_org(reference: str, *, full: bool, out: TextIO = sys.stdout, err:
         err.write(exc.message + "\n")
         return EXIT_NO_ORG
     try:
-        started = await sync_runs_remote.start_run_as_operator(org.id, full=full)
+        started = await sync_runs_remote.start_run_as_operator(org.id, rt=rt, full=full)
     except sync_runs_remote.RunBusy as exc:
         err.write(f"{org.name}：{exc.message}\n")
         return EXIT_BUSY
@@ -100,9 +105,9 @@ async def main(reference: str, *, full: bool) -> int:
     await run_migrations(settings.effective_database_url)
     await Tortoise.init(config=build_config(settings.effective_database_url))
     try:
-        await runtime.start(settings, run_workers=False)
+        rt = await runtime.start(settings, run_workers=False)
         try:
-            return await sync_org(reference, full=full)
+            return await sync_org(reference, rt, full=full)
         finally:
             await runtime.stop()
     finally:

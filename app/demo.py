@@ -101,6 +101,7 @@ async def _seed(rt: runtime.Runtime, ekp_url: str) -> None:
     await _wait_until_serving(rt, base_url)
     try:
         await demo_seed.seed(
+            rt,
             public_base_url=base_url,
             corpid=DEMO_CORP,
             appkey=DEMO_APPKEY,

@@ -5,7 +5,9 @@ One aiohttp session and one rate-limited DingTalk client per process, shared by 
 actions (DESIGN 7/8: one rate-limited client per app). The workers to run are named by the caller (the composition
 root's ``WORKERS``), never collected from imports: importing a module starts nothing. Each worker's loop runs under
 the task registry (app/core/tasks.py), which restarts it with backoff when it fails and stops it at shutdown; the
-worker gets this runtime as its argument.
+worker gets this runtime as its argument. Services and the sync engine are handed it (or the piece they use) by
+their caller; ``get()`` / ``current()`` are for the edges: the lifespan, pages (``frame.running()``), API routes
+(``app.api.running``) and the CLI.
 """
 
 from __future__ import annotations
@@ -85,14 +87,6 @@ async def run_worker(rt: Runtime, worker: Worker) -> Stop:
 
     rt.stops.append(cleanup)
     return stop
-
-
-def spawn(name: str, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-    """Fire-and-forget work a caller starts and does not wait for (an export file ...): tracked by the runtime's task
-    registry, so shutdown cancels it; before the runtime starts (some unit tests) a plain task the caller keeps."""
-    if _current is None:
-        return asyncio.get_running_loop().create_task(coroutine, name=name)
-    return _current.tasks.spawn(name, coroutine)
 
 
 def _guarded_connector(settings: Settings) -> aiohttp.TCPConnector:

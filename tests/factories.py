@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+
 from app.core.security import hash_password
+from app.dingtalk.client import DingTalkClient
 from app.models.accounts import Account, Role, RoleGrant
 from app.models.contacts import Department
 from app.models.orgs import Company, Org
 
 PASSWORD = "Landing2026x"
+CLOSED_PORT = "http://127.0.0.1:9"  # nothing listens there: a call fails at once, and never leaves the machine
+
+
+@asynccontextmanager
+async def unreachable_dingtalk() -> AsyncIterator[DingTalkClient]:
+    """The DingTalk client a use-case takes, for a test where it has nothing to ask DingTalk (an org without a
+    callback registration being dissolved, ...); no runtime is started."""
+    async with aiohttp.ClientSession() as http:
+        yield DingTalkClient(http, oapi_base=CLOSED_PORT, api_base=CLOSED_PORT)
 
 
 async def company() -> Company:

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from app import runtime
+from app.api.running import runtime_if_started
 from app.core import metrics as core_metrics
+from app.runtime import Runtime
 from app.services import heartbeat, metrics, security_settings
 
 router = APIRouter(tags=["运维"])
 
 
 @router.get("/healthz", summary="健康检查：数据库可写、数据目录可写且有剩余空间时返回 200，否则 503 并给出原因")
-async def healthz() -> JSONResponse:
-    ok, reason = await heartbeat.status(runtime.current())
+async def healthz(rt: Runtime | None = Depends(runtime_if_started)) -> JSONResponse:
+    ok, reason = await heartbeat.status(rt)
     body: dict = {"status": "ok" if ok else "unavailable", "database": ok}
     if reason:
         body["reason"] = reason
@@ -33,7 +34,7 @@ async def healthz() -> JSONResponse:
     summary="Prometheus 格式的运行指标（系统设置中设置了访问令牌时需 Authorization: Bearer <令牌>）",
     response_class=PlainTextResponse,
 )
-async def prometheus_metrics(request: Request) -> PlainTextResponse:
+async def prometheus_metrics(request: Request, rt: Runtime | None = Depends(runtime_if_started)) -> PlainTextResponse:
     token = (await security_settings.load()).metrics_token
     if token:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
@@ -43,4 +44,4 @@ async def prometheus_metrics(request: Request) -> PlainTextResponse:
                 status_code=401,
                 headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
             )
-    return PlainTextResponse(await metrics.render(runtime.current()), media_type=core_metrics.CONTENT_TYPE)
+    return PlainTextResponse(await metrics.render(rt), media_type=core_metrics.CONTENT_TYPE)

@@ -10,9 +10,11 @@ import base64
 import html
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from app.api.running import console_runtime
+from app.runtime import Runtime
 from app.services import company, login_auth, security_settings
 from app.services.authenticators import AuthFailure
 from app.services.login_auth import AuthRequest, OidcError
@@ -129,7 +131,7 @@ def _partial(params: dict[str, str]) -> AuthRequest | None:
 
 
 @router.post("/oidc/authorize", summary="授权端点：校验域账号和密码", response_class=HTMLResponse)
-async def authorize_submit(request: Request) -> Response:
+async def authorize_submit(request: Request, rt: Runtime = Depends(console_runtime)) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
     username, password = form.pop("username", ""), form.pop("password", "")
     try:
@@ -137,7 +139,7 @@ async def authorize_submit(request: Request) -> Response:
     except OidcError as exc:
         return _client_error(_partial(form), exc)
     try:
-        identity = await login_auth.login(auth_request, username, password, await _ip(request))
+        identity = await login_auth.login(auth_request, username, password, await _ip(request), http=rt.http)
     except AuthFailure as exc:
         return await _login_page(auth_request, error=exc.message, username=username)
     mode, params = await login_auth.complete(auth_request, identity)

@@ -21,6 +21,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from app.api import openapi_examples
+from app.api.running import console_runtime
+from app.runtime import Runtime
 from app.services import api_tokens, sync_runs_remote
 from app.services.errors import NotFound, PermissionDenied, ServiceError
 from app.services.permissions import Actor
@@ -163,8 +165,13 @@ router = APIRouter(prefix="/api/v1/orgs/{org_id}/sync-runs", tags=["通讯录同
     response_model=SyncRunAnswer,
     responses={**_ERRORS, 409: {"model": ErrorAnswer, "description": "同步正在进行中"}},
 )
-async def start_run(org_id: int, body: StartRequest | None = None, actor: Actor = Depends(token_actor)) -> Any:
-    detail = await sync_runs_remote.start_run(actor, org_id, full=bool(body and body.full))
+async def start_run(
+    org_id: int,
+    body: StartRequest | None = None,
+    actor: Actor = Depends(token_actor),
+    rt: Runtime = Depends(console_runtime),
+) -> Any:
+    detail = await sync_runs_remote.start_run(actor, org_id, rt=rt, full=bool(body and body.full))
     return _run(detail)
 
 

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from fastapi.responses import RedirectResponse
 from nicegui import app, context, ui
 
+from app import runtime
 from app.components import session, theme
 from app.services import accounts, orgs_lookup, system_params
 from app.services.catalog import SECTIONS, MenuDef
@@ -98,6 +99,12 @@ def menu_entries() -> list[MenuDef]:
 def actor() -> Actor:
     """The acting admin of the page being built or the event being handled."""
     return getattr(context.client, _ACTOR_ATTR)
+
+
+def running() -> runtime.Runtime:
+    """The console's started runtime, which pages hand to the services that need it (its DingTalk client, HTTP
+    session or task registry): services never look the runtime up themselves."""
+    return runtime.get()
 
 
 def _redirect_target() -> str:

@@ -1,6 +1,8 @@
 """The connector's process-wide resources: one HTTP session, one rate-limited DingTalk client, the push wake-up.
 
-Kept apart from the console's ``app.runtime`` so that neither process starts the other's workers.
+Kept apart from the console's ``app.runtime`` so that neither process starts the other's workers. Services and workers
+get this runtime (or the piece of it they use) as a parameter; ``get()`` is for the edges only: the server's start,
+the pages' ``running()`` helper and the API routes' dependency.
 """
 
 from __future__ import annotations
@@ -30,13 +32,11 @@ class ConnectorRuntime:
     seen_nonces: dict[str, float] = field(default_factory=dict)
     config_version: int = 0  # bumped when options or the binding change: cached copies are then re-read
 
+    def config_changed(self) -> None:
+        self.config_version += 1
+
 
 _current: ConnectorRuntime | None = None
-
-
-def config_changed() -> None:
-    if _current is not None:
-        _current.config_version += 1
 
 
 def get() -> ConnectorRuntime:

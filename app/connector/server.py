@@ -40,11 +40,11 @@ async def start(settings: ConnectorSettings, *, global_fallback: bool = True, ru
     settings.ensure_secrets()
     install_secret_key(settings.secret_key.get_secret_value())
     ctx = await db.open_context(settings.effective_database_url, global_fallback=global_fallback)
-    await runtime.start(settings)
+    rt = await runtime.start(settings)
     await accounts.ensure_initial_admin()
     started = Started(ctx)
     if run_workers:
-        started.tasks = workers.start_all()
+        started.tasks = workers.start_all(rt)
     return started
 
 

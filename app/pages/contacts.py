@@ -10,7 +10,7 @@ from app.components.confirm_dialog import confirm
 from app.components.dept_tree import DeptTree
 from app.components.entity_form import highlight
 from app.components.export_button import export_button
-from app.components.frame import actor, empty_state, notify_error, notify_ok, page
+from app.components.frame import actor, empty_state, notify_error, notify_ok, page, running
 from app.components.keyboard import activatable
 from app.components.paged_table import PagedTable
 from app.services import exports
@@ -189,7 +189,10 @@ async def contacts_page(dept: int | None = None) -> None:
                 ui.label("人员").classes("text-subtitle1 text-weight-medium")
                 inactive = ui.checkbox("显示无效人员").props("dense").mark("show-inactive")
                 ui.space()
-                export_button(lambda fmt: exports.start_contacts_export(me, org_id, detail.id, fmt), marker="export")
+                export_button(
+                    lambda fmt: exports.start_contacts_export(me, org_id, detail.id, fmt, tasks=running().tasks),
+                    marker="export",
+                )
                 if editable:
                     ui.button("批量删除", icon="delete", on_click=lambda: delete_people()).props(
                         "flat color=negative dense"

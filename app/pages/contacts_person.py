@@ -9,7 +9,7 @@ from nicegui import ui
 
 from app.components.confirm_dialog import confirm
 from app.components.entity_form import FieldErrors, chips, form_row, section
-from app.components.frame import actor, empty_state, notify_error, notify_ok, page
+from app.components.frame import actor, empty_state, notify_error, notify_ok, page, running
 from app.pages.contacts import contacts_shell, dept_url
 from app.pages.contacts_dept import PickField
 from app.services import person_conflicts
@@ -217,7 +217,7 @@ async def view_person_page(person_id: int) -> None:
         if not await confirm("删除后重新添加", text, ok="删除后重新添加"):
             return
         try:
-            await person_conflicts.recreate_in_dingtalk(me, me.current_org_id, detail.id)
+            await person_conflicts.recreate_in_dingtalk(me, me.current_org_id, detail.id, client=running().dingtalk)
         except ServiceError as exc:
             notify_error(exc.message)
             return

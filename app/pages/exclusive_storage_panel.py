@@ -5,7 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.components.entity_form import FieldErrors
-from app.components.frame import actor, notify_error, notify_ok
+from app.components.frame import actor, notify_error, notify_ok, running
 from app.services import exclusive_storage
 from app.services.errors import ServiceError
 from app.services.exclusive_storage import StorageView
@@ -85,7 +85,7 @@ async def storage_panel(org_id: int) -> None:
 
     @ui.refreshable
     async def content() -> None:
-        view = await exclusive_storage.get_view(actor(), org_id)
+        view = await exclusive_storage.get_view(actor(), org_id, client=running().dingtalk)
         if view.state_error:
             ui.label(view.state_error).classes("text-negative whitespace-pre-line").mark("state-error")
         with (
@@ -202,6 +202,7 @@ def _settings_step(view: StorageView, content: ui.refreshable, draft: dict[str, 
             await exclusive_storage.check_and_open(
                 actor(),
                 view.org_id,
+                client=running().dingtalk,
                 oss_url=oss.value or "",
                 access_key_id=key_id.value or "",
                 access_key_secret=key_secret.value or "",
@@ -239,7 +240,7 @@ async def _opened_step(view: StorageView, content: ui.refreshable) -> None:
                 "outline no-caps color=primary"
             ).mark("update-key")
     if view.opened:
-        _chart(await exclusive_storage.quota_series(actor(), view.org_id))
+        _chart(await exclusive_storage.quota_series(actor(), view.org_id, client=running().dingtalk))
 
 
 def _update_key_dialog(view: StorageView, content: ui.refreshable) -> None:
@@ -256,7 +257,11 @@ def _update_key_dialog(view: StorageView, content: ui.refreshable) -> None:
             errors.clear()
             try:
                 await exclusive_storage.update_access_key(
-                    actor(), view.org_id, access_key_id=key_id.value or "", access_key_secret=key_secret.value or ""
+                    actor(),
+                    view.org_id,
+                    client=running().dingtalk,
+                    access_key_id=key_id.value or "",
+                    access_key_secret=key_secret.value or "",
                 )
             except ServiceError as exc:
                 _show_errors(errors, exc, detail)

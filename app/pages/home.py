@@ -10,7 +10,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.components import health_charts, session
-from app.components.frame import actor, page
+from app.components.frame import actor, page, running
 from app.core import localtime
 from app.services import accounts, home_health, home_summary
 from app.services.permissions import ROLE_NAMES, Perm
@@ -226,7 +226,7 @@ async def home_page() -> None:
             ui.button("进入通讯录", on_click=lambda: ui.navigate.to("/contacts")).props("unelevated color=primary")
         return
     ui.add_css(_CSS)
-    health = {h.org_id: h for h in await home_health.health(current)}
+    health = {h.org_id: h for h in await home_health.health(current, running().dingtalk)}
     with ui.row().classes("w-full items-baseline q-mt-md"):
         ui.label("组织概况").classes("text-subtitle1 text-weight-medium")
         ui.label(f"时间按 {localtime.label()} 显示").classes("landing-hint")

@@ -9,7 +9,7 @@ from nicegui import ui
 
 from app.components import initial_passwords
 from app.components.entity_form import FieldErrors, form_row
-from app.components.frame import actor, notify_error, notify_ok
+from app.components.frame import actor, notify_error, notify_ok, running
 from app.core.security import mask
 from app.services import orgs, secret_reveal
 from app.services.errors import ServiceError
@@ -241,7 +241,7 @@ def org_detail(view: OrgView, *, editable: bool, on_edit: Callable[[], None], on
 
                 async def retry() -> None:
                     try:
-                        result = await orgs.register_callback(actor(), view.id)
+                        result = await orgs.register_callback(actor(), view.id, client=running().dingtalk)
                     except ServiceError as exc:
                         notify_error(exc.message)
                         return

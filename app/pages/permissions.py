@@ -8,7 +8,7 @@ from datetime import timedelta
 from nicegui import ui
 
 from app.components.export_button import export_button
-from app.components.frame import actor, empty_state, page, page_title
+from app.components.frame import actor, empty_state, page, page_title, running
 from app.components.paged_table import PagedTable
 from app.core import localtime
 from app.pages.api_tokens_section import token_section
@@ -106,6 +106,7 @@ async def audit_page() -> None:
                 keyword=keyword.value or "",
                 action=action.value or "",
                 since=localtime.now() - timedelta(days=days.value) if days.value else None,
+                tasks=running().tasks,
             ),
             marker="audit-export",
         )

@@ -7,7 +7,7 @@ from nicegui import ui
 from app.components import address_book, initial_passwords
 from app.components.confirm_dialog import confirm
 from app.components.entity_form import form_row
-from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title
+from app.components.frame import actor, empty_state, notify_error, notify_ok, page, page_title, running
 from app.pages.org_form import (
     HELP_COMPANY_DOMAIN,
     BaselinePanel,
@@ -113,7 +113,7 @@ async def _org_list() -> None:
         ):
             return
         try:
-            done = await orgs.dissolve_orgs(actor(), [r["id"] for r in selected])
+            done = await orgs.dissolve_orgs(actor(), [r["id"] for r in selected], client=running().dingtalk)
         except ServiceError as exc:
             notify_error(exc.message)
             return
@@ -146,7 +146,9 @@ async def company_edit_page() -> None:
                 fields,
                 error_box,
                 lambda: company.save_company(
-                    actor(), company.CompanyForm(name=name.value or "", domain=domain.value or "", org=fields.form())
+                    actor(),
+                    company.CompanyForm(name=name.value or "", domain=domain.value or "", org=fields.form()),
+                    rt=running(),
                 ),
                 lambda result: show_result_dialog(result, lambda: ui.navigate.to("/settings/company")),
                 {"company_name": name, "domain": domain},
@@ -186,7 +188,7 @@ async def org_new_page() -> None:
             await run_save(
                 fields,
                 error_box,
-                lambda: orgs.create_org(actor(), fields.form()),
+                lambda: orgs.create_org(actor(), fields.form(), rt=running()),
                 lambda result: show_result_dialog(
                     result, lambda: ui.navigate.to(f"/settings/company/org/{result.org_id}")
                 ),
@@ -237,7 +239,7 @@ async def org_view_or_edit(org_id: int, *, back: str | None) -> None:
                 await run_save(
                     fields,
                     error_box,
-                    lambda: orgs.update_org(actor(), org_id, fields.form()),
+                    lambda: orgs.update_org(actor(), org_id, fields.form(), client=running().dingtalk),
                     lambda result: show_result_dialog(result, ui.navigate.reload),
                 )
 

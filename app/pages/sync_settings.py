@@ -8,7 +8,7 @@ from nicegui import ui
 from app.components.confirm_dialog import ask
 from app.components.entity_form import FieldErrors
 from app.components.field_error import set_field_error
-from app.components.frame import actor, notify_error, notify_ok, page, page_title
+from app.components.frame import actor, notify_error, notify_ok, page, page_title, running
 from app.core import localtime
 from app.services import sync_runs, sync_settings
 from app.services.errors import ServiceError
@@ -196,7 +196,7 @@ async def sync_settings_page() -> None:
     async def check() -> None:
         check_result.text = "正在检测…"
         try:
-            ok, message = await sync_settings.check_connection(actor(), org_id, form())
+            ok, message = await sync_settings.check_connection(actor(), org_id, form(), http=running().http)
         except ServiceError as exc:
             check_result.text = exc.message
             check_result.classes(replace="text-negative")
@@ -208,7 +208,7 @@ async def sync_settings_page() -> None:
 
     async def run_now() -> None:
         try:
-            run_id = await sync_settings.run_now(actor(), org_id)
+            run_id = await sync_settings.run_now(actor(), org_id, rt=running())
         except ServiceError as exc:
             notify_error(exc.message)
             return

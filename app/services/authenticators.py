@@ -2,7 +2,8 @@
 
 An authenticator checks a password and names the person; the provider then signs an id_token whose ``sub`` is that
 person's DingTalk userid. EKP is the default (EKP account + EKP password); the local authenticator checks this
-console's own accounts. A project with another identity source adds a class with the same two members.
+console's own accounts. A project with another identity source adds a class with the same two members. The caller
+hands ``authenticate`` the process's HTTP session (EKP checks the password over HTTP).
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
+import aiohttp
 from tortoise.expressions import Q
 
-from app import runtime
 from app.core.security import verify_password
 from app.ekp.org_source import EkpError, EkpOrgSource, EkpSourceConfig
 from app.models.accounts import Account, RoleGrant
@@ -44,7 +45,7 @@ class Authenticator(Protocol):
     code: str
     label: str
 
-    async def authenticate(self, org_id: int, login: str, password: str) -> Identity: ...
+    async def authenticate(self, org_id: int, login: str, password: str, http: aiohttp.ClientSession) -> Identity: ...
 
 
 async def _identity(person: Person | None, login: str) -> Identity:
@@ -63,7 +64,7 @@ class LocalAuthenticator:
     code = "local"
     label = "蓝钉管理平台账号"
 
-    async def authenticate(self, org_id: int, login: str, password: str) -> Identity:
+    async def authenticate(self, org_id: int, login: str, password: str, http: aiohttp.ClientSession) -> Identity:
         account = await Account.get_or_none(login=login)
         if account is None or not account.is_active:
             raise AuthFailure("账号或密码错误", "账号不存在或已停用")
@@ -82,12 +83,12 @@ class EkpAuthenticator:
     code = "ekp"
     label = "EKP 登录认证"
 
-    async def authenticate(self, org_id: int, login: str, password: str) -> Identity:
+    async def authenticate(self, org_id: int, login: str, password: str, http: aiohttp.ClientSession) -> Identity:
         settings = await SyncSettings.get_or_none(org_id=org_id)
         if settings is None or not settings.source_url:
             raise AuthFailure("EKP 认证未配置，请联系管理员（通讯录 > 同步设置 填写 EKP 地址和账号）", "EKP 未配置")
         source = EkpOrgSource(
-            runtime.get().http,
+            http,
             EkpSourceConfig(
                 base_url=settings.source_url,
                 user=settings.source_user,

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from app.models.orgs import Company, Org
+from app.runtime import Runtime
 from app.services import orgs
 from app.services.orgs import FormInvalid, OrgForm, OrgView, SaveResult
 from app.services.permissions import Actor, Perm, authorize
@@ -58,7 +59,7 @@ async def company_domain() -> str:
     return company.domain if company else ""
 
 
-async def save_company(actor: Actor, form: CompanyForm) -> SaveResult:
+async def save_company(actor: Actor, form: CompanyForm, *, rt: Runtime) -> SaveResult:
     """Create the company and its main org, or edit both. DingTalk checks the credentials before anything is saved."""
     w = await writer(actor, Perm.COMPANY_MANAGE, kind="company")
     name, domain = form.name.strip(), form.domain.strip().lower()
@@ -73,10 +74,10 @@ async def save_company(actor: Actor, form: CompanyForm) -> SaveResult:
         raise FormInvalid(errors)
     if main is not None:
         # Edit: the org part is validated (and checked with DingTalk) by update_org before the company changes.
-        result = await orgs.update_org(actor, main.id, org_form)
+        result = await orgs.update_org(actor, main.id, org_form, client=rt.dingtalk)
         await _update_company(actor, company, name, domain)
         return result
-    org_form = await orgs.validate(org_form, org=None)
+    org_form = await orgs.validate(org_form, org=None, client=rt.dingtalk)
     async with w:
         if company is None:
             company = await Company.create(name=name, domain=domain)
@@ -92,7 +93,7 @@ async def save_company(actor: Actor, form: CompanyForm) -> SaveResult:
             object_name=name,
             after={"name": name, "domain": domain, "corpid": main.corpid, "appkey": main.appkey},
         )
-    return await orgs.after_save(actor, main, created=True)
+    return await orgs.after_save(actor, main, created=True, rt=rt)
 
 
 async def _update_company(actor: Actor, company: Company, name: str, domain: str) -> None:

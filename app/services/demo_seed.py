@@ -8,6 +8,7 @@ import logging
 
 from app.models.accounts import Account
 from app.models.orgs import Company
+from app.runtime import Runtime
 from app.services import access_systems, company, orgs, sync_settings, system_init
 from app.services.permissions import Actor
 
@@ -15,6 +16,7 @@ log = logging.getLogger(__name__)
 
 
 async def seed(
+    rt: Runtime,
     *,
     public_base_url: str,
     corpid: str,
@@ -44,11 +46,11 @@ async def seed(
             callback_domain=public_base_url,
         ),
     )
-    result = await company.save_company(actor, form)
+    result = await company.save_company(actor, form, rt=rt)
     log.info(
         "demo: main org created (callback %s)", "成功" if result.callback_ok else result.callback_error or "未注册"
     )
-    await orgs.wait_for_baselines(max_wait=120)
+    await orgs.wait_for_baselines(rt, max_wait=120)
     await sync_settings.update_settings(
         actor,
         result.org_id,
@@ -74,5 +76,5 @@ async def seed(
             auth_password="EkpDemo-2026-bind",
         ),
     )
-    run_id = await sync_settings.run_now(actor, result.org_id)
+    run_id = await sync_settings.run_now(actor, result.org_id, rt=rt)
     log.info("demo: first sync started (run %s); open 通讯录 > 同步日志 to watch it", run_id)

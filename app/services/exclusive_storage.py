@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from app import runtime
 from app.core.security import mask
+from app.dingtalk.client import DingTalkClient
 from app.dingtalk.errors import DingTalkAPIError, DingTalkError
 from app.dingtalk.exclusive_api import (
     CODE_BAD_KEY_ID,
@@ -153,7 +153,7 @@ def _remember(storage: ExclusiveStorage, state: StorageState) -> None:
         storage.step = StorageStep.SETTINGS  # DingTalk no longer has it open: the admin sets it up again
 
 
-async def get_view(actor: Actor, org_id: int | None, *, refresh: bool = True) -> StorageView:
+async def get_view(actor: Actor, org_id: int | None, *, client: DingTalkClient, refresh: bool = True) -> StorageView:
     """The org's set-up; ``refresh`` asks DingTalk for the current state first (a failure is shown, not raised).
 
     Before a check has passed there is nothing to ask DingTalk about, so the page costs no API call."""
@@ -162,7 +162,7 @@ async def get_view(actor: Actor, org_id: int | None, *, refresh: bool = True) ->
     state_error = ""
     if refresh and (storage.checked_at is not None or storage.step is StorageStep.OPENED):
         try:
-            state = await runtime.get().dingtalk.exclusive.get_file_storage_state(ding_app(org))
+            state = await client.exclusive.get_file_storage_state(ding_app(org))
         except DingTalkError as exc:
             state_error = "读取专属存储状态失败：" + describe_dingtalk_error(exc)
         else:
@@ -233,7 +233,13 @@ def _refused(exc: DingTalkError, what: str) -> StorageRefused:
 
 
 async def check_and_open(
-    actor: Actor, org_id: int | None, *, oss_url: str, access_key_id: str, access_key_secret: str
+    actor: Actor,
+    org_id: int | None,
+    *,
+    client: DingTalkClient,
+    oss_url: str,
+    access_key_id: str,
+    access_key_secret: str,
 ) -> StorageView:
     """检测链接; when the check passes, 开启 follows at once (guide step 3). Nothing is stored on a failed check."""
     org = await exclusive_org(actor, org_id)
@@ -241,7 +247,7 @@ async def check_and_open(
     if storage.step is StorageStep.OPENED and storage.open_status == 1:
         raise ValidationFailed("专属存储已开启，如需更换密钥请使用“更新 AccessKey”")
     oss_url, access_key_id, access_key_secret = _clean(oss_url, access_key_id, access_key_secret, need_oss=True)
-    client, app = runtime.get().dingtalk, ding_app(org)
+    app = ding_app(org)
     detail = {"oss_url": oss_url, "access_key_id": access_key_id}
     try:
         result = await client.exclusive.check_file_storage(
@@ -284,7 +290,7 @@ async def check_and_open(
 
 
 async def update_access_key(
-    actor: Actor, org_id: int | None, *, access_key_id: str, access_key_secret: str
+    actor: Actor, org_id: int | None, *, client: DingTalkClient, access_key_id: str, access_key_secret: str
 ) -> StorageView:
     """更新 AccessKey of an opened storage; DingTalk checks the new key against the bucket before accepting it."""
     org = await exclusive_org(actor, org_id)
@@ -293,7 +299,7 @@ async def update_access_key(
         raise ValidationFailed("专属存储尚未开启，请先完成设置并检测链接")
     _, access_key_id, access_key_secret = _clean("", access_key_id, access_key_secret, need_oss=False)
     try:
-        await runtime.get().dingtalk.exclusive.update_file_storage_key(
+        await client.exclusive.update_file_storage_key(
             ding_app(org), access_key_id=access_key_id, access_key_secret=access_key_secret
         )
     except DingTalkError as exc:
@@ -304,11 +310,11 @@ async def update_access_key(
     storage.access_key_id, storage.access_key_secret, storage.last_error = access_key_id, access_key_secret, ""
     after = {"access_key_id": access_key_id, "access_key_secret": "changed"}
     await _audit(actor, org, "exclusive.storage.update_key", after, "已更新", before=before, saving=storage)
-    return await get_view(actor, org.id)
+    return await get_view(actor, org.id, client=client)
 
 
 async def quota_series(
-    actor: Actor, org_id: int | None, *, days: int = QUOTA_DAYS, today: date | None = None
+    actor: Actor, org_id: int | None, *, client: DingTalkClient, days: int = QUOTA_DAYS, today: date | None = None
 ) -> QuotaSeries:
     """Used storage per day over the last ``days`` days, as DingTalk reports it (empty before it is opened)."""
     org = await exclusive_org(actor, org_id)
@@ -318,7 +324,7 @@ async def quota_series(
     end = today or datetime.now(DINGTALK_TZ).date()
     start = end - timedelta(days=max(days, 1) - 1)
     try:
-        points = await runtime.get().dingtalk.exclusive.get_file_storage_quota(ding_app(org), start=start, end=end)
+        points = await client.exclusive.get_file_storage_quota(ding_app(org), start=start, end=end)
     except DingTalkError as exc:
         return QuotaSeries([], [], "读取存储用量失败：" + describe_dingtalk_error(exc))
     labels = [f"{p.statistic_time[:4]}-{p.statistic_time[4:6]}-{p.statistic_time[6:8]}" for p in points]

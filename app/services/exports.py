@@ -27,9 +27,9 @@ from typing import Any, Literal
 
 from tortoise.expressions import Q
 
-from app import runtime
 from app.core import localtime
 from app.core.config import get_settings
+from app.core.tasks import TaskRegistry
 from app.models.contacts import Department, Person
 from app.models.tree import subtree_range_q
 from app.services import audit
@@ -159,6 +159,7 @@ def _start(
     header: tuple[str, ...],
     total: int,
     batches: Callable[[], AsyncIterator[list[list[Any]]]],
+    tasks: TaskRegistry,
 ) -> ExportJob:
     if fmt not in FORMATS:
         raise ValidationFailed("导出格式只能是 xlsx 或 csv", field="format")
@@ -184,14 +185,16 @@ def _start(
             job.state, job.error = "failed", f"导出失败：{exc.__class__.__name__}"
             job.path.unlink(missing_ok=True)
 
-    job.task = runtime.spawn(f"export-{job_id}", run())
+    job.task = tasks.spawn(f"export-{job_id}", run())  # shutdown cancels it with every other task
     _jobs[job_id] = job
     for stale in [k for k, j in _jobs.items() if time.time() - j.started > KEEP_SECONDS]:
         _jobs.pop(stale, None)
     return job
 
 
-async def start_contacts_export(actor: Actor, org_id: int | None, dept_id: int, fmt: str) -> ExportJob:
+async def start_contacts_export(
+    actor: Actor, org_id: int | None, dept_id: int, fmt: str, *, tasks: TaskRegistry
+) -> ExportJob:
     """Everyone whose main or other department lies in the subtree of ``dept_id`` (within the admin's scope)."""
     scope = await resolve(actor, org_id)
     root = await get_dept(scope, dept_id)
@@ -211,7 +214,7 @@ async def start_contacts_export(actor: Actor, org_id: int | None, dept_id: int, 
             people = await Person.filter(id__in=ids).order_by("id").prefetch_related("other_depts")
             yield [_person_row(p, names, full_mobiles) for p in people]
 
-    return _start(actor, fmt, f"通讯录-{root.name}", CONTACT_COLUMNS, total, batches)
+    return _start(actor, fmt, f"通讯录-{root.name}", CONTACT_COLUMNS, total, batches, tasks)
 
 
 async def _dept_paths(org_id: int) -> dict[int, str]:
@@ -250,6 +253,7 @@ async def start_audit_export(
     action: str = "",
     since: datetime | None = None,
     until: datetime | None = None,
+    tasks: TaskRegistry,
 ) -> ExportJob:
     query = audit.filtered(actor, keyword=keyword, action=action, since=since, until=until)
     total = await query.count()
@@ -277,4 +281,4 @@ async def start_audit_export(
                 for r in rows
             ]
 
-    return _start(actor, fmt, "审计日志", AUDIT_COLUMNS, total, batches)
+    return _start(actor, fmt, "审计日志", AUDIT_COLUMNS, total, batches, tasks)

@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 from cronsim import CronSim, CronSimError
 
-from app import runtime
 from app.core import api_usage, localtime
 from app.core import metrics as core_metrics
+from app.dingtalk.client import DingTalkClient
 from app.models.access import Notification
 from app.models.contacts import Department, Person
 from app.models.orgs import Org
@@ -104,14 +104,15 @@ def visible_org_ids(actor: Actor, all_ids: list[int]) -> list[int]:
     return [org_id]
 
 
-async def health(actor: Actor, now: datetime | None = None) -> list[OrgHealth]:
+async def health(actor: Actor, client: DingTalkClient, now: datetime | None = None) -> list[OrgHealth]:
     now = now or datetime.now(UTC)
     ids = visible_org_ids(actor, list(await Org.all().values_list("id", flat=True)))
     orgs = await Org.filter(id__in=ids).order_by("-is_main", "id")
-    return [await _org_health(actor, org, now) for org in orgs]
+    qps_limit = float(client.transport.qps)
+    return [await _org_health(actor, org, now, qps_limit) for org in orgs]
 
 
-async def _org_health(actor: Actor, org: Org, now: datetime) -> OrgHealth:
+async def _org_health(actor: Actor, org: Org, now: datetime, qps_limit: float) -> OrgHealth:
     settings = await SyncSettings.get_or_none(org_id=org.id)
     last = await SyncRun.filter(org_id=org.id).order_by("-id").first()
     blocked = (
@@ -125,7 +126,7 @@ async def _org_health(actor: Actor, org: Org, now: datetime) -> OrgHealth:
         runs=await _runs(org.id, now - timedelta(days=WINDOW_DAYS)),
         callbacks=await _callbacks(org.id, now - timedelta(days=CALLBACK_DAYS)),
         apis=_apis(org.appkey),
-        qps_limit=_qps_limit(),
+        qps_limit=qps_limit,
         quota=_quota(org.id, org.appkey, (settings.cron if settings else "") or DEFAULT_CRON, now),
         pending_people=await Person.filter(org_id=org.id, needs_push=True).count(),
         pending_departments=await Department.filter(org_id=org.id, needs_push=True).count(),
@@ -190,13 +191,6 @@ def _apis(appkey: str) -> list[ApiUse]:
         for api, t in usage.apis.items()
     ]
     return sorted(rows, key=lambda r: (-r.calls, r.api))
-
-
-def _qps_limit() -> float:
-    try:
-        return float(runtime.get().dingtalk.transport.qps)
-    except RuntimeError:
-        return 20.0
 
 
 def fires_until(cron: str, start: datetime, end: datetime) -> int:

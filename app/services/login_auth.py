@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
@@ -389,7 +390,9 @@ def split_domain_account(username: str, domain: str) -> str:
     return account
 
 
-async def login(request: AuthRequest, username: str, password: str, ip: str) -> Identity:
+async def login(
+    request: AuthRequest, username: str, password: str, ip: str, *, http: aiohttp.ClientSession
+) -> Identity:
     """Check the domain account; raises AuthFailure with the message for the login page. Every attempt is audited."""
     settings = await load()
     if not username.strip() or not password:
@@ -412,7 +415,7 @@ async def login(request: AuthRequest, username: str, password: str, ip: str) -> 
     authenticator = AUTHENTICATORS.get(settings.authenticator) or AUTHENTICATORS["ekp"]
     try:
         account = split_domain_account(username, await company.company_domain())
-        identity = await authenticator.authenticate(org_id, account, password)
+        identity = await authenticator.authenticate(org_id, account, password, http)
     except AuthFailure as exc:
         await login_throttle.record_failure(throttle_key, ip, policy)
         await audit.record(

@@ -16,7 +16,7 @@ from typing import Any
 
 from app import runtime
 from app.core.config import get_settings
-from app.dingtalk.client import App
+from app.dingtalk.client import App, DingTalkClient
 from app.dingtalk.crypto import AES_KEY_LENGTH, generate_aes_key, generate_token
 from app.dingtalk.errors import DingTalkAPIError, DingTalkError, DingTalkTransportError
 from app.dingtalk.events import CONTACT_EVENT_TAGS
@@ -215,9 +215,8 @@ def describe_dingtalk_error(exc: Exception) -> str:
     return f"调用钉钉失败：{exc}"
 
 
-async def verify_credentials(corpid: str, appkey: str, appsecret: str) -> None:
+async def verify_credentials(client: DingTalkClient, corpid: str, appkey: str, appsecret: str) -> None:
     """Ask DingTalk for an access token with these credentials; raises DingTalkRejected with the reason."""
-    client = runtime.get().dingtalk
     app = App(corpid, appkey, appsecret)
     client.transport.invalidate_token(app)  # a cached token of this appkey would hide a wrong secret
     try:
@@ -225,7 +224,7 @@ async def verify_credentials(corpid: str, appkey: str, appsecret: str) -> None:
     except DingTalkError as exc:
         raise DingTalkRejected("钉钉校验 appkey/appsecret 失败，未保存。\n" + describe_dingtalk_error(exc)) from None
     try:
-        belongs = await app_belongs_to_corp(app)
+        belongs = await app_belongs_to_corp(client, app)
     except DingTalkError as exc:
         raise DingTalkRejected("钉钉校验 corpid 失败，未保存。\n" + describe_dingtalk_error(exc)) from None
     if not belongs:
@@ -238,10 +237,10 @@ CORP_MISMATCH = "corpid 与 appkey 不属于同一企业"
 _NOT_THIS_CORP = frozenset({"unauthorized.client", "invalid.client", "unknownError"})
 
 
-async def app_belongs_to_corp(app: App) -> bool:
+async def app_belongs_to_corp(client: DingTalkClient, app: App) -> bool:
     """Does the app (whose appkey/appsecret DingTalk accepted) run in ``app.corpid``? Other errors propagate."""
     try:
-        await runtime.get().dingtalk.login.check_app_corp(app)
+        await client.login.check_app_corp(app)
     except DingTalkAPIError as exc:
         if exc.effective_code in _NOT_THIS_CORP:
             return False
@@ -249,7 +248,9 @@ async def app_belongs_to_corp(app: App) -> bool:
     return True
 
 
-async def validate(form: OrgForm, *, org: Org | None, extra: dict[str, str] | None = None) -> OrgForm:
+async def validate(
+    form: OrgForm, *, org: Org | None, client: DingTalkClient, extra: dict[str, str] | None = None
+) -> OrgForm:
     """Field checks, uniqueness, then DingTalk. Returns the cleaned form with the secret to use filled in."""
     form = form.cleaned()
     errors = dict(extra or {})
@@ -262,7 +263,7 @@ async def validate(form: OrgForm, *, org: Org | None, extra: dict[str, str] | No
         form.appsecret = org.appsecret
     changed = org is None or (form.corpid, form.appkey, form.appsecret) != (org.corpid, org.appkey, org.appsecret)
     if changed:
-        await verify_credentials(form.corpid, form.appkey, form.appsecret)
+        await verify_credentials(client, form.corpid, form.appkey, form.appsecret)
     return form
 
 
@@ -358,29 +359,29 @@ async def insert_org(w: Write, company: Company, form: OrgForm, *, is_main: bool
     return org
 
 
-async def create_org(actor: Actor, form: OrgForm) -> SaveResult:
+async def create_org(actor: Actor, form: OrgForm, *, rt: runtime.Runtime) -> SaveResult:
     """新建组织 (3.2.3)."""
     w = await writer(actor, Perm.ORG_MANAGE, kind="org")
     company = await Company.all().order_by("id").first()
     if company is None:
         raise ValidationFailed("请先填写公司信息，再创建组织")
-    form = await validate(form, org=None)
+    form = await validate(form, org=None, client=rt.dingtalk)
     async with w:
         org = await insert_org(w, company, form, is_main=False)
         await w.audit(
             "org.create", org_id=org.id, org_name=org.name, object_id=org.id, object_name=org.name, after=_snapshot(org)
         )
-    return await after_save(actor, org, created=True)
+    return await after_save(actor, org, created=True, rt=rt)
 
 
-async def update_org(actor: Actor, org_id: int, form: OrgForm) -> SaveResult:
+async def update_org(actor: Actor, org_id: int, form: OrgForm, *, client: DingTalkClient) -> SaveResult:
     """编辑组织 (3.2.4) / 组织设置 (3.3.2)."""
     w = await writer(actor, Perm.ORG_EDIT, org_id=org_id, kind="org")
     org = await Org.get_or_none(id=org_id)
     if org is None:
         raise NotFound("组织不存在或已解散")
     before = _snapshot(org)
-    form = await validate(form, org=org)
+    form = await validate(form, org=org, client=client)
     callback_changed = (
         form.corpid != org.corpid
         or form.callback_domain.rstrip("/") != org.callback_domain
@@ -400,29 +401,28 @@ async def update_org(actor: Actor, org_id: int, form: OrgForm) -> SaveResult:
             w.after_commit(lambda: access_systems.org_config_changed(org.id))
     result = SaveResult(org_id=org.id, created=False, callback_ok=None)
     if callback_changed or credentials_changed:
-        await _register_callback(org, result)
+        await _register_callback(client, org, result)
     if credentials_changed and org.main_admin_id is None:
-        await _pull_main_admin(actor, org, result)
+        await _pull_main_admin(client, actor, org, result)
     return result
 
 
-async def after_save(actor: Actor, org: Org, *, created: bool) -> SaveResult:
+async def after_save(actor: Actor, org: Org, *, created: bool, rt: runtime.Runtime) -> SaveResult:
     """Callback registration, main admin pull and the background baseline for a newly bound org."""
     result = SaveResult(org_id=org.id, created=created, callback_ok=None)
-    await _register_callback(org, result)
-    await _pull_main_admin(actor, org, result)
-    start_baseline(org.id)
+    await _register_callback(rt.dingtalk, org, result)
+    await _pull_main_admin(rt.dingtalk, actor, org, result)
+    start_baseline(org.id, rt)
     return result
 
 
-async def _register_callback(org: Org, result: SaveResult) -> None:
+async def _register_callback(client: DingTalkClient, org: Org, result: SaveResult) -> None:
     if not org.callback_domain:
         org.callback_status, org.callback_error = CallbackStatus.NONE, ""
         async with write(None):  # the registration's state, for the use-case that checked the permission
             await org.save(update_fields=["callback_status", "callback_error"])
         result.messages.append("未填写回调地址(域名)：钉钉通讯录有更新将不会通知到蓝钉管理平台")
         return
-    client = runtime.get().dingtalk
     try:
         await client.contacts.register_or_update_callback(
             dingtalk_in.ding_app(org),
@@ -434,7 +434,7 @@ async def _register_callback(org: Org, result: SaveResult) -> None:
     except DingTalkError as exc:
         message = describe_dingtalk_error(exc)
         if isinstance(exc, DingTalkAPIError) and exc.effective_code in (71009, 71012, 71013):
-            message = await _explain_handshake_failure(org, message)
+            message = await _explain_handshake_failure(client, org, message)
         log.warning("callback registration failed for org %s: %s", org.id, exc)
         org.callback_status, org.callback_error = CallbackStatus.FAILED, message
         result.callback_ok, result.callback_error = False, message
@@ -445,11 +445,11 @@ async def _register_callback(org: Org, result: SaveResult) -> None:
         await org.save(update_fields=["callback_status", "callback_error", "updated_at"])
 
 
-async def _explain_handshake_failure(org: Org, message: str) -> str:
+async def _explain_handshake_failure(client: DingTalkClient, org: Org, message: str) -> str:
     """DingTalk could not complete check_url. When the corpid is not the app's corp, DingTalk encrypted the
     handshake with its own corpid as key id and our endpoint refused it: say so, not "check the network"."""
     try:
-        belongs = await app_belongs_to_corp(dingtalk_in.ding_app(org))
+        belongs = await app_belongs_to_corp(client, dingtalk_in.ding_app(org))
     except DingTalkError:
         belongs = True  # cannot tell: keep the usual advice
     if not belongs:
@@ -460,14 +460,14 @@ async def _explain_handshake_failure(org: Org, message: str) -> str:
     return message + "\n（参见常见问题 Q2：请检查回调地址能否从外网访问）"
 
 
-async def register_callback(actor: Actor, org_id: int) -> SaveResult:
+async def register_callback(actor: Actor, org_id: int, *, client: DingTalkClient) -> SaveResult:
     """重新注册 (FAQ Q2)."""
     w = await writer(actor, Perm.ORG_EDIT, org_id=org_id, kind="org")
     org = await Org.get_or_none(id=org_id)
     if org is None:
         raise NotFound("组织不存在或已解散")
     result = SaveResult(org_id=org.id, created=False, callback_ok=None)
-    await _register_callback(org, result)
+    await _register_callback(client, org, result)
     async with w:
         await w.audit(
             "org.register_callback",
@@ -479,9 +479,8 @@ async def register_callback(actor: Actor, org_id: int) -> SaveResult:
     return result
 
 
-async def _pull_main_admin(actor: Actor | None, org: Org, result: SaveResult) -> None:
+async def _pull_main_admin(client: DingTalkClient, actor: Actor | None, org: Org, result: SaveResult) -> None:
     """Guide 3.2.2.2/3.3.1: DingTalk's main admin becomes the org admin, login = mobile, password 123456."""
-    client = runtime.get().dingtalk
     app = dingtalk_in.ding_app(org)
     try:
         admins = await client.contacts.list_admins(app)
@@ -567,7 +566,7 @@ class DissolveResult:
     warnings: list[str] = field(default_factory=list)  # callback registrations DingTalk could not delete
 
 
-async def _unregister_callback(org: Org) -> str | None:
+async def _unregister_callback(client: DingTalkClient, org: Org) -> str | None:
     """Delete our callback registration at DingTalk so a dissolved org's events stop reaching us (and 404ing).
 
     None when it is gone (or there was none); otherwise what the admin is told. Dissolving goes on either way.
@@ -575,7 +574,7 @@ async def _unregister_callback(org: Org) -> str | None:
     if org.callback_status == CallbackStatus.NONE and not org.callback_domain:
         return None
     try:
-        await runtime.get().dingtalk.contacts.delete_callback(dingtalk_in.ding_app(org))
+        await client.contacts.delete_callback(dingtalk_in.ding_app(org))
     except DingTalkAPIError as exc:
         if exc.effective_code == 71007:  # nothing registered for this app
             return None
@@ -592,7 +591,7 @@ async def _unregister_callback(org: Org) -> str | None:
     )
 
 
-async def dissolve_orgs(actor: Actor, org_ids: list[int]) -> DissolveResult:
+async def dissolve_orgs(actor: Actor, org_ids: list[int], *, client: DingTalkClient) -> DissolveResult:
     """解散组织 (3.2.5): remove our data of these orgs and our callback registration at DingTalk; the DingTalk org
     itself stays. The main org cannot be dissolved."""
     w = await writer(actor, Perm.ORG_MANAGE, kind="org")
@@ -605,7 +604,7 @@ async def dissolve_orgs(actor: Actor, org_ids: list[int]) -> DissolveResult:
     if main:
         raise ValidationFailed(f"主组织不可解散：{'、'.join(main)}")
     names = [o.name for o in orgs]
-    unregistered = {org.id: await _unregister_callback(org) for org in orgs}
+    unregistered = {org.id: await _unregister_callback(client, org) for org in orgs}
     ended: set[int] = set()
     async with w:
         for org in orgs:
@@ -640,17 +639,14 @@ async def dissolve_orgs(actor: Actor, org_ids: list[int]) -> DissolveResult:
 BASELINE_TASK = "org-baseline"
 
 
-def start_baseline(org_id: int) -> asyncio.Task:
+def start_baseline(org_id: int, rt: runtime.Runtime) -> asyncio.Task:
     """Pull the whole DingTalk tree in the background; progress lands on Org.baseline_status/baseline_message."""
-    rt = runtime.get()
     return rt.tasks.spawn(f"{BASELINE_TASK}-{org_id}", run_baseline(org_id, rt))
 
 
-async def wait_for_baselines(max_wait: float = 60.0) -> None:
+async def wait_for_baselines(rt: runtime.Runtime, max_wait: float = 60.0) -> None:
     """Tests and the demo: wait for running baseline pulls (shutdown cancels them with every other task)."""
-    rt = runtime.current()
-    if rt is not None:
-        await rt.tasks.wait(BASELINE_TASK, max_wait)
+    await rt.tasks.wait(BASELINE_TASK, max_wait)
 
 
 async def run_baseline(org_id: int, rt: runtime.Runtime) -> None:

@@ -12,7 +12,7 @@ Both are audited and run with the org claimed, so they never interleave with a s
 
 from __future__ import annotations
 
-from app import runtime
+from app.dingtalk.client import DingTalkClient
 from app.dingtalk.errors import DingTalkError
 from app.models.orgs import Org
 from app.services.contacts.scope import get_person, resolve
@@ -52,7 +52,7 @@ async def keep_dingtalk_value(actor: Actor, org_id: int | None, person_id: int, 
         w.contacts_changed(scope.org_id, "contacts.person.update", {"person_ids": [person.id]})
 
 
-async def recreate_in_dingtalk(actor: Actor, org_id: int | None, person_id: int) -> None:
+async def recreate_in_dingtalk(actor: Actor, org_id: int | None, person_id: int, *, client: DingTalkClient) -> None:
     """删除后重新添加 the person's DingTalk user with LanDing's values (same userid, same departments)."""
     scope, person = await _conflicted(actor, org_id, person_id, "mobile")
     if not person.is_active:
@@ -63,7 +63,7 @@ async def recreate_in_dingtalk(actor: Actor, org_id: int | None, person_id: int)
         raise ValidationFailed("同步正在进行中，请稍后再试") from None
     before = {"mobile": person.sync_conflicts["mobile"].get("ding"), "unionid": person.unionid}
     try:
-        await recreate.recreate_user(runtime.get().dingtalk, await Org.get(id=scope.org_id), person)
+        await recreate.recreate_user(client, await Org.get(id=scope.org_id), person)
     except (DingTalkError, ValueError) as exc:
         raise ValidationFailed(f"重新添加失败：{exc}") from exc
     finally:

@@ -13,6 +13,7 @@ from typing import Any
 
 from app.models.orgs import Org
 from app.models.sync import RunResult, RunTrigger, SyncRun
+from app.runtime import Runtime
 from app.services.errors import NotFound, ServiceError
 from app.services.permissions import Actor, Perm, authorize
 from app.services.sync_runs import KIND_LABELS, RESULT_LABELS, TRIGGER_LABELS
@@ -88,12 +89,12 @@ async def _org(org_id: int) -> Org:
     return org
 
 
-async def start_run(actor: Actor, org_id: int, *, full: bool = False, via: str = "API") -> RunDetail:
+async def start_run(actor: Actor, org_id: int, *, rt: Runtime, full: bool = False, via: str = "API") -> RunDetail:
     """Start one run of the org in the background and return its row (result 进行中)."""
     w = await writer(actor, Perm.SYNC_MANAGE, org_id=org_id, kind="sync_run")
     w.org_name = (await _org(org_id)).name
     try:
-        run = await runner.start(org_id, RunTrigger.MANUAL, full=full)
+        run = await runner.start(org_id, RunTrigger.MANUAL, full=full, rt=rt)
     except runner.SyncBusy:
         raise RunBusy(runner.BUSY_MESSAGE) from None
     async with w:  # the run itself is the sync engine's; the service records who started it
@@ -135,11 +136,11 @@ async def find_org(reference: str) -> Org:
     return org
 
 
-async def start_run_as_operator(org_id: int, *, full: bool = False) -> RunDetail:
+async def start_run_as_operator(org_id: int, *, rt: Runtime, full: bool = False) -> RunDetail:
     """``landing sync``: whoever runs the command holds the server's keys; the start is audited as ``(cli)``."""
     org = await _org(org_id)
     try:
-        run = await runner.start(org_id, RunTrigger.MANUAL, full=full)
+        run = await runner.start(org_id, RunTrigger.MANUAL, full=full, rt=rt)
     except runner.SyncBusy:
         raise RunBusy(runner.BUSY_MESSAGE) from None
     async with write(None, org_id=org_id, org_name=org.name, kind="sync_run") as w:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import aiohttp
+
 from app import runtime
 from app.core import net_guard
 from app.models.orgs import Org
@@ -167,7 +169,9 @@ async def update_settings(actor: Actor, org_id: int, data: SettingsInput) -> Set
     return _view(s, org_id)
 
 
-async def check_connection(actor: Actor, org_id: int, data: SettingsInput) -> tuple[bool, str]:
+async def check_connection(
+    actor: Actor, org_id: int, data: SettingsInput, *, http: aiohttp.ClientSession
+) -> tuple[bool, str]:
     """检测连接 with what is in the form (the stored password when the field was left empty)."""
     await authorize(actor, Perm.SYNC_MANAGE, org_id)
     url = data.source_url.strip().rstrip("/")
@@ -178,18 +182,18 @@ async def check_connection(actor: Actor, org_id: int, data: SettingsInput) -> tu
         password = (await _settings(org_id)).source_password
     config = sources.SourceConfig(url=url, user=data.source_user.strip(), password=password, timeout_seconds=15)
     try:
-        source = sources.make(data.source_type, runtime.get().http, config)
+        source = sources.make(data.source_type, http, config)
     except sources.SourceError as exc:
         raise ValidationFailed(str(exc), field="source_type") from None
     result = await source.check()
     return result.ok, result.message
 
 
-async def run_now(actor: Actor, org_id: int) -> int:
+async def run_now(actor: Actor, org_id: int, *, rt: runtime.Runtime) -> int:
     """立即同步: starts a run in the background and returns its id; 同步正在进行中 when one is running."""
     w = await writer(actor, Perm.SYNC_MANAGE, org_id=org_id, kind="sync_run")
     try:
-        run = await runner.start(org_id, RunTrigger.MANUAL)
+        run = await runner.start(org_id, RunTrigger.MANUAL, rt=rt)
     except runner.SyncBusy:
         raise ValidationFailed(runner.BUSY_MESSAGE) from None
     w.org_name = (await _org(org_id)).name

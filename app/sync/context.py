@@ -10,6 +10,7 @@ from app.core import pressure
 from app.dingtalk.client import App, DingTalkClient
 from app.models.orgs import Org
 from app.models.sync import SyncEntry, SyncRun, SyncSettings
+from app.runtime import Runtime
 from app.sync import bulk
 from app.sync import progress as live
 from app.sync.summary import empty_counters
@@ -42,6 +43,7 @@ class RunContext:
     org: Org
     run: SyncRun
     settings: SyncSettings
+    rt: Runtime  # the runtime the run belongs to: the source stage reads EKP with its HTTP session and settings
     client: DingTalkClient | None = None
     full: bool = False
     approved: bool = False  # an admin approved removals above the threshold for this run

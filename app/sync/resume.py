@@ -47,7 +47,7 @@ async def interrupted() -> list[SyncRun]:
     return found
 
 
-async def resume_interrupted(rt: runtime.Runtime | None = None) -> list[int]:
+async def resume_interrupted(rt: runtime.Runtime) -> list[int]:
     """Start again every interrupted run; returns the ids of the new runs."""
     from app.sync import runner
 

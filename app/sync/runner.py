@@ -72,12 +72,11 @@ async def unclaim(org_id: int) -> None:
         _running.discard(org_id)
 
 
-async def start(org_id: int, trigger: RunTrigger, *, full: bool = False, rt: runtime.Runtime | None = None) -> SyncRun:
+async def start(org_id: int, trigger: RunTrigger, *, full: bool = False, rt: runtime.Runtime) -> SyncRun:
     """Claim the org, create the run row and run it in the background; returns the row at once.
 
-    ``rt`` is the runtime whose DingTalk client and task registry the run uses (workers pass theirs); without one,
-    the started runtime of the process."""
-    rt = rt or runtime.current()
+    ``rt`` is the runtime whose DingTalk client, HTTP session and task registry the run uses (workers pass theirs,
+    services the one their caller handed them)."""
     async with turns.run_turn(org_id):  # a callback round in progress ends first
         await claim(org_id)
     try:
@@ -86,14 +85,14 @@ async def start(org_id: int, trigger: RunTrigger, *, full: bool = False, rt: run
         await unclaim(org_id)
         raise
     name = f"sync-org-{org_id}"
-    task = rt.tasks.spawn(name, _execute(ctx)) if rt is not None else asyncio.create_task(_execute(ctx), name=name)
+    task = rt.tasks.spawn(name, _execute(ctx))
     _tasks[org_id] = task
     task.add_done_callback(lambda t, o=org_id: _tasks.pop(o, None) if _tasks.get(o) is t else None)
     return run
 
 
 async def run(
-    org_id: int, trigger: RunTrigger = RunTrigger.MANUAL, *, full: bool = False, rt: runtime.Runtime | None = None
+    org_id: int, trigger: RunTrigger = RunTrigger.MANUAL, *, full: bool = False, rt: runtime.Runtime
 ) -> SyncRun:
     """Start a run and wait for its end (scheduler, CLI, tests)."""
     started = await start(org_id, trigger, full=full, rt=rt)
@@ -110,9 +109,7 @@ async def _close_stale(org_id: int) -> None:
     )
 
 
-async def _prepare(
-    org_id: int, trigger: RunTrigger, full: bool, rt: runtime.Runtime | None
-) -> tuple[SyncRun, RunContext]:
+async def _prepare(org_id: int, trigger: RunTrigger, full: bool, rt: runtime.Runtime) -> tuple[SyncRun, RunContext]:
     org = await Org.get(id=org_id)
     await _close_stale(org_id)
     settings = await settings_of(org_id)
@@ -122,8 +119,7 @@ async def _prepare(
     run_row = await SyncRun.create(
         org_id=org_id, trigger=trigger, kind=RunKind.FULL if full else RunKind.INCREMENTAL, stage=""
     )
-    client = rt.dingtalk if rt is not None else None
-    ctx = RunContext(org=org, run=run_row, settings=settings, client=client, full=full)
+    ctx = RunContext(org=org, run=run_row, settings=settings, client=rt.dingtalk, rt=rt, full=full)
     ctx.reconcile = _reconcile_due(settings, full)
     ctx.approved = settings.approved_run_id is not None
     ctx.progress = live.begin(org_id, run_row.id)

@@ -20,6 +20,7 @@ from cronsim import CronSim, CronSimError
 
 from app import runtime
 from app.core import localtime
+from app.dingtalk.client import DingTalkClient
 from app.models.orgs import Org
 from app.models.sync import CallbackEvent, RunTrigger, SyncRun
 from app.sync import callbacks, runner, turns
@@ -64,7 +65,7 @@ def due_since(expression: str, last: datetime, now: datetime) -> datetime | None
     return fire
 
 
-async def tick(last: datetime, now: datetime, rt: runtime.Runtime | None = None) -> None:
+async def tick(last: datetime, now: datetime, rt: runtime.Runtime) -> None:
     """One scheduler pass: start the scheduled run of every org whose cron fired in (last, now]."""
     # Every org syncs on a schedule (default every two hours), with or without saved settings.
     for org_id in await Org.all().values_list("id", flat=True):
@@ -107,10 +108,9 @@ def wake() -> None:
     _wake.set()
 
 
-async def process_callbacks_once(rt: runtime.Runtime | None = None) -> int:
+async def process_callbacks_once(client: DingTalkClient) -> int:
     """Apply pending events of every org, one bounded round per org in turn, taking each org's claim per round so
     that a sync run or another org never waits behind a big event."""
-    client = (rt or runtime.get()).dingtalk
     done = 0
     org_ids = set(
         await CallbackEvent.filter(processed_at__isnull=True, attempts__lt=callbacks.MAX_ATTEMPTS)
@@ -154,6 +154,6 @@ async def callback_loop(rt: runtime.Runtime) -> None:
             await asyncio.wait_for(_wake.wait(), timeout=CALLBACK_POLL_SECONDS)
         _wake.clear()
         try:
-            await process_callbacks_once(rt)
+            await process_callbacks_once(rt.dingtalk)
         except Exception:
             log.exception("callback processor failed")

@@ -116,8 +116,7 @@ class _PeoplePage:
     added: bulk.Statement | None = None
 
 
-def make_source(settings: SyncSettings, page_size: int | None = None) -> SourceAdapter:
-    rt = runtime.get()
+def make_source(settings: SyncSettings, rt: runtime.Runtime, page_size: int | None = None) -> SourceAdapter:
     config = sources.SourceConfig(
         url=settings.source_url,
         user=settings.source_user,
@@ -704,7 +703,7 @@ async def run(ctx: RunContext, *, page_size: int | None = None) -> None:
     settings = ctx.settings
     if not settings.source_url:
         raise ConfigFailure("同步数据源已开启，但未填写同步地址")
-    stage = SourceStage(ctx, make_source(settings, page_size))
+    stage = SourceStage(ctx, make_source(settings, ctx.rt, page_size))
     ctx.stage(STAGE)
     try:
         with bulk.relaxed_gc():

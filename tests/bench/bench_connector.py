@@ -60,7 +60,7 @@ def todo_times(world, prefix: str) -> dict[str, int]:
 async def throughput(world, logins: list[str], count: int) -> tuple[float, float, float, int]:
     opts = await world.run(options_service.load())
     opts.push_notify = False
-    await world.run(options_service.save(opts, "1"))
+    await world.run(options_service.save(opts, "1", rt=world.rt))
     gate = asyncio.Semaphore(8)
 
     async def send(n: int) -> None:
@@ -86,7 +86,7 @@ async def throughput(world, logins: list[str], count: int) -> tuple[float, float
 async def delay(world, logins: list[str], rate: float, seconds: float) -> list[float]:
     opts = await world.run(options_service.load())
     opts.push_notify = True
-    await world.run(options_service.save(opts, "1"))
+    await world.run(options_service.save(opts, "1", rt=world.rt))
     sent_at: dict[str, float] = {}
     tasks = []
     total = int(rate * seconds)
@@ -110,8 +110,8 @@ async def main(limit: int, count: int, write_docs: bool) -> None:
     await Tortoise.generate_schemas()
     harness, world = await Harness.start(tmp, qps=200, persons=40, connector_qps=limit)
     try:
-        await world.run(binding.bind(world.console_url, IDENTIFIER))
-        await world.run(mapping.pull())
+        await world.run(binding.bind(world.console_url, IDENTIFIER, rt=world.rt))
+        await world.run(mapping.pull(rt=world.rt))
         logins = [p.login_name for p in await world.run(lambda: PersonMapping.exclude(login_name="").all())]
         await world.sim("POST", "/_sim/config", {"qps": limit})
         rate, sustained, sent_s, created = await throughput(world, logins, count)

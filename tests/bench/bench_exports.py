@@ -40,6 +40,7 @@ async def main() -> None:
     from app.core.config import reset_settings_cache
     from app.core.db import build_config, run_migrations
     from app.core.security import install_secret_key
+    from app.core.tasks import TaskRegistry
     from app.services import accounts, exports
 
     reset_settings_cache()
@@ -55,7 +56,7 @@ async def main() -> None:
         probe = metrics.LoopLagProbe(interval=0.05)
         watcher = asyncio.create_task(probe.run())
         start = time.perf_counter()
-        job = await exports.start_contacts_export(actor, org_id, 1, fmt)
+        job = await exports.start_contacts_export(actor, org_id, 1, fmt, tasks=TaskRegistry())
         await job.task
         took = time.perf_counter() - start
         watcher.cancel()

@@ -70,7 +70,7 @@ async def open_db(folder: Path) -> None:
 
 async def context(org, settings: SyncSettings, *, full: bool) -> RunContext:
     run = await SyncRun.create(org=org, trigger=RunTrigger.MANUAL, kind=RunKind.FULL if full else RunKind.INCREMENTAL)
-    return RunContext(org=org, run=run, settings=settings, client=runtime.get().dingtalk, full=full)
+    return RunContext(org=org, run=run, settings=settings, rt=runtime.get(), client=runtime.get().dingtalk, full=full)
 
 
 class ChildEkp:
@@ -113,7 +113,7 @@ class ChildEkp:
 
 async def _read_only(settings: SyncSettings) -> tuple[float, float, int]:
     """Read the whole export through the source adapter and apply nothing: wall time, this process's CPU, count."""
-    adapter = source.make_source(settings)
+    adapter = source.make_source(settings, runtime.get())
     count = 0
     wall, cpu = time.perf_counter(), time.process_time()
     for kind in (sources.DEPT, sources.PERSON):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from app import runtime
 from app.core import change_tracking
 from app.models.accounts import Role, RoleGrant
 from app.models.audit import AuditLog
@@ -406,7 +407,7 @@ async def test_refused_membership_changes_leave_the_department_roles_alone(tree,
 
 
 async def test_dingtalk_accepts_the_managers_of_a_department_a_manager_left(env) -> None:
-    assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+    assert (await runner.run(env.org.id, rt=runtime.get())).result == RunResult.SUCCESS
     admin = await sync_env.org_admin(env.org)
     valid = await Person.filter(org_id=env.org.id, is_active=True, ding_userid__not_isnull=True).order_by("id")
     stays = valid[0]
@@ -416,7 +417,7 @@ async def test_dingtalk_accepts_the_managers_of_a_department_a_manager_left(env)
     data = (await departments.get_department(admin, env.org.id, dept.id)).data
     data.manager_ids = [leaves.id]
     await departments.update_department(admin, env.org.id, dept.id, data)
-    assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+    assert (await runner.run(env.org.id, rt=runtime.get())).result == RunResult.SUCCESS
     assert env.ding_depts()[dept.ding_id].dept_manager_userid_list == [leaves.ding_userid]
 
     await people.batch_delete(admin, env.org.id, dept.id, [leaves.id])
@@ -424,7 +425,7 @@ async def test_dingtalk_accepts_the_managers_of_a_department_a_manager_left(env)
     data = (await departments.get_department(admin, env.org.id, dept.id)).data
     data.manager_ids = [*data.manager_ids, stays.id]
     await departments.update_department(admin, env.org.id, dept.id, data)
-    run = await runner.run(env.org.id)
+    run = await runner.run(env.org.id, rt=runtime.get())
 
     errors = [e.message for e in await SyncEntry.filter(run_id=run.id, ok=False)]
     assert run.result == RunResult.SUCCESS, errors

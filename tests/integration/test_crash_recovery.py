@@ -46,7 +46,7 @@ async def main(url, key, ding, qps, mode, org_id):
     settings = Settings(dingtalk_oapi_base=ding, dingtalk_api_base=ding, dingtalk_qps=float(qps), ekp_page_size=10)
     if mode == "crash":
         await runtime.start(settings, run_workers=False)
-        await runner.start(int(org_id), RunTrigger.MANUAL, full=True)
+        await runner.start(int(org_id), RunTrigger.MANUAL, full=True, rt=runtime.get())
         print("started", flush=True)
         await asyncio.sleep(3600)
     # A normal start: the workers, among them the one that reruns interrupted runs.

@@ -43,7 +43,7 @@ async def main(url, key, ding, qps, org_id):
         run_workers=False,
     )
     try:
-        run = await runner.run(int(org_id), RunTrigger.MANUAL)
+        run = await runner.run(int(org_id), RunTrigger.MANUAL, rt=runtime.get())
         print(json.dumps({"result": str(run.result), "kind": str(run.kind), "error": run.error}), flush=True)
     except Exception as exc:  # the run row could not even be written
         print(json.dumps({"result": "crashed", "error": f"{exc.__class__.__name__}: {exc}"}), flush=True)

@@ -165,5 +165,6 @@ async def test_dissolving_an_org_removes_its_assets_only(admin) -> None:
     await exclusive_assets.upload(other_admin, other.id, AssetKind.LOGO, "theirs.png", image_bytes((400, 150)))
     await exclusive_assets.set_theme_color(other_admin, other.id, "#123456")
     root = actor_for(await factories.account("root", Role.SUPER_ADMIN), Role.SUPER_ADMIN, None)
-    await orgs.dissolve_orgs(root, [other.id])
+    async with factories.unreachable_dingtalk() as client:
+        await orgs.dissolve_orgs(root, [other.id], client=client)
     assert [a.filename for a in await ExclusiveAsset.all()] == ["mine.png"]

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from tortoise import Tortoise
 
+from app import runtime
 from app.models.accounts import Role
 from app.models.audit import AuditLog
 from app.models.exclusive import ExclusiveStorage, StorageStep
@@ -43,7 +44,12 @@ async def test_a_failed_check_names_the_field_and_stores_nothing(
     admin = await org_admin(env.org)
     with pytest.raises(StorageRefused) as caught:
         await exclusive_storage.check_and_open(
-            admin, env.org.id, oss_url=oss, access_key_id=key_id, access_key_secret=key_secret
+            admin,
+            env.org.id,
+            oss_url=oss,
+            access_key_id=key_id,
+            access_key_secret=key_secret,
+            client=runtime.get().dingtalk,
         )
     assert caught.value.field == field
     assert words in caught.value.message and "检测未通过" in caught.value.message
@@ -51,7 +57,7 @@ async def test_a_failed_check_names_the_field_and_stores_nothing(
     assert (storage.oss_url, storage.access_key_id, storage.access_key_secret) == ("", "", "")
     assert await env.calls(ACTIVE) == 0
     assert await _not_opened_in_dingtalk(env)
-    view = await exclusive_storage.get_view(admin, env.org.id)
+    view = await exclusive_storage.get_view(admin, env.org.id, client=runtime.get().dingtalk)
     assert view.open_label == "未开通" and not view.opened
     entry = await AuditLog.filter(action="exclusive.storage.check").order_by("-id").first()
     assert entry is not None and entry.detail.startswith("失败")
@@ -63,7 +69,12 @@ async def test_an_unreachable_bucket_is_reported_next_to_the_oss_field(env: Excl
     admin = await org_admin(env.org)
     with pytest.raises(StorageRefused) as caught:
         await exclusive_storage.check_and_open(
-            admin, env.org.id, oss_url=OSS, access_key_id=KEY_ID, access_key_secret=KEY_SECRET
+            admin,
+            env.org.id,
+            oss_url=OSS,
+            access_key_id=KEY_ID,
+            access_key_secret=KEY_SECRET,
+            client=runtime.get().dingtalk,
         )
     assert caught.value.field == "oss_url"
     assert "无法连接 OSS bucket" in caught.value.message and "处理建议" in caught.value.message
@@ -73,7 +84,9 @@ async def test_an_unreachable_bucket_is_reported_next_to_the_oss_field(env: Excl
 async def test_empty_and_malformed_fields_are_refused_before_dingtalk_is_called(env: ExclusiveEnv) -> None:
     admin = await org_admin(env.org)
     with pytest.raises(FormInvalid) as caught:
-        await exclusive_storage.check_and_open(admin, env.org.id, oss_url="", access_key_id="", access_key_secret="")
+        await exclusive_storage.check_and_open(
+            admin, env.org.id, oss_url="", access_key_id="", access_key_secret="", client=runtime.get().dingtalk
+        )
     assert set(caught.value.errors) == {"oss_url", "access_key_id", "access_key_secret"}
     with pytest.raises(FormInvalid) as caught:
         await exclusive_storage.check_and_open(
@@ -82,6 +95,7 @@ async def test_empty_and_malformed_fields_are_refused_before_dingtalk_is_called(
             oss_url="http://acme.oss-cn-hangzhou.aliyuncs.com/path",
             access_key_id="含中文",
             access_key_secret="has space",
+            client=runtime.get().dingtalk,
         )
     assert "https://" in caught.value.errors["oss_url"]
     assert "字母和数字" in caught.value.errors["access_key_id"]
@@ -97,7 +111,12 @@ async def test_the_right_key_opens_the_storage_and_the_state_and_quota_are_shown
     await exclusive_storage.set_step(admin, env.org.id, StorageStep.SETTINGS)
 
     view = await exclusive_storage.check_and_open(
-        admin, env.org.id, oss_url=OSS + "/", access_key_id=KEY_ID, access_key_secret=KEY_SECRET
+        admin,
+        env.org.id,
+        oss_url=OSS + "/",
+        access_key_id=KEY_ID,
+        access_key_secret=KEY_SECRET,
+        client=runtime.get().dingtalk,
     )
     assert view.step is StorageStep.OPENED
     assert (view.open_label, view.storage_label) == ("已开通", "正常")
@@ -120,10 +139,10 @@ async def test_the_right_key_opens_the_storage_and_the_state_and_quota_are_shown
     usage = {(today - timedelta(days=d)).strftime("%Y%m%d"): (10 - d) * 50 * 1024 * 1024 for d in range(5)}
     created = (today - timedelta(days=6)).strftime("%Y-%m-%d") + " 09:30:00"
     await env.sim("PUT", f"/_sim/corps/{CORPID}/exclusive/usage", {"usage": usage, "createDate": created})
-    view = await exclusive_storage.get_view(admin, env.org.id)
+    view = await exclusive_storage.get_view(admin, env.org.id, client=runtime.get().dingtalk)
     assert view.create_date == created
     assert view.used_quota == 500 * 1024 * 1024 and view.used_text == "500.00 MB"
-    series = await exclusive_storage.quota_series(admin, env.org.id, days=10)
+    series = await exclusive_storage.quota_series(admin, env.org.id, days=10, client=runtime.get().dingtalk)
     assert series.error == ""
     assert series.days[0] == (today - timedelta(days=6)).isoformat() and series.days[-1] == today.isoformat()
     assert series.used_bytes[-1] == 500 * 1024 * 1024 and series.used_bytes[0] == 0
@@ -131,28 +150,46 @@ async def test_the_right_key_opens_the_storage_and_the_state_and_quota_are_shown
 
     with pytest.raises(ValidationFailed):
         await exclusive_storage.check_and_open(
-            admin, env.org.id, oss_url=OSS, access_key_id=KEY_ID, access_key_secret=KEY_SECRET
+            admin,
+            env.org.id,
+            oss_url=OSS,
+            access_key_id=KEY_ID,
+            access_key_secret=KEY_SECRET,
+            client=runtime.get().dingtalk,
         )
 
 
 async def test_a_key_rotated_at_aliyun_shows_as_abnormal_until_the_access_key_is_updated(env: ExclusiveEnv) -> None:
     admin = await org_admin(env.org)
     await exclusive_storage.check_and_open(
-        admin, env.org.id, oss_url=OSS, access_key_id=KEY_ID, access_key_secret=KEY_SECRET
+        admin,
+        env.org.id,
+        oss_url=OSS,
+        access_key_id=KEY_ID,
+        access_key_secret=KEY_SECRET,
+        client=runtime.get().dingtalk,
     )
     await env.bucket(OSS, "LTAI5tRotated0002", "RotatedSecret987654321")
-    view = await exclusive_storage.get_view(admin, env.org.id)
+    view = await exclusive_storage.get_view(admin, env.org.id, client=runtime.get().dingtalk)
     assert view.opened and view.storage_label.startswith("异常")
 
     with pytest.raises(StorageRefused) as caught:
         await exclusive_storage.update_access_key(
-            admin, env.org.id, access_key_id="LTAI5tRotated0002", access_key_secret="NotTheRotatedOne1"
+            admin,
+            env.org.id,
+            access_key_id="LTAI5tRotated0002",
+            access_key_secret="NotTheRotatedOne1",
+            client=runtime.get().dingtalk,
         )
     assert caught.value.field == "access_key_secret"
     assert (await ExclusiveStorage.get(org_id=env.org.id)).access_key_id == KEY_ID
 
     view = await exclusive_storage.update_access_key(
-        admin, env.org.id, access_key_id="LTAI5tRotated0002", access_key_secret="RotatedSecret987654321"
+        admin,
+        env.org.id,
+        access_key_id="LTAI5tRotated0002",
+        access_key_secret="RotatedSecret987654321",
+        client=runtime.get().dingtalk,
     )
     assert view.access_key_id == "LTAI5tRotated0002" and view.storage_label == "正常"
     stored = await ExclusiveStorage.get(org_id=env.org.id)
@@ -164,18 +201,25 @@ async def test_a_key_rotated_at_aliyun_shows_as_abnormal_until_the_access_key_is
 async def test_update_access_key_needs_an_opened_storage(env: ExclusiveEnv) -> None:
     admin = await org_admin(env.org)
     with pytest.raises(ValidationFailed, match="尚未开启"):
-        await exclusive_storage.update_access_key(admin, env.org.id, access_key_id=KEY_ID, access_key_secret=KEY_SECRET)
+        await exclusive_storage.update_access_key(
+            admin, env.org.id, access_key_id=KEY_ID, access_key_secret=KEY_SECRET, client=runtime.get().dingtalk
+        )
 
 
 async def test_dingtalk_unreachable_is_shown_not_raised(env: ExclusiveEnv) -> None:
     admin = await org_admin(env.org)
     await exclusive_storage.check_and_open(
-        admin, env.org.id, oss_url=OSS, access_key_id=KEY_ID, access_key_secret=KEY_SECRET
+        admin,
+        env.org.id,
+        oss_url=OSS,
+        access_key_id=KEY_ID,
+        access_key_secret=KEY_SECRET,
+        client=runtime.get().dingtalk,
     )
     await env.ding.close()
-    view = await exclusive_storage.get_view(admin, env.org.id)
+    view = await exclusive_storage.get_view(admin, env.org.id, client=runtime.get().dingtalk)
     assert view.state_error.startswith("读取专属存储状态失败") and view.open_label == "已开通"  # last known state
-    series = await exclusive_storage.quota_series(admin, env.org.id)
+    series = await exclusive_storage.quota_series(admin, env.org.id, client=runtime.get().dingtalk)
     assert series.error.startswith("读取存储用量失败")
 
 
@@ -186,15 +230,25 @@ async def test_only_the_org_admin_of_that_org_and_the_super_admin_may_configure(
     root = await factories.account("root", Role.SUPER_ADMIN)
     for denied in (actor_for(sub, Role.SUB_ADMIN, env.org), actor_for(other_admin, Role.ORG_ADMIN, other)):
         with pytest.raises(PermissionDenied):
-            await exclusive_storage.get_view(denied, env.org.id)
+            await exclusive_storage.get_view(denied, env.org.id, client=runtime.get().dingtalk)
         with pytest.raises(PermissionDenied):
             await exclusive_storage.check_and_open(
-                denied, env.org.id, oss_url=OSS, access_key_id=KEY_ID, access_key_secret=KEY_SECRET
+                denied,
+                env.org.id,
+                oss_url=OSS,
+                access_key_id=KEY_ID,
+                access_key_secret=KEY_SECRET,
+                client=runtime.get().dingtalk,
             )
     assert await env.calls(CHECK) == 0
     superadmin = actor_for(root, Role.SUPER_ADMIN, None)
     view = await exclusive_storage.check_and_open(
-        superadmin, env.org.id, oss_url=OSS, access_key_id=KEY_ID, access_key_secret=KEY_SECRET
+        superadmin,
+        env.org.id,
+        oss_url=OSS,
+        access_key_id=KEY_ID,
+        access_key_secret=KEY_SECRET,
+        client=runtime.get().dingtalk,
     )
     assert view.opened
 
@@ -202,9 +256,14 @@ async def test_only_the_org_admin_of_that_org_and_the_super_admin_may_configure(
 async def test_a_storage_dingtalk_no_longer_has_open_goes_back_to_the_settings_step(env: ExclusiveEnv) -> None:
     admin = await org_admin(env.org)
     await exclusive_storage.check_and_open(
-        admin, env.org.id, oss_url=OSS, access_key_id=KEY_ID, access_key_secret=KEY_SECRET
+        admin,
+        env.org.id,
+        oss_url=OSS,
+        access_key_id=KEY_ID,
+        access_key_secret=KEY_SECRET,
+        client=runtime.get().dingtalk,
     )
     await env.sim("POST", "/_sim/reset")  # DingTalk's side forgot it (e.g. switched off by DingTalk support)
-    view = await exclusive_storage.get_view(admin, env.org.id)
+    view = await exclusive_storage.get_view(admin, env.org.id, client=runtime.get().dingtalk)
     assert view.step is StorageStep.SETTINGS and view.open_label == "未开通"
     assert view.oss_url == OSS  # what was set up stays, ready for another 检测链接

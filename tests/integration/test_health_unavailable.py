@@ -14,7 +14,7 @@ from app.services import heartbeat
 async def test_healthz_is_503_without_a_database(caplog) -> None:
     async with TortoiseContext():  # an empty context: no connection configured
         heartbeat._last = None
-        response = await health.healthz()
+        response = await health.healthz(None)  # no runtime started, as the dependency would find
     assert response.status_code == 503
     body = json.loads(response.body)
     assert body["status"] == "unavailable" and body["database"] is False

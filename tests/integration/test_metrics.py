@@ -125,10 +125,10 @@ async def test_every_family_is_documented_and_moves_with_its_event(live: tuple[S
     await runtime.get().dingtalk.contacts.register_callback(
         sync_env.app_of(org), url=url, token=org.callback_token, aes_key=org.aes_key, tags=CONTACT_EVENT_TAGS
     )
-    run = await runner.run(org.id)
+    run = await runner.run(org.id, rt=runtime.get())
     assert run.result == RunResult.SUCCESS, run.error
     await env.sim("POST", "/_sim/callbacks/wait", {"timeout": 20})
-    assert await scheduler.process_callbacks_once() > 0
+    assert await scheduler.process_callbacks_once(runtime.get().dingtalk) > 0
 
     # Refused callbacks: an unknown corpid and a forged signature.
     async with httpx.AsyncClient() as http:

@@ -33,7 +33,8 @@ async def test_dissolving_an_org_ends_the_sessions_of_its_admins(orm) -> None:
     await factories.account("both", Role.ORG_ADMIN, other)  # the same account, admin of both orgs
     root = await factories.account("root", Role.SUPER_ADMIN)
     actor = await _session_actor(both, other.id)
-    await orgs.dissolve_orgs(await accounts.load_actor(root.id), [other.id])
+    async with factories.unreachable_dingtalk() as client:
+        await orgs.dissolve_orgs(await accounts.load_actor(root.id), [other.id], client=client)
     with pytest.raises(SessionEnded):
         await authorize(actor, Perm.ORG_VIEW, other.id)
     # Logged in again, the account still works in the org it keeps.

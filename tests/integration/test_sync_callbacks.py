@@ -49,7 +49,7 @@ async def live(orm: str) -> AsyncIterator[SyncEnv]:
     await runtime.get().dingtalk.contacts.register_callback(
         sync_env.app_of(org), url=url, token=org.callback_token, aes_key=org.aes_key, tags=CONTACT_EVENT_TAGS
     )
-    run = await runner.run(org.id)
+    run = await runner.run(org.id, rt=runtime.get())
     assert run.result == RunResult.SUCCESS, run.error
     await env.sim("POST", "/_sim/callbacks/wait", {"timeout": 10})
     try:
@@ -68,60 +68,62 @@ async def test_our_own_pushes_echo_back_and_change_nothing(live: SyncEnv) -> Non
     stored = await CallbackEvent.filter(org_id=live.org.id).count()
     assert stored > 0  # DingTalk told us about every department and user we created
     before = {p.id: (p.name, p.pushed_hash, p.main_dept_id) for p in await Person.filter(org_id=live.org.id)}
-    await scheduler.process_callbacks_once()
+    await scheduler.process_callbacks_once(runtime.get().dingtalk)
     assert await CallbackEvent.filter(org_id=live.org.id, processed_at__isnull=True).count() == 0
     after = {p.id: (p.name, p.pushed_hash, p.main_dept_id) for p in await Person.filter(org_id=live.org.id)}
     assert after == before
     await live.reset_counters()
-    again = await runner.run(live.org.id, RunTrigger.AUTO)
+    again = await runner.run(live.org.id, RunTrigger.AUTO, rt=runtime.get())
     calls = await live.counters()
     assert again.result == RunResult.SUCCESS
     assert not [k for k in calls if any(w in k for w in ("create", "update", "delete"))]
 
 
 async def test_change_in_dingtalk_arrives_by_callback(live: SyncEnv) -> None:
-    await scheduler.process_callbacks_once()
+    await scheduler.process_callbacks_once(runtime.get().dingtalk)
     person = await Person.filter(org_id=live.org.id, is_active=True).order_by("id").first()
     await live.sim(
         "PATCH", f"/_sim/corps/{CORPID}/users/{person.ding_userid}", {"name": "钉钉里改的名", "title": "架构师"}
     )
     await _deliveries(live)
-    await scheduler.process_callbacks_once()
+    await scheduler.process_callbacks_once(runtime.get().dingtalk)
     fresh = await Person.get(id=person.id)
     assert (fresh.name, fresh.title, fresh.needs_push) == ("钉钉里改的名", "架构师", False)
     # The next push has nothing to send back.
     await live.reset_counters()
-    await runner.run(live.org.id, RunTrigger.AUTO)
+    await runner.run(live.org.id, RunTrigger.AUTO, rt=runtime.get())
     assert "/topapi/v2/user/update" not in await live.counters()
 
     # Leaving the org in DingTalk disables the person here.
     await live.sim("DELETE", f"/_sim/corps/{CORPID}/users/{person.ding_userid}")
     await _deliveries(live)
-    await scheduler.process_callbacks_once()
+    await scheduler.process_callbacks_once(runtime.get().dingtalk)
     assert not (await Person.get(id=person.id)).is_active
 
 
 async def test_landing_wins_over_a_concurrent_dingtalk_change(live: SyncEnv) -> None:
-    await scheduler.process_callbacks_once()
+    await scheduler.process_callbacks_once(runtime.get().dingtalk)
     person = await Person.filter(org_id=live.org.id, is_active=True).order_by("id").first()
     await Person.filter(id=person.id).update(name="蓝钉里改的名", needs_push=True)
     await live.sim("PATCH", f"/_sim/corps/{CORPID}/users/{person.ding_userid}", {"name": "钉钉里改的名"})
     await _deliveries(live)
-    await scheduler.process_callbacks_once()
+    await scheduler.process_callbacks_once(runtime.get().dingtalk)
     assert (await Person.get(id=person.id)).name == "蓝钉里改的名"
     # Scheduled runs process callbacks first, and the push then overwrites DingTalk.
-    run = await runner.run(live.org.id, RunTrigger.AUTO)
+    run = await runner.run(live.org.id, RunTrigger.AUTO, rt=runtime.get())
     assert run.result == RunResult.SUCCESS
     assert live.ding_users()[person.ding_userid].name == "蓝钉里改的名"
 
 
 async def test_a_conflict_where_landing_wins_is_named_in_the_run_log(live: SyncEnv) -> None:
-    await scheduler.process_callbacks_once()
+    await scheduler.process_callbacks_once(runtime.get().dingtalk)
     person = await Person.filter(org_id=live.org.id, is_active=True).order_by("id").first()
     await Person.filter(id=person.id).update(name="蓝钉里改的名", needs_push=True)
     await live.sim("PATCH", f"/_sim/corps/{CORPID}/users/{person.ding_userid}", {"name": "钉钉里改的名"})
     await _deliveries(live)
-    run = await runner.run(live.org.id, RunTrigger.AUTO)  # applies the stored callback first, then pushes
+    run = await runner.run(
+        live.org.id, RunTrigger.AUTO, rt=runtime.get()
+    )  # applies the stored callback first, then pushes
     assert run.result == RunResult.SUCCESS
     kept = await SyncEntry.filter(run_id=run.id, stage="ding_in", local_id=person.id).first()
     assert kept is not None and "以蓝钉为准" in kept.message
@@ -130,7 +132,7 @@ async def test_a_conflict_where_landing_wins_is_named_in_the_run_log(live: SyncE
 
 
 async def test_dropped_callback_is_recovered_from_the_failed_list(live: SyncEnv) -> None:
-    await scheduler.process_callbacks_once()
+    await scheduler.process_callbacks_once(runtime.get().dingtalk)
     person = await Person.filter(org_id=live.org.id, is_active=True).order_by("-id").first()
     await live.sim("POST", f"/_sim/corps/{CORPID}/callbacks/drop", {"count": 3})
     await live.sim("PATCH", f"/_sim/corps/{CORPID}/users/{person.ding_userid}", {"name": "丢失回调的人"})
@@ -138,7 +140,7 @@ async def test_dropped_callback_is_recovered_from_the_failed_list(live: SyncEnv)
     failed = await live.sim("GET", f"/_sim/corps/{CORPID}/callbacks/failed")
     assert sum(len(v) for v in failed.values()) == 1
     assert (await Person.get(id=person.id)).name != "丢失回调的人"
-    run = await runner.run(live.org.id, RunTrigger.AUTO)
+    run = await runner.run(live.org.id, RunTrigger.AUTO, rt=runtime.get())
     assert run.result == RunResult.SUCCESS, run.error
     assert (await Person.get(id=person.id)).name == "丢失回调的人"
     assert "从钉钉同步部门获取0条, 人员获取1条, 更新1条;" in run.summary

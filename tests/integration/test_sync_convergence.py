@@ -49,7 +49,7 @@ async def feed_until(org_id: int, kind: str, since: int, want) -> list[dict[str,
 
 
 async def test_removals_from_ekp_and_from_landing_reach_the_mapping_feed(env: SyncEnv) -> None:
-    assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+    assert (await runner.run(env.org.id, rt=runtime.get())).result == RunResult.SUCCESS
     items = await feed_until(env.org.id, "person", 0, lambda i: len(i) >= 40)
     cursor = max(i["time"] for i in items)
     leaver = ekp_people(env)[0]
@@ -70,7 +70,7 @@ async def test_removals_from_ekp_and_from_landing_reach_the_mapping_feed(env: Sy
     await env.ekp_sim("POST", f"/elements/{dept_el.id}/disable")
     old_dept_ding = dept.ding_id
 
-    run = await runner.run(env.org.id, RunTrigger.AUTO)
+    run = await runner.run(env.org.id, RunTrigger.AUTO, rt=runtime.get())
     assert run.result == RunResult.SUCCESS, run.summary
     assert old_userid not in env.ding_users() and other_userid not in env.ding_users()
     assert (await Person.get(id=person.id)).ding_userid is None
@@ -90,7 +90,7 @@ async def test_removals_from_ekp_and_from_landing_reach_the_mapping_feed(env: Sy
 
 
 async def test_refused_mobile_change_is_reported_kept_and_never_reverted(env: SyncEnv) -> None:
-    assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+    assert (await runner.run(env.org.id, rt=runtime.get())).result == RunResult.SUCCESS
     person = await Person.filter(org_id=env.org.id, is_active=True, source_id__isnull=False).order_by("id").first()
     old_mobile = env.ding_users()[person.ding_userid].mobile
     admin = await sync_env.org_admin(env.org)
@@ -99,7 +99,7 @@ async def test_refused_mobile_change_is_reported_kept_and_never_reverted(env: Sy
     detail.data.title = "新职位"
     await people.update_person(admin, env.org.id, person.id, detail.data)
 
-    run = await runner.run(env.org.id, RunTrigger.AUTO)
+    run = await runner.run(env.org.id, RunTrigger.AUTO, rt=runtime.get())
     assert run.result == RunResult.WARNING
     line = await SyncEntry.get(run_id=run.id, ok=False)
     assert line.error_code == "40022" and person.name == line.object_name and "删除后重新添加" in line.message
@@ -116,13 +116,13 @@ async def test_refused_mobile_change_is_reported_kept_and_never_reverted(env: Sy
     stored = await Person.get(id=person.id)
     assert stored.name == "钉钉里改的名" and stored.mobile == "13800138009"
     # A later run does not ask again (nothing changed) and still does not revert.
-    quiet = await runner.run(env.org.id, RunTrigger.AUTO)
+    quiet = await runner.run(env.org.id, RunTrigger.AUTO, rt=runtime.get())
     assert (await Person.get(id=person.id)).mobile == "13800138009"
     assert await SyncEntry.filter(run_id=quiet.id, error_code="40022").count() == 0
 
 
 async def test_full_run_repairs_what_was_changed_directly_in_dingtalk(env: SyncEnv) -> None:
-    assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+    assert (await runner.run(env.org.id, rt=runtime.get())).result == RunResult.SUCCESS
     person = await Person.filter(org_id=env.org.id, is_active=True, source_id__isnull=False).order_by("id").first()
     dept = await Department.filter(org_id=env.org.id, source_id__isnull=False).exclude(parent_id=None).first()
     vanished = await Person.filter(org_id=env.org.id, is_active=True, source_id__isnull=False).order_by("-id").first()
@@ -132,14 +132,14 @@ async def test_full_run_repairs_what_was_changed_directly_in_dingtalk(env: SyncE
     await env.sim("DELETE", f"/_sim/corps/{CORPID}/users/{vanished.ding_userid}")
     # An incremental run cannot see it, and costs DingTalk nothing but the failed-callback read.
     await env.reset_counters()
-    quiet = await runner.run(env.org.id, RunTrigger.AUTO)
+    quiet = await runner.run(env.org.id, RunTrigger.AUTO, rt=runtime.get())
     assert quiet.result == RunResult.SUCCESS
     calls = {api: n for api, n in (await env.counters()).items() if not api.startswith("/gettoken")}
     assert sum(calls.values()) <= 1, calls
     assert env.ding_users()[person.ding_userid].name == "钉钉里手改"
 
     await SyncSettings.filter(org_id=env.org.id).update(cursors={runner.FULL_MARK: "1"})  # 清空同步时间戳
-    full = await runner.run(env.org.id, RunTrigger.MANUAL)
+    full = await runner.run(env.org.id, RunTrigger.MANUAL, rt=runtime.get())
     assert full.result == RunResult.SUCCESS, full.summary
     assert env.ding_users()[person.ding_userid].name == person.name
     assert env.ding_users()[person.ding_userid].title == ""
@@ -152,7 +152,7 @@ async def test_full_run_repairs_what_was_changed_directly_in_dingtalk(env: SyncE
     # Once repaired, the next full run finds nothing to repair and writes nothing.
     await SyncSettings.filter(org_id=env.org.id).update(cursors={runner.FULL_MARK: "1"})
     await env.reset_counters()
-    calm = await runner.run(env.org.id, RunTrigger.MANUAL)
+    calm = await runner.run(env.org.id, RunTrigger.MANUAL, rt=runtime.get())
     assert await SyncEntry.filter(run_id=calm.id, action="repair").count() == 0
     writes = {a: n for a, n in (await env.counters()).items() if any(w in a for w in ("create", "update", "delete"))}
     assert writes == {}, writes
@@ -166,11 +166,11 @@ async def test_a_schema_problem_is_a_failed_run_not_a_silent_retry(env: SyncEnv)
         "CREATE TRIGGER person_probe BEFORE INSERT ON person "
         "BEGIN SELECT RAISE(ABORT, 'NOT NULL constraint failed: person.probe'); END;"
     )
-    run = await runner.run(env.org.id)
+    run = await runner.run(env.org.id, rt=runtime.get())
     assert run.result == RunResult.FAILED and "NOT NULL constraint failed" in run.error
     assert await Person.filter(org_id=env.org.id).count() == 0
     await conn.execute_script("DROP TRIGGER person_probe;")
-    assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+    assert (await runner.run(env.org.id, rt=runtime.get())).result == RunResult.SUCCESS
 
 
 async def test_bulk_inserts_fill_every_column_the_model_has(orm: str) -> None:
@@ -183,14 +183,14 @@ async def test_bulk_inserts_fill_every_column_the_model_has(orm: str) -> None:
 
 
 async def _refused_mobile(env: SyncEnv) -> tuple[Person, str, Any]:
-    assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+    assert (await runner.run(env.org.id, rt=runtime.get())).result == RunResult.SUCCESS
     person = await Person.filter(org_id=env.org.id, is_active=True, source_id__isnull=False).order_by("id").first()
     old_mobile = env.ding_users()[person.ding_userid].mobile
     admin = await sync_env.org_admin(env.org)
     detail = await people.get_person_detail(admin, env.org.id, person.id)
     detail.data.mobile = "13900139009"
     await people.update_person(admin, env.org.id, person.id, detail.data)
-    assert (await runner.run(env.org.id, RunTrigger.AUTO)).result == RunResult.WARNING
+    assert (await runner.run(env.org.id, RunTrigger.AUTO, rt=runtime.get())).result == RunResult.WARNING
     detail = await people.get_person_detail(admin, env.org.id, person.id)
     assert detail.conflicts["mobile"]["local"] == "13900139009"
     return person, old_mobile, admin
@@ -201,14 +201,14 @@ async def test_recreate_gives_the_dingtalk_user_the_new_mobile_with_the_same_use
     from app.services import person_conflicts
 
     person, _, admin = await _refused_mobile(env)
-    await person_conflicts.recreate_in_dingtalk(admin, env.org.id, person.id)
+    await person_conflicts.recreate_in_dingtalk(admin, env.org.id, person.id, client=runtime.get().dingtalk)
     user = env.ding_users()[person.ding_userid]
     stored = await Person.get(id=person.id)
     assert user.mobile == "13900139009" and stored.ding_userid == person.ding_userid and stored.sync_conflicts == {}
     dept = await Department.get(id=stored.main_dept_id)
     assert user.dept_id_list == [dept.ding_id]
     assert await AuditLog.filter(action="contacts.person.recreate", object_id=str(person.id)).count() == 1
-    run = await runner.run(env.org.id, RunTrigger.AUTO)
+    run = await runner.run(env.org.id, RunTrigger.AUTO, rt=runtime.get())
     assert run.result == RunResult.SUCCESS and (await Person.get(id=person.id)).is_active
 
 
@@ -220,7 +220,7 @@ async def test_keep_dingtalk_number_resolves_the_difference(env: SyncEnv) -> Non
     await person_conflicts.keep_dingtalk_value(admin, env.org.id, person.id, "mobile")
     stored = await Person.get(id=person.id)
     assert stored.mobile == old_mobile and stored.sync_conflicts == {}
-    assert (await runner.run(env.org.id, RunTrigger.AUTO)).result == RunResult.SUCCESS
+    assert (await runner.run(env.org.id, RunTrigger.AUTO, rt=runtime.get())).result == RunResult.SUCCESS
     try:
         await person_conflicts.keep_dingtalk_value(admin, env.org.id, person.id, "mobile")
     except ValidationFailed as exc:
@@ -238,10 +238,10 @@ async def test_a_field_declared_in_the_table_flows_everywhere_and_empty_values_c
     sync_dir = Path(fields.__file__).parent
     mentions = [p.name for p in sync_dir.rglob("*.py") if "telephone" in p.read_text() and p.name != "fields.py"]
     assert mentions == [], f"the field leaks into other sync modules: {mentions}"
-    assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+    assert (await runner.run(env.org.id, rt=runtime.get())).result == RunResult.SUCCESS
     element = ekp_people(env)[3]
     await env.ekp_sim("PATCH", f"/elements/{element.id}", {"workPhone": "0571-88886666"})
-    assert (await runner.run(env.org.id, RunTrigger.AUTO)).result == RunResult.SUCCESS
+    assert (await runner.run(env.org.id, RunTrigger.AUTO, rt=runtime.get())).result == RunResult.SUCCESS
     person = await Person.get(org_id=env.org.id, source_id=element.id)
     assert person.telephone == "0571-88886666"
     assert env.ding_users()[person.ding_userid].telephone == "0571-88886666"

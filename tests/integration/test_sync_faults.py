@@ -33,20 +33,20 @@ async def _through_proxy(e: SyncEnv) -> FaultProxy:
 
 async def test_ekp_answering_500_in_the_middle_of_a_full_read(env: SyncEnv) -> None:  # noqa: F811
     already = set(env.ding_users())
-    first = await runner.run(env.org.id)
+    first = await runner.run(env.org.id, rt=runtime.get())
     assert first.result == RunResult.SUCCESS, first.error
     before = await Person.filter(org_id=env.org.id, is_active=True).count()
     proxy = await _through_proxy(env)
     try:
         await SyncSettings.filter(org_id=env.org.id).update(cursors={})  # 清空同步时间戳: the next run is full
         proxy.fail_after = 2  # two pages come back, then EKP breaks
-        broken = await runner.run(env.org.id)
+        broken = await runner.run(env.org.id, rt=runtime.get())
         assert broken.result == RunResult.FAILED
         assert "EKP" in broken.error
         # A half-read source is not "everyone else was deleted".
         assert await Person.filter(org_id=env.org.id, is_active=True).count() == before
         proxy.fail_after = None
-        again = await runner.run(env.org.id)
+        again = await runner.run(env.org.id, rt=runtime.get())
         assert again.result == RunResult.SUCCESS, again.error
         assert again.kind == "full"  # still owed: the broken full run did not complete
         await _converged(env, already)
@@ -60,12 +60,12 @@ async def test_ekp_hanging_in_the_middle_of_a_response(env: SyncEnv) -> None:  #
     try:
         proxy.hang_at = 1  # the first page arrives whole; the second stops half-way and never finishes
         runtime.get().settings.ekp_timeout_seconds = 5  # LANDING_EKP_TIMEOUT_SECONDS; 60 s by default
-        hung = await runner.run(env.org.id)  # the EKP client gives up after its read timeout
+        hung = await runner.run(env.org.id, rt=runtime.get())  # the EKP client gives up after its read timeout
         assert hung.result == RunResult.FAILED
         assert "EKP" in hung.error
         assert not await Person.filter(org_id=env.org.id, is_active=False).exists()
         proxy.hang_at = None
-        again = await runner.run(env.org.id)
+        again = await runner.run(env.org.id, rt=runtime.get())
         assert again.result == RunResult.SUCCESS, again.error
         await _converged(env, already)
     finally:
@@ -75,13 +75,13 @@ async def test_ekp_hanging_in_the_middle_of_a_response(env: SyncEnv) -> None:  #
 async def test_dingtalk_failing_half_of_all_calls(env: SyncEnv) -> None:  # noqa: F811
     already = set(env.ding_users())
     await env.sim("POST", "/_sim/faults/transient", {"rate": 0.5, "errors": [-1, 502], "seed": 11})
-    flaky = await runner.run(env.org.id)
+    flaky = await runner.run(env.org.id, rt=runtime.get())
     # Retries absorb most failures; a call that still fails after every retry ends the run with the reason (or is
     # reported on its object), never as a silent success.
     if flaky.result == RunResult.FAILED:
         assert "钉钉" in flaky.error
     await env.sim("DELETE", "/_sim/faults")
-    again = await runner.run(env.org.id)
+    again = await runner.run(env.org.id, rt=runtime.get())
     assert again.result == RunResult.SUCCESS, again.error
     await _converged(env, already)
 
@@ -95,11 +95,11 @@ async def test_dingtalk_throttling_every_call(env: SyncEnv) -> None:  # noqa: F8
     await env.sim(
         "POST", "/_sim/faults/transient", {"rate": 1.0, "errors": [90018], "apis": ["/topapi/v2/user/create"]}
     )
-    throttled = await runner.run(env.org.id)
+    throttled = await runner.run(env.org.id, rt=runtime.get())
     assert throttled.result in (RunResult.WARNING, RunResult.FAILED)
     assert "90018" in (throttled.summary + throttled.error) or throttled.counters
     assert len(env.ding_users()) == len(already)  # nobody was created, nobody was touched twice
     await env.sim("DELETE", "/_sim/faults")
-    again = await runner.run(env.org.id)
+    again = await runner.run(env.org.id, rt=runtime.get())
     assert again.result == RunResult.SUCCESS, again.error
     await _converged(env, already)

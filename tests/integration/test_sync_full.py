@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app import runtime
 from app.models.contacts import Department, Person
 from app.models.sync import RunKind, RunResult, RunTrigger, SyncEntry, SyncSettings
 from app.sync import runner
@@ -12,7 +13,7 @@ env = sync_env.env
 
 
 async def test_first_full_sync_reaches_dingtalk(env: SyncEnv) -> None:
-    run = await runner.run(env.org.id, RunTrigger.MANUAL)
+    run = await runner.run(env.org.id, RunTrigger.MANUAL, rt=runtime.get())
     assert run.result == RunResult.SUCCESS, run.error
     assert run.kind == RunKind.FULL
     ekp_depts = [e for e in env.ekp.state.elements.values() if e.type.value == "dept" and e.is_available]
@@ -39,7 +40,7 @@ async def test_first_full_sync_reaches_dingtalk(env: SyncEnv) -> None:
 
     # A second run with no change costs no DingTalk write.
     await env.reset_counters()
-    again = await runner.run(env.org.id, RunTrigger.AUTO)
+    again = await runner.run(env.org.id, RunTrigger.AUTO, rt=runtime.get())
     assert again.result == RunResult.SUCCESS, again.error
     assert again.kind == RunKind.INCREMENTAL
     calls = await env.counters()

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from app import runtime
 from app.core.mobiles import plain_mobile
 from app.models.contacts import Department, Person
 from app.models.sync import RunResult, RunTrigger, SyncEntry, SyncSettings
@@ -170,15 +171,15 @@ async def _unexplained(env: SyncEnv, explained: set[int]) -> dict[int, list[str]
 async def test_one_full_run_converges_after_random_changes_everywhere(orm: str, seed: int) -> None:
     env = await sync_env.make_env(depts=8, persons=30)
     try:
-        assert (await runner.run(env.org.id)).result == RunResult.SUCCESS
+        assert (await runner.run(env.org.id, rt=runtime.get())).result == RunResult.SUCCESS
         admin = await sync_env.org_admin(env.org)
         rng = random.Random(seed)
         for _ in range(2):  # two rounds: changes, an incremental run, more changes
             await _random_changes(env, rng, admin, 12)
-            await runner.run(env.org.id, RunTrigger.AUTO)
+            await runner.run(env.org.id, RunTrigger.AUTO, rt=runtime.get())
         ops = await _random_changes(env, rng, admin, 12)
         await SyncSettings.filter(org_id=env.org.id).update(cursors={runner.FULL_MARK: "1"})
-        full = await runner.run(env.org.id, RunTrigger.MANUAL)
+        full = await runner.run(env.org.id, RunTrigger.MANUAL, rt=runtime.get())
         assert full.result in (RunResult.SUCCESS, RunResult.WARNING), full.error
         explained = {e.local_id for e in await SyncEntry.filter(run_id=full.id, ok=False)}
         unexplained = await _unexplained(env, explained)

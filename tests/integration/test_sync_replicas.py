@@ -43,7 +43,7 @@ async def main(url, key, ding, start_at):
     now = datetime.now()
     await asyncio.sleep(max(0.0, start_at - time.time()))
     # The default cron fires every two hours: a three-hour window always holds a fire time.
-    await scheduler.tick(now - timedelta(hours=3), now)
+    await scheduler.tick(now - timedelta(hours=3), now, runtime.get())
     tasks = list(runner._tasks.values())
     for task in tasks:
         await task

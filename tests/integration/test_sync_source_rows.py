@@ -23,7 +23,9 @@ async def run_source(env: SyncEnv, *, full: bool = False) -> RunContext:
     settings = await SyncSettings.get(org_id=env.org.id)
     kind = RunKind.FULL if full else RunKind.INCREMENTAL
     run = await SyncRun.create(org=env.org, trigger=RunTrigger.MANUAL, kind=kind)
-    ctx = RunContext(org=env.org, run=run, settings=settings, client=runtime.get().dingtalk, full=full)
+    ctx = RunContext(
+        org=env.org, run=run, settings=settings, rt=runtime.get(), client=runtime.get().dingtalk, full=full
+    )
     await source.run(ctx)
     return ctx
 

@@ -16,6 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 from nicegui.testing import User
 
+from app import runtime
 from app.api import dingtalk_callback
 from app.core.security import verify_password
 from app.dingtalk.simulator import start_simulator
@@ -60,7 +61,8 @@ async def ding(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Ding]:
     try:
         yield Ding(sim, f"http://127.0.0.1:{port}")
     finally:
-        await orgs.wait_for_baselines()
+        if (rt := runtime.current()) is not None:  # the app may have stopped first (its stop cancels the pulls)
+            await orgs.wait_for_baselines(rt)
         server.should_exit = True
         await task
         await sim.close()
@@ -120,7 +122,7 @@ async def test_company_creation_registers_callback_and_pulls_admin_and_tree(cons
     await user.should_see(sim_admin.mobile)
     registration = ding.sim.corp("dingcorpa0001").apps["dingkeya0001"].callback
     assert registration is not None and registration.url.startswith(ding.callback_base)
-    await orgs.wait_for_baselines()
+    await orgs.wait_for_baselines(runtime.get())
     await user.open("/settings/company")
     await user.should_see("蓝钉测试企业")
     (row,) = user.find(marker="org-table").elements.pop().rows
@@ -164,7 +166,7 @@ async def test_new_org_refuses_duplicates_and_dissolve_rules(console: User, ding
     user = console
     await _as_super(user)
     await _create_company(user, ding)
-    await orgs.wait_for_baselines()
+    await orgs.wait_for_baselines(runtime.get())
     await user.open("/settings/company/org/new")
     _fill(
         user,
@@ -186,7 +188,7 @@ async def test_new_org_refuses_duplicates_and_dissolve_rules(console: User, ding
     _fill(user, {"corpid": "dingcorpb0002", "appsecret": "secretB-0123456789abcdef", "agent_id": "1002"})
     user.find(marker="save").click()
     await user.should_see(marker="callback-ok")
-    await orgs.wait_for_baselines()
+    await orgs.wait_for_baselines(runtime.get())
     main, other = await Org.all().order_by("id")
 
     # Dissolving the main org is refused, with the confirmation naming what was selected.
@@ -232,7 +234,7 @@ async def test_unreachable_callback_shows_failed_and_retry(console: User, ding: 
     user.find(marker="save").click()
     await user.should_see(marker="callback-failed")
     await user.should_see("71012")
-    await orgs.wait_for_baselines()
+    await orgs.wait_for_baselines(runtime.get())
     org = await Org.get(corpid="dingcorpa0001")
     assert org.callback_status == CallbackStatus.FAILED
     await user.open(f"/settings/company/org/{org.id}")
@@ -304,7 +306,7 @@ async def test_crossed_corpid_is_a_field_error_and_nothing_is_saved(console: Use
     user = console
     await _as_super(user)
     await _create_company(user, ding)
-    await orgs.wait_for_baselines()
+    await orgs.wait_for_baselines(runtime.get())
     people = await Person.all().count()
     await user.open("/settings/company/org/new")
     _fill(
@@ -347,7 +349,7 @@ async def test_random_initial_passwords_reach_pulled_and_appointed_main_admins(c
     sim_admin = next(u for u in ding.sim.corp("dingcorpa0001").users.values() if u.sys_level == 1)
 
     org = await Org.get(corpid="dingcorpa0001")
-    await orgs.wait_for_baselines()
+    await orgs.wait_for_baselines(runtime.get())
     bob = await Person.filter(org_id=org.id, is_active=True).exclude(mobile=sim_admin.mobile).exclude(mobile=None)
     bob = next(p for p in bob if p.login_name or p.mobile)
     await user.open(f"/settings/company/org/{org.id}")

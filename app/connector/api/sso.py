@@ -9,11 +9,13 @@ from __future__ import annotations
 import html
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
 from app.connector.api.auth import authorised
+from app.connector.api.running import connector_runtime
+from app.connector.runtime import ConnectorRuntime
 from app.connector.services import interface_log, sso
 from app.connector.services import options as options_service
 from app.connector.services.errors import ConnectorError
@@ -51,7 +53,9 @@ async def _hand_over(ticket: str, target: str) -> RedirectResponse | HTMLRespons
 
 
 @router.get("/sso/dingtalk", summary="免登录入口：在钉钉中打开，带 code 时换取票据并跳转业务系统")
-async def free_login(request: Request, code: str = "", target: str = ""):
+async def free_login(
+    request: Request, code: str = "", target: str = "", rt: ConnectorRuntime = Depends(connector_runtime)
+):
     if not code:
         import json
 
@@ -61,7 +65,7 @@ async def free_login(request: Request, code: str = "", target: str = ""):
         corp = json.dumps(binding.corp_id if binding else "")
         return HTMLResponse(_JSAPI_PAGE % {"corp": corp, "target": json.dumps(target)})
     try:
-        ticket, _identity = await sso.free_login(code)
+        ticket, _identity = await sso.free_login(code, rt=rt)
     except ConnectorError as exc:
         return refusal_page(exc.message)
     return await _hand_over(ticket, target)
@@ -72,18 +76,24 @@ def _callback_url(request: Request) -> str:
 
 
 @router.get("/sso/scan", summary="扫码登录：跳转到钉钉扫码页")
-async def scan(request: Request, target: str = ""):
+async def scan(request: Request, target: str = "", rt: ConnectorRuntime = Depends(connector_runtime)):
     try:
-        url = await sso.scan_login_url(_callback_url(request), target)
+        url = await sso.scan_login_url(_callback_url(request), target, settings=rt.settings)
     except ConnectorError as exc:
         return refusal_page(exc.message)
     return RedirectResponse(url, status_code=302)
 
 
 @router.get("/sso/scan/callback", name="scan_callback", summary="扫码登录回调（code 或 authCode）")
-async def scan_callback(request: Request, state: str = "", code: str = "", authCode: str = ""):  # noqa: N803
+async def scan_callback(
+    request: Request,
+    state: str = "",
+    code: str = "",
+    authCode: str = "",  # noqa: N803
+    rt: ConnectorRuntime = Depends(connector_runtime),
+):
     try:
-        ticket, _identity, target = await sso.scan_callback(authCode or code, state)
+        ticket, _identity, target = await sso.scan_callback(authCode or code, state, rt=rt)
     except ConnectorError as exc:
         return refusal_page(exc.message)
     return await _hand_over(ticket, target)
@@ -94,13 +104,15 @@ class RedeemRequest(BaseModel):
 
 
 @router.post("/api/lding/sso/redeem", summary="业务系统服务端兑换一次性登录票据（HTTP Basic：待办接口账号）")
-async def redeem(body: RedeemRequest, request: Request) -> JSONResponse:
+async def redeem(
+    body: RedeemRequest, request: Request, rt: ConnectorRuntime = Depends(connector_runtime)
+) -> JSONResponse:
     if not await authorised(request):
         return JSONResponse(
             {"errcode": 401, "errmsg": "认证失败"}, status_code=401, headers={"WWW-Authenticate": "Basic"}
         )
     try:
-        identity = await sso.redeem(body.ticket)
+        identity = await sso.redeem(body.ticket, settings=rt.settings)
     except ConnectorError as exc:
         await interface_log.record("单点登录", "兑换登录票据", {"ticket": "***"}, {"error": exc.message}, ok=False)
         return JSONResponse({"errcode": 40001, "errmsg": exc.message}, status_code=exc.status)

@@ -10,10 +10,12 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from app.connector.api.auth import authorised
+from app.connector.api.running import connector_runtime
+from app.connector.runtime import ConnectorRuntime
 from app.connector.services import interface_log, todos
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ NAMES = {
 @router.post(
     "/{method}", summary="EKP 待办服务（sendTodo、deleteTodo、setTodoDone、updateTodo、getTodo、getTodoCount）"
 )
-async def call(method: str, request: Request) -> JSONResponse:
+async def call(method: str, request: Request, rt: ConnectorRuntime = Depends(connector_runtime)) -> JSONResponse:
     if not await authorised(request):
         return JSONResponse(
             {"returnState": 1, "message": "认证失败：需要待办接口认证账号和密码（HTTP Basic）"},
@@ -51,7 +53,7 @@ async def call(method: str, request: Request) -> JSONResponse:
             context = context["arg0"]  # the SOAP-style wrapper some clients keep
         if not isinstance(context, dict):
             raise todos.TodoInputError("请求体应为 JSON 对象")
-        message = await handler(context)
+        message = await handler(context, rt.push_wakeup)
         answer = {"returnState": 2, "message": message}
     except json.JSONDecodeError:
         answer = {"returnState": 1, "message": "请求体不是合法的 JSON"}

@@ -12,6 +12,7 @@ from app.connector.pages.frame import (
     notify_error,
     notify_ok,
     page,
+    running,
 )
 from app.connector.services import accounts, binding, mapping
 from app.connector.services import options as options_service
@@ -33,7 +34,7 @@ async def _binding_panel() -> None:
         clear_errors(url_input, id_input)
         button.props("loading")
         try:
-            await binding.bind(url_input.value, id_input.value, current_admin())
+            await binding.bind(url_input.value, id_input.value, current_admin(), rt=running())
         except ConnectorError as exc:
             field_error(id_input if exc.field == "identifier" else url_input, exc.message)
             notify_error(exc.message)
@@ -41,7 +42,7 @@ async def _binding_panel() -> None:
         finally:
             button.props(remove="loading")
         try:
-            result = await mapping.pull(full=True, actor=current_admin())
+            result = await mapping.pull(rt=running(), full=True, actor=current_admin())
             notify_ok("绑定成功；" + result.summary())
         except ConnectorError as exc:
             notify_error(f"绑定成功，但更新通讯录失败：{exc.message}")
@@ -75,7 +76,7 @@ async def _binding_panel() -> None:
 
     async def unbind() -> None:
         try:
-            await binding.unbind(current_admin())
+            await binding.unbind(current_admin(), rt=running())
         except ConnectorError as exc:
             notify_error(exc.message)
             return
@@ -113,7 +114,7 @@ async def _login_panel(opts: options_service.Options, bound_agent: str) -> None:
         opts.free_login_enabled, opts.scan_login_enabled = free.value, scan.value
         opts.scan_login_mode, opts.sso_redirect_url = mode.value, redirect.value or ""
         try:
-            await options_service.save(opts, bound_agent, current_admin())
+            await options_service.save(opts, bound_agent, current_admin(), rt=running())
         except ConnectorError as exc:
             field_error(redirect, exc.message)
             return
@@ -172,7 +173,7 @@ async def _todo_panel(opts: options_service.Options, bound_agent: str) -> None:
         opts.message_agent_id, opts.title_color = agent.value or "", colour.value or ""
         opts.log_retention_days = int(days.value or 30)
         try:
-            saved = await options_service.save(opts, bound_agent, current_admin())
+            saved = await options_service.save(opts, bound_agent, current_admin(), rt=running())
         except ConnectorError as exc:
             field_error(widgets.get(exc.field, agent), exc.message)
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.components.paged_table import PagedTable
-from app.connector.pages.frame import confirm, current_admin, notify_error, notify_ok, page
+from app.connector.pages.frame import confirm, current_admin, notify_error, notify_ok, page, running
 from app.connector.services import push
 from app.connector.services.errors import ConnectorError
 
@@ -52,6 +52,9 @@ async def errors_page() -> None:
             notify_ok(done_text)
         await table.reload()
 
+    async def retry(job_id: int, admin: int | None) -> None:
+        await push.retry(job_id, admin, wakeup=running().push_wakeup)
+
     search = ui.input("搜索待办标题").props("outlined dense clearable")
     table = PagedTable(COLUMNS, fetch, marker="errors", size=20, selection=None, empty_text="没有异常信息")
     search.on("keydown.enter", lambda: table.reload(reset=True))
@@ -62,7 +65,7 @@ async def errors_page() -> None:
         '<q-btn flat dense color="negative" label="忽略" '
         "@click=\"() => $parent.$emit('ignore', props.row.id)\" /></q-td>",
     )
-    table.table.on("retry", lambda e: act(push.retry, int(e.args), "已加入重试"))
+    table.table.on("retry", lambda e: act(retry, int(e.args), "已加入重试"))
     table.table.on(
         "ignore",
         lambda e: confirm(

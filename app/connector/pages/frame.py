@@ -12,6 +12,7 @@ from nicegui import app, ui
 
 from app.components import theme
 from app.components.field_error import set_field_error
+from app.connector import runtime
 from app.connector.services import accounts_view
 
 MENU = (
@@ -27,6 +28,11 @@ SESSION_KEY = "connector_admin"
 
 def current_admin() -> int | None:
     return app.storage.user.get(SESSION_KEY)
+
+
+def running() -> runtime.ConnectorRuntime:
+    """The connector's started runtime, which pages hand to the services that need it: services never look it up."""
+    return runtime.get()
 
 
 def log_in(admin_id: int) -> None:

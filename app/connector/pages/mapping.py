@@ -5,7 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from app.components.paged_table import PagedTable
-from app.connector.pages.frame import current_admin, notify_error, notify_ok, page
+from app.connector.pages.frame import current_admin, notify_error, notify_ok, page, running
 from app.connector.services import mapping
 from app.connector.services.errors import ConnectorError
 
@@ -76,7 +76,7 @@ async def mapping_page(tab: str = "dept") -> None:
     async def update(full: bool) -> None:
         button.disable()
         try:
-            result = await mapping.pull(full=full, actor=current_admin())
+            result = await mapping.pull(rt=running(), full=full, actor=current_admin())
         except ConnectorError as exc:
             notify_error(exc.message)
             return

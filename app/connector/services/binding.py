@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from app.connector import runtime
+from app.connector.config import ConnectorSettings
 from app.connector.models import Binding, DeptMapping, PersonMapping
 from app.connector.services import audit, console_api, interface_log
 from app.connector.services.errors import ConnectorError
@@ -52,8 +53,7 @@ def clean_console_url(text: str) -> str:
     return url
 
 
-def notify_url() -> str:
-    settings = runtime.get().settings
+def notify_url(settings: ConnectorSettings) -> str:
     base = (settings.public_base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
     return base + NOTIFY_PATH
 
@@ -91,7 +91,7 @@ def view(binding: Binding) -> BindingView:
     )
 
 
-async def bind(console_url: str, identifier: str, actor: int | None = None) -> Binding:
+async def bind(console_url: str, identifier: str, actor: int | None = None, *, rt: runtime.ConnectorRuntime) -> Binding:
     """Bind (or 重新绑定 with a new identifier). Nothing changes when the console refuses."""
     url = clean_console_url(console_url)
     identifier = (identifier or "").strip()
@@ -99,12 +99,11 @@ async def bind(console_url: str, identifier: str, actor: int | None = None) -> B
         raise ConnectorError("请填写接入标识", field="identifier")
     if len(identifier) > 64:
         raise ConnectorError("接入标识最长 64 个字符", field="identifier")
-    rt = runtime.get()
     try:  # the console is usually on the company network: its range must be allowed by the operator
         await net_guard.check_url(url, policy=rt.net_policy)
     except net_guard.UnsafeAddress as exc:
         raise ConnectorError(exc.message, field="console_url") from None
-    my_notify_url = notify_url()
+    my_notify_url = notify_url(rt.settings)
     request = {"url": f"{url}/api/v1/access/bind", "identifier": identifier, "notifyUrl": my_notify_url}
     try:
         answer = await console_api.bind(rt.http, url, identifier, my_notify_url)
@@ -133,7 +132,7 @@ async def bind(console_url: str, identifier: str, actor: int | None = None) -> B
         notify_url=str(answer.get("notifyUrl") or my_notify_url),
         bound_at=datetime.now(UTC),
     )
-    runtime.config_changed()
+    rt.config_changed()
     await audit.record(
         actor,
         "重新绑定" if old else "绑定蓝钉管理平台",
@@ -143,12 +142,11 @@ async def bind(console_url: str, identifier: str, actor: int | None = None) -> B
     return binding
 
 
-async def unbind(actor: int | None = None) -> None:
+async def unbind(actor: int | None = None, *, rt: runtime.ConnectorRuntime) -> None:
     """解除绑定: tell the console to stop notifying (best effort), forget credentials and mappings."""
     binding = await current()
     if binding is None:
         raise ConnectorError("尚未绑定，无需解除")
-    rt = runtime.get()
     try:
         await console_api.set_notify_url(rt.http, binding.console_url, binding.auth_account, binding.auth_password, "")
         await interface_log.record("钉钉集成", "解除绑定", {"notifyUrl": ""}, {"errcode": 0})
@@ -157,14 +155,13 @@ async def unbind(actor: int | None = None) -> None:
     await Binding.all().delete()
     await DeptMapping.all().delete()
     await PersonMapping.all().delete()
-    runtime.config_changed()
+    rt.config_changed()
     await audit.record(actor, "解除绑定", {"console_url": binding.console_url, "identifier": binding.identifier})
 
 
-async def refresh_org() -> Binding:
+async def refresh_org(rt: runtime.ConnectorRuntime) -> Binding:
     """After ``org.changed``: read the org's current DingTalk parameters from the console."""
     binding = await require()
-    rt = runtime.get()
     answer = await console_api.org(rt.http, binding.console_url, binding.auth_account, binding.auth_password)
     await interface_log.record("钉钉集成", "获取组织配置", {"url": f"{binding.console_url}/api/v1/access/org"}, answer)
     binding.org_name = str(answer.get("orgName") or binding.org_name)
@@ -175,5 +172,5 @@ async def refresh_org() -> Binding:
     binding.scan_app_id = str(answer.get("scanAppId") or "")
     binding.scan_app_secret = str(answer.get("scanAppSecret") or "")
     await binding.save()
-    runtime.config_changed()
+    rt.config_changed()
     return binding

@@ -21,6 +21,7 @@ from app.connector.models import Binding, DeptMapping, PersonMapping
 from app.connector.services import audit, console_api, interface_log
 from app.connector.services import binding as binding_service
 from app.connector.services.errors import ConnectorError
+from app.dingtalk.client import DingTalkClient
 from app.dingtalk.errors import DingTalkAPIError
 
 log = logging.getLogger(__name__)
@@ -109,11 +110,10 @@ async def _apply_person(items: list[dict[str, Any]], full: bool, result: PullRes
     return cursor
 
 
-async def pull(*, full: bool = False, actor: int | None = None) -> PullResult:
+async def pull(*, rt: runtime.ConnectorRuntime, full: bool = False, actor: int | None = None) -> PullResult:
     """更新通讯录: one incremental (or full) pull of both feeds; cursors advance only after applying."""
     async with _lock:
         binding = await binding_service.require()
-        rt = runtime.get()
         result = PullResult()
         try:
             for kind in ("dept", "person"):
@@ -144,13 +144,12 @@ async def pull(*, full: bool = False, actor: int | None = None) -> PullResult:
         await binding.save()
         if actor:
             await audit.record(actor, "更新通讯录", {"full": full, "result": result.summary()})
-    await enrich(binding)
+    await enrich(binding, rt.dingtalk)
     return result
 
 
-async def enrich(binding: Binding, limit: int = 2000) -> int:
+async def enrich(binding: Binding, client: DingTalkClient, limit: int = 2000) -> int:
     """Read names (and unionIds) from DingTalk for rows that have none yet."""
-    rt = runtime.get()
     app = binding_service.dingtalk_app(binding)
     gate = asyncio.Semaphore(ENRICH_CONCURRENCY)
     people = await PersonMapping.filter(ding_status="").limit(limit)
@@ -163,7 +162,7 @@ async def enrich(binding: Binding, limit: int = 2000) -> int:
                     "组织架构",
                     "获取人员详情",
                     {"userid": row.ding_userid},
-                    rt.dingtalk.contacts.get_user(app, row.ding_userid),
+                    client.contacts.get_user(app, row.ding_userid),
                 )
             except DingTalkAPIError as exc:
                 row.ding_status = "missing" if exc.errcode in (60121, 33012, 40103) else ""
@@ -184,7 +183,7 @@ async def enrich(binding: Binding, limit: int = 2000) -> int:
                     "组织架构",
                     "获取部门详情",
                     {"dept_id": row.ding_id},
-                    rt.dingtalk.contacts.get_department(app, int(row.ding_id)),
+                    client.contacts.get_department(app, int(row.ding_id)),
                 )
             except DingTalkAPIError as exc:
                 row.ding_status = "missing" if exc.errcode in (60003, 40009) else ""
@@ -200,17 +199,16 @@ async def enrich(binding: Binding, limit: int = 2000) -> int:
     return len(people) + len(depts)
 
 
-async def union_id_of(row: PersonMapping) -> str:
+async def union_id_of(row: PersonMapping, client: DingTalkClient) -> str:
     """The person's unionId, read from DingTalk when the mapping has none yet (the v1.0 todo needs it)."""
     if row.union_id:
         return row.union_id
     binding = await binding_service.require()
-    rt = runtime.get()
     user = await interface_log.call(
         "组织架构",
         "获取人员详情",
         {"userid": row.ding_userid},
-        rt.dingtalk.contacts.get_user(binding_service.dingtalk_app(binding), row.ding_userid),
+        client.contacts.get_user(binding_service.dingtalk_app(binding), row.ding_userid),
     )
     row.union_id, row.name, row.ding_status = user.unionid or "", row.name or user.name or "", "ok"
     await row.save(update_fields=["union_id", "name", "ding_status"])

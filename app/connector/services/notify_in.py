@@ -25,8 +25,7 @@ def signature(body: bytes, password: str) -> str:
     return hmac.new(password.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def _remember(nonce: str, now: float) -> bool:
-    seen = runtime.get().seen_nonces
+def _remember(seen: dict[str, float], nonce: str, now: float) -> bool:
     for old in [n for n, t in seen.items() if now - t > WINDOW_MS / 1000 * 2]:
         del seen[old]
     if nonce in seen:
@@ -35,7 +34,7 @@ def _remember(nonce: str, now: float) -> bool:
     return True
 
 
-async def receive(body: bytes, signature_header: str) -> str:
+async def receive(body: bytes, signature_header: str, *, rt: runtime.ConnectorRuntime) -> str:
     """Verify and act; returns the event type. Raises ConnectorError (status 401/400) when refused."""
     binding = await binding_service.current()
     if binding is None:
@@ -51,13 +50,12 @@ async def receive(body: bytes, signature_header: str) -> str:
     now = time.time()
     sent = int(message.get("time") or 0)
     nonce = str(message.get("nonce") or "")
-    if abs(now * 1000 - sent) > WINDOW_MS or not nonce or not _remember(nonce, now):
+    if abs(now * 1000 - sent) > WINDOW_MS or not nonce or not _remember(rt.seen_nonces, nonce, now):
         await interface_log.record("钉钉集成", "接收变更通知", message, {"error": "过期或重复的通知"}, ok=False)
         raise ConnectorError("过期或重复的通知", status=401)
     event = str(message.get("eventType") or "")
-    rt = runtime.get()
     if event == "org.changed":
-        await binding_service.refresh_org()
+        await binding_service.refresh_org(rt)
     rt.mapping_wakeup.set()  # org changes may come with mapping changes too; a pull is cheap
     await interface_log.record("钉钉集成", "接收变更通知", message, {"errcode": 0, "errmsg": "ok"})
     return event

@@ -91,13 +91,15 @@ def validate(options: Options, bound_agent_id: str) -> Options:
     return options
 
 
-async def save(options: Options, bound_agent_id: str, actor: int | None = None) -> Options:
+async def save(
+    options: Options, bound_agent_id: str, actor: int | None = None, *, rt: runtime.ConnectorRuntime
+) -> Options:
     options = validate(options, bound_agent_id)
     before = asdict(await load())
     changes = {k: {"before": before.get(k), "after": v} for k, v in asdict(options).items() if before.get(k) != v}
     for name, value in asdict(options).items():
         await Setting.update_or_create(defaults={"value": _dump(value)}, key=name)
-    runtime.config_changed()
+    rt.config_changed()  # the push queue's cached options are re-read
     if changes:
         await audit.record(actor, "修改集成配置", changes)
     return options
@@ -109,5 +111,5 @@ async def get_value(key: str, default: str = "") -> str:
 
 
 async def set_value(key: str, value: str) -> None:
+    """One stored row. A caller that changes an ``Options`` field this way then calls ``rt.config_changed()``."""
     await Setting.update_or_create(defaults={"value": value}, key=key)
-    runtime.config_changed()

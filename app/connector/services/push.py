@@ -60,9 +60,8 @@ _cached: dict[str, tuple[float, object]] = {}
 CONTEXT_SECONDS = 5.0  # also re-read after this, whatever changed it
 
 
-async def _context():
+async def _context(rt: runtime.ConnectorRuntime):
     """Binding and options for a job; read at most every CONTEXT_SECONDS (every job needs them)."""
-    rt = runtime.get()
     now = time.monotonic()
     hit = _cached.get("context")
     if hit is None or now - hit[0] > CONTEXT_SECONDS or hit[1][0] != rt.config_version:  # type: ignore[index]
@@ -82,15 +81,15 @@ async def _resolve_target(target: TodoTarget):
     return mapped
 
 
-async def _send(job: PushJob, todo: Todo, target: TodoTarget) -> None:
+async def _send(rt: runtime.ConnectorRuntime, job: PushJob, todo: Todo, target: TodoTarget) -> None:
     if target.state != "open":
         return
-    binding, opts, client = await _context()
+    binding, opts, client = await _context(rt)
     mapped = await _resolve_target(target)
     if todos.pushes_todo(todo, opts):
         app = binding_service.dingtalk_app(binding)
         if opts.todo_api_type == "TODO" and not target.task_id:
-            union_id = await mapping.union_id_of(mapped)
+            union_id = await mapping.union_id_of(mapped, client)
             if not union_id:
                 raise PushFailure(f"钉钉人员 {mapped.ding_userid} 没有 unionId，无法推送钉钉待办")
             body = todo_render.todo_body(todo, union_id, f"{todo.identity[:40]}-{job.id}")
@@ -126,8 +125,8 @@ async def _send(job: PushJob, todo: Todo, target: TodoTarget) -> None:
             )
 
 
-async def _notify(job: PushJob, todo: Todo) -> None:
-    binding, opts, client = await _context()
+async def _notify(rt: runtime.ConnectorRuntime, job: PushJob, todo: Todo) -> None:
+    binding, opts, client = await _context(rt)
     pending = await TodoTarget.filter(todo=todo, state="open", notified=False)
     by_user: dict[str, list[TodoTarget]] = {}
     for target in pending:
@@ -158,8 +157,8 @@ async def _notify(job: PushJob, todo: Todo) -> None:
                 await target.save(update_fields=["notified", "notice_task_id", "updated_at"])
 
 
-async def _close(job: PushJob, todo: Todo, target: TodoTarget) -> None:
-    binding, opts, client = await _context()
+async def _close(rt: runtime.ConnectorRuntime, job: PushJob, todo: Todo, target: TodoTarget) -> None:
+    binding, opts, client = await _context(rt)
     app = binding_service.dingtalk_app(binding)
     if target.task_id and target.union_id:
         if job.action == "remove":
@@ -200,8 +199,8 @@ async def _close(job: PushJob, todo: Todo, target: TodoTarget) -> None:
         )
 
 
-async def _update(job: PushJob, todo: Todo, target: TodoTarget) -> None:
-    binding, _opts, client = await _context()
+async def _update(rt: runtime.ConnectorRuntime, job: PushJob, todo: Todo, target: TodoTarget) -> None:
+    binding, _opts, client = await _context(rt)
     if target.state != "open" or not target.task_id:
         return
     fields = {"subject": todo_render.title(todo)[:1024]}
@@ -213,7 +212,7 @@ async def _update(job: PushJob, todo: Todo, target: TodoTarget) -> None:
     )
 
 
-async def run_job(job: PushJob) -> None:
+async def run_job(rt: runtime.ConnectorRuntime, job: PushJob) -> None:
     """Claim one job, run it and record the outcome on it (a job someone else claimed is left alone)."""
     if not await PushJob.filter(id=job.id, state__in=("pending", "error")).update(state="running"):
         return
@@ -221,15 +220,15 @@ async def run_job(job: PushJob) -> None:
     todo = target.todo if target is not None else await Todo.get(id=job.todo_id)
     try:
         if job.action == "notify":
-            await _notify(job, todo)
+            await _notify(rt, job, todo)
         elif target is None:
             raise PushFailure("待办接收人已不存在")
         elif job.action == "send":
-            await _send(job, todo, target)
+            await _send(rt, job, todo, target)
         elif job.action in ("done", "remove"):
-            await _close(job, todo, target)
+            await _close(rt, job, todo, target)
         elif job.action == "update":
-            await _update(job, todo, target)
+            await _update(rt, job, todo, target)
     except (PushFailure, ConnectorError, DingTalkError) as exc:
         await _failed(job, exc)
         return
@@ -291,20 +290,19 @@ async def due_jobs(busy: set[int], slots: int, now: datetime | None = None) -> l
     return picked
 
 
-async def drain(now: datetime | None = None, max_rounds: int = 10_000) -> int:
+async def drain(rt: runtime.ConnectorRuntime, now: datetime | None = None, max_rounds: int = 10_000) -> int:
     """Run due jobs until none is due (tests and the 重试 button use this with an explicit clock)."""
     done = 0
     for _ in range(max_rounds):
         jobs = await due_jobs(set(), CONCURRENCY, now)
         if not jobs:
             return done
-        await asyncio.gather(*(run_job(j) for j in jobs))
+        await asyncio.gather(*(run_job(rt, j) for j in jobs))
         done += len(jobs)
     return done
 
 
-async def worker() -> None:
-    rt = runtime.get()
+async def worker(rt: runtime.ConnectorRuntime) -> None:
     running: dict[int, asyncio.Task] = {}
     await PushJob.filter(state="running").update(state="pending")  # claimed by a process that stopped mid-way
     while True:
@@ -315,7 +313,7 @@ async def worker() -> None:
             slots = CONCURRENCY - len(running)
             if slots > 0:
                 for job in await due_jobs(set(running), slots):
-                    running[job.todo_id] = asyncio.create_task(run_job(job), name=f"push-{job.id}")
+                    running[job.todo_id] = asyncio.create_task(run_job(rt, job), name=f"push-{job.id}")
             waiters = [asyncio.ensure_future(rt.push_wakeup.wait()), *running.values()]
             done, _ = await asyncio.wait(waiters, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
             waiters[0].cancel()
@@ -350,14 +348,14 @@ async def error_count() -> int:
     return await PushJob.filter(state__in=ERROR_STATES).count()
 
 
-async def retry(job_id: int, actor: int | None = None) -> None:
+async def retry(job_id: int, actor: int | None = None, *, wakeup: asyncio.Event) -> None:
     job = await PushJob.get_or_none(id=job_id, state__in=ERROR_STATES)
     if job is None:
         raise ConnectorError("该异常信息不存在或已处理")
     job.state, job.next_attempt_at = "pending", _now()
     await job.save(update_fields=["state", "next_attempt_at", "updated_at"])
     await audit.record(actor, "重试异常信息", {"id": job.id, "subject": job.subject, "recipient": job.recipient})
-    runtime.get().push_wakeup.set()
+    wakeup.set()
 
 
 async def ignore(job_id: int, actor: int | None = None) -> None:

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from app.connector import runtime
+from app.connector.config import ConnectorSettings
 from app.connector.models import LoginTicket, PersonMapping
 from app.connector.services import binding as binding_service
 from app.connector.services import interface_log
@@ -48,25 +49,27 @@ class Identity:
     name: str
 
 
-def _key(purpose: str) -> bytes:
-    secret = runtime.get().settings.session_secret.get_secret_value()
+def _key(settings: ConnectorSettings, purpose: str) -> bytes:
+    secret = settings.session_secret.get_secret_value()
     return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
-def _tag(purpose: str, text: str) -> str:
-    return base64.urlsafe_b64encode(hmac.new(_key(purpose), text.encode(), hashlib.sha256).digest()[:18]).decode()
+def _tag(settings: ConnectorSettings, purpose: str, text: str) -> str:
+    return base64.urlsafe_b64encode(
+        hmac.new(_key(settings, purpose), text.encode(), hashlib.sha256).digest()[:18]
+    ).decode()
 
 
-def make_state(flow: str, target: str = "") -> str:
+def make_state(settings: ConnectorSettings, flow: str, target: str = "") -> str:
     body = f"{flow}.{int(time.time())}.{secrets.token_urlsafe(9)}.{base64.urlsafe_b64encode(target.encode()).decode()}"
-    return f"{body}.{_tag('state', body)}"
+    return f"{body}.{_tag(settings, 'state', body)}"
 
 
-def check_state(state: str, flow: str) -> str:
+def check_state(settings: ConnectorSettings, state: str, flow: str) -> str:
     """Returns the target URL carried in the state; refuses forged, expired or other-flow states."""
     body, _, tag = (state or "").rpartition(".")
     parts = body.split(".")
-    if len(parts) != 4 or not hmac.compare_digest(_tag("state", body), tag) or parts[0] != flow:
+    if len(parts) != 4 or not hmac.compare_digest(_tag(settings, "state", body), tag) or parts[0] != flow:
         raise LoginRefused("登录请求无效或已被篡改，请重新打开登录页")
     if time.time() - int(parts[1]) > STATE_SECONDS:
         raise LoginRefused("登录请求已过期，请重新打开登录页")
@@ -81,9 +84,9 @@ async def _identity(userid: str) -> Identity:
     return Identity(login_name=login_name, ekp_id=row.ekp_id, ding_userid=userid, name=row.name)
 
 
-async def _issue(identity: Identity, flow: str) -> str:
+async def _issue(settings: ConnectorSettings, identity: Identity, flow: str) -> str:
     raw = secrets.token_urlsafe(32)
-    ticket = f"{raw}.{_tag('ticket', raw)}"
+    ticket = f"{raw}.{_tag(settings, 'ticket', raw)}"
     await LoginTicket.create(
         digest=hashlib.sha256(ticket.encode()).hexdigest(),
         login_name=identity.login_name,
@@ -106,26 +109,24 @@ async def _dingtalk(name: str, request: dict, awaitable):
         raise LoginRefused("暂时无法连接钉钉，请稍后重试") from exc
 
 
-async def free_login(code: str) -> tuple[str, Identity]:
+async def free_login(code: str, *, rt: runtime.ConnectorRuntime) -> tuple[str, Identity]:
     opts = await options_service.load()
     if not opts.free_login_enabled:
         raise LoginRefused("免登录未开启，请使用账号密码登录")
     if not code:
         raise LoginRefused("缺少钉钉免登授权码")
     binding = await binding_service.require()
-    rt = runtime.get()
     app = binding_service.dingtalk_app(binding)
     info = await _dingtalk("免登获取用户", {"code": code}, rt.dingtalk.login.get_login_user(app, code))
     identity = await _identity(info.userid)
-    return await _issue(identity, "free"), identity
+    return await _issue(rt.settings, identity, "free"), identity
 
 
-async def scan_login_url(callback_url: str, target: str = "") -> str:
+async def scan_login_url(callback_url: str, target: str = "", *, settings: ConnectorSettings) -> str:
     opts = await options_service.load()
     if not opts.scan_login_enabled:
         raise LoginRefused("扫码登录未开启")
     binding = await binding_service.require()
-    settings = runtime.get().settings
     if opts.scan_login_mode == "sns":
         if not binding.scan_app_id:
             raise LoginRefused("蓝钉管理平台没有为该接入系统配置扫码登录 appid")
@@ -133,7 +134,7 @@ async def scan_login_url(callback_url: str, target: str = "") -> str:
             "appid": binding.scan_app_id,
             "response_type": "code",
             "scope": "snsapi_login",
-            "state": make_state("sns", target),
+            "state": make_state(settings, "sns", target),
             "redirect_uri": callback_url,
         }
         return f"{settings.dingtalk_oapi_base.rstrip('/')}/connect/qrconnect?{urlencode(query)}"
@@ -142,21 +143,20 @@ async def scan_login_url(callback_url: str, target: str = "") -> str:
         "response_type": "code",
         "client_id": binding.app_key,
         "scope": "openid",
-        "state": make_state("oauth2", target),
+        "state": make_state(settings, "oauth2", target),
         "prompt": "consent",
     }
     return f"{settings.dingtalk_login_base.rstrip('/')}/oauth2/auth?{urlencode(query)}"
 
 
-async def scan_callback(code: str, state: str) -> tuple[str, Identity, str]:
+async def scan_callback(code: str, state: str, *, rt: runtime.ConnectorRuntime) -> tuple[str, Identity, str]:
     opts = await options_service.load()
     if not opts.scan_login_enabled:
         raise LoginRefused("扫码登录未开启")
-    target = check_state(state, opts.scan_login_mode)
+    target = check_state(rt.settings, state, opts.scan_login_mode)
     if not code:
         raise LoginRefused("缺少钉钉登录码")
     binding = await binding_service.require()
-    rt = runtime.get()
     app = binding_service.dingtalk_app(binding)
     if opts.scan_login_mode == "sns":
         user = await _dingtalk(
@@ -179,13 +179,13 @@ async def scan_callback(code: str, state: str) -> tuple[str, Identity, str]:
         "unionid获取userid", {"unionid": union_id}, rt.dingtalk.contacts.get_user_by_unionid(app, union_id)
     )
     identity = await _identity(found.userid)
-    return await _issue(identity, opts.scan_login_mode), identity, target
+    return await _issue(rt.settings, identity, opts.scan_login_mode), identity, target
 
 
-async def redeem(ticket: str) -> Identity:
+async def redeem(ticket: str, *, settings: ConnectorSettings) -> Identity:
     """Server-to-server: a valid ticket gives the login name once; anything else is refused."""
     raw, _, tag = (ticket or "").rpartition(".")
-    if not raw or not hmac.compare_digest(_tag("ticket", raw), tag):
+    if not raw or not hmac.compare_digest(_tag(settings, "ticket", raw), tag):
         raise ConnectorError("票据无效", status=400)
     row = await LoginTicket.get_or_none(digest=hashlib.sha256(ticket.encode()).hexdigest())
     now = datetime.now(UTC)

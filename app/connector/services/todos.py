@@ -11,8 +11,10 @@ other types (PersonNo, DeptNo ...) cannot be resolved here and become 异常信�
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +22,6 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from app.connector import runtime
 from app.connector.models import PersonMapping, PushJob, Todo, TodoTarget
 from app.connector.services import options as options_service
 
@@ -139,7 +140,7 @@ def pushes_anything(todo: Todo, opts: options_service.Options) -> bool:
 # -- the six methods -----------------------------------------------------------------------------------------------
 
 
-async def send_todo(ctx: dict[str, Any]) -> str:
+async def send_todo(ctx: dict[str, Any], wakeup: asyncio.Event) -> str:
     values, identity = identity_of(ctx)
     subject = _text(ctx, "subject", required=True, limit=1000)
     link = _text(ctx, "link", required=True, limit=2000)
@@ -196,7 +197,7 @@ async def send_todo(ctx: dict[str, Any]) -> str:
                 await _queue(todo, target, "send", "sendTodo")
             if pushes_notice(todo, opts) and new_targets:
                 await _queue(todo, None, "notify", "sendTodo", recipient=f"{len(new_targets)} 人")
-    runtime.get().push_wakeup.set()
+    wakeup.set()
     return "发送成功"
 
 
@@ -208,7 +209,7 @@ async def _find(ctx: dict[str, Any]) -> Todo:
     return todo
 
 
-async def _close(ctx: dict[str, Any], *, method: str, state: str) -> str:
+async def _close(ctx: dict[str, Any], wakeup: asyncio.Event, *, method: str, state: str) -> str:
     todo = await _find(ctx)
     opt_type = _int(ctx, "optType", allowed=(1, 2))
     todo_type = ctx.get("type")
@@ -231,19 +232,19 @@ async def _close(ctx: dict[str, Any], *, method: str, state: str) -> str:
         if opt_type == 1 and state == "removed":
             todo.deleted = True
             await todo.save(update_fields=["deleted", "updated_at"])
-    runtime.get().push_wakeup.set()
+    wakeup.set()
     return "删除成功" if state == "removed" else "设置成功"
 
 
-async def delete_todo(ctx: dict[str, Any]) -> str:
-    return await _close(ctx, method="deleteTodo", state="removed")
+async def delete_todo(ctx: dict[str, Any], wakeup: asyncio.Event) -> str:
+    return await _close(ctx, wakeup, method="deleteTodo", state="removed")
 
 
-async def set_todo_done(ctx: dict[str, Any]) -> str:
-    return await _close(ctx, method="setTodoDone", state="done")
+async def set_todo_done(ctx: dict[str, Any], wakeup: asyncio.Event) -> str:
+    return await _close(ctx, wakeup, method="setTodoDone", state="done")
 
 
-async def update_todo(ctx: dict[str, Any]) -> str:
+async def update_todo(ctx: dict[str, Any], wakeup: asyncio.Event) -> str:
     todo = await _find(ctx)
     changed = False
     for name, column, limit in (
@@ -270,7 +271,7 @@ async def update_todo(ctx: dict[str, Any]) -> str:
     await todo.save()
     for target in await TodoTarget.filter(todo=todo, state="open").exclude(task_id=""):
         await _queue(todo, target, "update", "updateTodo")
-    runtime.get().push_wakeup.set()
+    wakeup.set()
     return "更新成功"
 
 
@@ -369,13 +370,16 @@ async def get_todo_count(ctx: dict[str, Any]) -> str:
     return json.dumps(result, ensure_ascii=False)
 
 
-METHODS = {
+# Every handler takes the call's context and the push queue's wake-up (set once jobs are queued; the reads queue
+# nothing and leave it alone).
+Handler = Callable[[dict[str, Any], asyncio.Event], Awaitable[str]]
+METHODS: dict[str, Handler] = {
     "sendTodo": send_todo,
     "deleteTodo": delete_todo,
     "setTodoDone": set_todo_done,
     "updateTodo": update_todo,
-    "getTodo": get_todo,
-    "getTodoCount": get_todo_count,
+    "getTodo": lambda ctx, _wakeup: get_todo(ctx),
+    "getTodoCount": lambda ctx, _wakeup: get_todo_count(ctx),
 }
 
 

@@ -19,6 +19,6 @@ async def unbound(orm, tmp_path):
 
 @pytest.fixture
 async def world(unbound):
-    await unbound.run(binding.bind(unbound.console_url, IDENTIFIER))
-    await unbound.run(mapping.pull())
+    await unbound.run(binding.bind(unbound.console_url, IDENTIFIER, rt=unbound.rt))
+    await unbound.run(mapping.pull(rt=unbound.rt))
     return unbound

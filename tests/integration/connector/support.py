@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from app import runtime
 from app.api import ekp_feed, v1_access
+from app.connector import runtime as connector_runtime
 from app.connector import server as connector_server
 from app.connector.config import ConnectorSettings
 from app.connector.services import accounts
@@ -66,6 +67,11 @@ class World:
     http: aiohttp.ClientSession
     tmp: Path
 
+    @property
+    def rt(self) -> connector_runtime.ConnectorRuntime:
+        """The connector's runtime, for calling its services as its pages and routes do."""
+        return connector_runtime.get()
+
     async def run(self, work: Awaitable[T] | Callable[[], Awaitable[T]]) -> T:
         """Run connector code in the connector's Tortoise context; querysets must be built inside: pass a lambda."""
 
@@ -86,7 +92,7 @@ class World:
         return await self.env.sim(method, path, json)
 
     async def sync(self) -> None:
-        run = await runner.run(self.env.org.id, RunTrigger.MANUAL)
+        run = await runner.run(self.env.org.id, RunTrigger.MANUAL, rt=runtime.get())
         assert run.result.value != "失败", run.summary
 
 
@@ -131,7 +137,7 @@ class Harness:
             ),
         )
         if sync:
-            await runner.run(env.org.id, RunTrigger.MANUAL)
+            await runner.run(env.org.id, RunTrigger.MANUAL, rt=runtime.get())
         api = FastAPI()
         api.include_router(v1_access.router)
         api.include_router(ekp_feed.router)

@@ -15,14 +15,14 @@ from tests.integration.connector.support import IDENTIFIER, wait_until
 async def test_bind_fills_mapping_and_a_disabled_person_leaves_it(unbound) -> None:
     world = unbound
     with pytest.raises(ConnectorError) as wrong:
-        await world.run(binding.bind(world.console_url, "no-such-identifier"))
+        await world.run(binding.bind(world.console_url, "no-such-identifier", rt=world.rt))
     assert "接入标识" in wrong.value.message
     assert await world.run(binding.current()) is None
 
-    bound = await world.run(binding.bind(world.console_url + "/", IDENTIFIER))
+    bound = await world.run(binding.bind(world.console_url + "/", IDENTIFIER, rt=world.rt))
     assert bound.corp_id == world.env.org.corpid
     assert bound.notify_url == f"{world.connector_url}/api/lding/notify"
-    result = await world.run(mapping.pull())
+    result = await world.run(mapping.pull(rt=world.rt))
     people = await Person.filter(org=world.env.org, is_active=True).exclude(ding_userid=None).count()
     assert result.persons == people > 0
     rows = await world.run(lambda: PersonMapping.all())
@@ -31,7 +31,7 @@ async def test_bind_fills_mapping_and_a_disabled_person_leaves_it(unbound) -> No
     assert await world.run(lambda: DeptMapping.all().count()) > 0
 
     with pytest.raises(ConnectorError) as used:
-        await world.run(binding.bind(world.console_url, IDENTIFIER))
+        await world.run(binding.bind(world.console_url, IDENTIFIER, rt=world.rt))
     assert "已被使用" in used.value.message
 
     # A person disabled in EKP: the sync disables them, the console notifies, the connector drops the row.
@@ -48,13 +48,13 @@ async def test_bind_fills_mapping_and_a_disabled_person_leaves_it(unbound) -> No
 async def test_bad_address_and_unreachable_console_change_nothing(unbound) -> None:
     world = unbound
     with pytest.raises(ConnectorError) as bad:
-        await world.run(binding.bind("ftp://x", IDENTIFIER))
+        await world.run(binding.bind("ftp://x", IDENTIFIER, rt=world.rt))
     assert "格式不正确" in bad.value.message
     with pytest.raises(ConnectorError) as down:
-        await world.run(binding.bind("http://127.0.0.1:9", IDENTIFIER))
+        await world.run(binding.bind("http://127.0.0.1:9", IDENTIFIER, rt=world.rt))
     assert "无法连接" in down.value.message
     with pytest.raises(ConnectorError) as not_console:
-        await world.run(binding.bind(world.connector_url, IDENTIFIER))
+        await world.run(binding.bind(world.connector_url, IDENTIFIER, rt=world.rt))
     assert "不是蓝钉管理平台" in not_console.value.message
     assert await world.run(binding.current()) is None
 
@@ -69,7 +69,7 @@ async def test_an_internal_console_address_needs_the_operators_range(internal_ra
     world = unbound
     for url in (world.console_url, "http://169.254.169.254", "http://0x7f000001:8080", "http://[::1]:8080"):
         with pytest.raises(ConnectorError) as refused:
-            await world.run(binding.bind(url, IDENTIFIER))
+            await world.run(binding.bind(url, IDENTIFIER, rt=world.rt))
         assert "不允许访问" in refused.value.message, url
         assert "LANDING_CONNECTOR_OUTBOUND_ALLOWED_RANGES" in refused.value.message  # where to allow it
         assert refused.value.field == "console_url"

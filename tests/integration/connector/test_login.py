@@ -18,7 +18,7 @@ async def logins_on(world):
     opts = await world.run(options_service.load())
     opts.free_login_enabled = opts.scan_login_enabled = True
     opts.sso_redirect_url = BIZ
-    await world.run(options_service.save(opts, "1"))
+    await world.run(options_service.save(opts, "1", rt=world.rt))
 
 
 async def person(world) -> PersonMapping:
@@ -79,7 +79,7 @@ async def test_unmapped_dingtalk_user_gets_a_clear_page(world) -> None:
 async def test_scan_login(world, mode: str) -> None:
     opts = await world.run(options_service.load())
     opts.scan_login_mode = mode
-    await world.run(options_service.save(opts, "1"))
+    await world.run(options_service.save(opts, "1", rt=world.rt))
     me = await person(world)
     status, to_dingtalk, _ = await get(world, f"{world.connector_url}/sso/scan?target=/km/review")
     assert status == 302 and to_dingtalk.startswith(world.env.ding.base_url)

@@ -46,7 +46,7 @@ async def test_forged_and_replayed_notifications_are_refused(world) -> None:
 
 
 async def test_logs_hide_secrets_and_are_cleaned_after_the_retention(world) -> None:
-    await world.run(mapping.pull())
+    await world.run(mapping.pull(rt=world.rt))
     rows = await world.run(lambda: InterfaceLog.all())
     system = await AccessSystem.get(identifier=IDENTIFIER)
     secrets = {world.env.org.appsecret, system.auth_password}
@@ -69,29 +69,29 @@ async def test_options_are_validated_before_saving(world) -> None:
     opts = await world.run(options_service.load())
     opts.title_color = "blue"
     with pytest.raises(ConnectorError) as colour:
-        await world.run(options_service.save(opts, "100"))
+        await world.run(options_service.save(opts, "100", rt=world.rt))
     assert colour.value.field == "title_color"
     opts.title_color, opts.message_agent_id = "#1e6fd9", ""
     with pytest.raises(ConnectorError) as agent:
-        await world.run(options_service.save(opts, ""))  # 推送到钉钉通知 on and no AgentId anywhere
+        await world.run(options_service.save(opts, "", rt=world.rt))  # 推送到钉钉通知 on and no AgentId anywhere
     assert agent.value.field == "message_agent_id"
-    saved = await world.run(options_service.save(opts, "100"))
+    saved = await world.run(options_service.save(opts, "100", rt=world.rt))
     assert saved.title_color == "FF1E6FD9"
     assert (await world.run(options_service.load())).title_color == "FF1E6FD9"
 
 
 async def test_unbind_then_rebind(world) -> None:
-    await world.run(mapping.pull())
-    await world.run(binding.unbind())
+    await world.run(mapping.pull(rt=world.rt))
+    await world.run(binding.unbind(rt=world.rt))
     assert await world.run(binding.current()) is None
     assert (await world.run(mapping.counts()))["persons"] == 0
     system = await AccessSystem.get(identifier=IDENTIFIER)
     assert system.notify_url == "", "the console stops notifying an unbound connector"
     system.identifier_used = False  # the admin re-enables the identifier in the console (重新启用)
     await system.save()
-    again = await world.run(binding.bind(world.console_url, IDENTIFIER))
+    again = await world.run(binding.bind(world.console_url, IDENTIFIER, rt=world.rt))
     assert again.corp_id == world.env.org.corpid
-    assert (await world.run(mapping.pull(full=True))).persons > 0
+    assert (await world.run(mapping.pull(rt=world.rt, full=True))).persons > 0
 
 
 async def test_admin_writes_are_audited_without_secrets(world) -> None:
@@ -102,7 +102,7 @@ async def test_admin_writes_are_audited_without_secrets(world) -> None:
     await world.run(accounts.set_api_account("ekp-todo-2", "Another-2026x", admin.id))
     opts = await world.run(options_service.load())
     opts.push_toread = True
-    await world.run(options_service.save(opts, "1", admin.id))
+    await world.run(options_service.save(opts, "1", admin.id, rt=world.rt))
     rows = await world.run(lambda: AuditEntry.filter(actor="admin").order_by("id"))
     assert [r.action for r in rows] == ["修改待办接口认证账号", "修改集成配置"]
     assert rows[1].detail == {"push_toread": {"before": False, "after": True}}

@@ -74,7 +74,7 @@ async def test_send_done_for_one_then_delete(world) -> None:
 
     await wait_until(a_done, "a's todo to be done")
     assert (await tasks_of(world, b.union_id))[0]["done"] is False, "only the listed target is done"
-    await world.run(push.drain())
+    await world.run(push.drain(world.rt))
     bar = (await messages_of(world, a.ding_userid))[0]["msg"]["oa"]["status_bar"]["status_value"]
     assert bar == "待处理", "the shared notification stays open while b has not acted"
 
@@ -116,7 +116,7 @@ async def test_unmapped_target_is_an_error_row_and_bad_calls_are_refused(world) 
 
     # Retried on schedule: still unmapped ten minutes later, the attempt is counted again.
     later = datetime.now(UTC) + timedelta(minutes=11)
-    await world.run(push.drain(now=later))
+    await world.run(push.drain(world.rt, now=later))
     job = await world.run(lambda: PushJob.get(id=rows[0].id))
     assert job.attempts == 2 and job.state == "error"
     await world.run(push.ignore(job.id))
@@ -159,7 +159,7 @@ async def test_work_record_mode_and_to_read_off_by_default(world) -> None:
     opts = await world.run(options_service.load())
     opts.todo_api_type = "WF"
     opts.title_color = "#FF8800"
-    await world.run(options_service.save(opts, "1"))
+    await world.run(options_service.save(opts, "1", rt=world.rt))
     long_subject = "很长的标题" * 12
     await world.todo("sendTodo", todo("wf-1", a.login_name, level=2, subject=long_subject))
     await world.todo("sendTodo", todo("read-1", b.login_name, type=2))
@@ -177,7 +177,7 @@ async def test_work_record_mode_and_to_read_off_by_default(world) -> None:
         return (await record())[0]["status"] == 1
 
     await wait_until(record_done, "the work record to be done")
-    await world.run(push.drain())
+    await world.run(push.drain(world.rt))
     assert await messages_of(world, b.ding_userid) == [], "待阅 is not pushed while 待阅消息推送 is off"
     assert await tasks_of(world, b.union_id) == []
 

@@ -67,7 +67,7 @@ async def env(orm: str, tmp_path) -> AsyncIterator[Env]:
     finally:
         from app.services import orgs
 
-        await orgs.wait_for_baselines()
+        await orgs.wait_for_baselines(runtime.get())
         server.should_exit = True
         await task
         await runtime.stop()
