@@ -106,7 +106,8 @@ def _row_converters(model: type[Model], columns: Sequence[str], sqlite: bool) ->
     return _converters[key]
 
 
-def _convert(conn, model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[tuple]:
+def _convert_columns(conn, model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[list]:
+    """The rows' values column by column, each converted to the form the database stores."""
     rows = list(rows)
     if not rows:
         return []
@@ -114,9 +115,34 @@ def _convert(conn, model: type[Model], columns: Sequence[str], rows: Iterable[Se
     if len(by_column) != len(columns):
         raise ValueError(f"rows have {len(by_column)} values for {len(columns)} columns")
     converters = _row_converters(model, columns, conn.capabilities.dialect == "sqlite")
-    return list(
-        zip(*(convert(list(values)) for convert, values in zip(converters, by_column, strict=True)), strict=True)
-    )
+    return [convert(list(values)) for convert, values in zip(converters, by_column, strict=True)]
+
+
+def _convert(conn, model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[tuple]:
+    return list(zip(*_convert_columns(conn, model, columns, rows), strict=True))
+
+
+def _literal(value: Any) -> str | None:
+    """``value`` as an SQLite literal, or None when it is not one of the plain kinds written that way."""
+    kind = type(value)
+    if value is None:
+        return "NULL"
+    if kind is bool:
+        return "1" if value else "0"
+    if kind is int:
+        return str(value)
+    if kind is str and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def _constant(column: list) -> str | None:
+    """The literal of a column whose rows all hold the same plain value (a default, the run id ...), else None."""
+    first = column[0]
+    kind = type(first)
+    if not all(type(v) is kind and v == first for v in column):
+        return None
+    return _literal(first)
 
 
 def _quoted(columns: Iterable[str]) -> str:
@@ -225,7 +251,7 @@ _SQLITE_RETURNING = sqlite3.sqlite_version_info >= (3, 35)
 def insert_statement(
     model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]], returning: Sequence[str] = ()
 ) -> Statement:
-    """One ``INSERT`` per row on PostgreSQL (asyncpg pipelines them); on SQLite one statement per ~1,000 rows.
+    """One ``INSERT`` per row on PostgreSQL (asyncpg pipelines them); on SQLite one statement for many rows.
 
     SQLite works in the driver's thread and hands the interpreter lock back and forth around every statement it
     steps: row by row, each handover can wait a whole switch interval (5 ms) while the event loop is busy, which
@@ -233,17 +259,29 @@ def insert_statement(
     statement hands over once per thousand rows, and can answer the new rows' ids (``RETURNING``, SQLite 3.35)."""
     columns, rows = _with_derived(model, columns, rows)
     conn = _connection(model)
-    values = _convert(conn, model, columns, rows)
-    head = f'INSERT INTO "{model._meta.db_table}" ({_quoted(columns)}) VALUES '
+    head = f'INSERT INTO "{model._meta.db_table}" ({_quoted(columns)}) '
     if conn.capabilities.dialect != "sqlite":
-        return Statement(model, head + f"({', '.join(_marks(conn, len(columns)))})", values)
+        values = _convert(conn, model, columns, rows)
+        return Statement(model, head + f"VALUES ({', '.join(_marks(conn, len(columns)))})", values)
+    by_column = _convert_columns(conn, model, columns, rows)
+    if not by_column:
+        return Statement(model, "", [], returning=bool(returning and _SQLITE_RETURNING))
+    # Columns that hold one value in every row (defaults, the run, the stage ...) are written once as literals of
+    # an INSERT ... SELECT over the VALUES of the others: fewer values to bind while holding the interpreter.
+    constants = [_constant(column) for column in by_column]
+    constants[0] = None  # VALUES needs one column at least
+    varying = [column for column, literal in zip(by_column, constants, strict=True) if literal is None]
+    picks = iter(range(1, len(varying) + 1))
+    select = ", ".join(f"column{next(picks)}" if literal is None else literal for literal in constants)
+    values = list(zip(*varying, strict=True))
     tail = f" RETURNING {_quoted(returning)}" if returning and _SQLITE_RETURNING else ""
-    per = max(1, SQLITE_PARAMS // len(columns))
-    one = "(" + ", ".join("?" * len(columns)) + ")"
     chunks = []
+    per = SQLITE_PARAMS // len(varying)
+    one = "(" + ", ".join("?" * len(varying)) + ")"
     for start in range(0, len(values), per):
         part = values[start : start + per]
-        chunks.append((head + ", ".join([one] * len(part)) + tail, list(chain.from_iterable(part))))
+        sql = f"{head}SELECT {select} FROM (VALUES {', '.join([one] * len(part))}){tail}"
+        chunks.append((sql, list(chain.from_iterable(part))))
     return Statement(model, "", [], tuple(chunks), len(values), returning=bool(tail))
 
 
