@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import chain
 from types import NoneType
 from typing import Any
 
+import msgspec
 from tortoise import connections
 from tortoise.fields import Field
 from tortoise.fields.data import CharField, DatetimeField
@@ -243,46 +243,48 @@ def _with_derived(
     return names, map(extended, rows)
 
 
-# Bound parameters per multi-row insert: below SQLite's limit (32,766 since 3.32).
-SQLITE_PARAMS = 30_000
+# Rows per JSON statement on SQLite (about a megabyte of text for people).
+JSON_ROWS = 5_000
+_SQLITE_JSON = sqlite3.sqlite_version_info >= (3, 38)  # json_each and ->> built in
 _SQLITE_RETURNING = sqlite3.sqlite_version_info >= (3, 35)
+_JSON_KINDS = frozenset({str, int, bool, NoneType})  # values that travel through JSON unchanged
 
 
 def insert_statement(
     model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]], returning: Sequence[str] = ()
 ) -> Statement:
-    """One ``INSERT`` per row on PostgreSQL (asyncpg pipelines them); on SQLite one statement for many rows.
+    """One ``INSERT`` per row on PostgreSQL (asyncpg pipelines them); on SQLite one statement per few thousand rows,
+    their values passed as one JSON array.
 
     SQLite works in the driver's thread and hands the interpreter lock back and forth around every statement it
-    steps: row by row, each handover can wait a whole switch interval (5 ms) while the event loop is busy, which
-    made a 100,000-person import run at a few hundred rows a second whenever Python work ran beside it. A multi-row
-    statement hands over once per thousand rows, and can answer the new rows' ids (``RETURNING``, SQLite 3.35)."""
+    steps, and holds it while binding values: row by row, each handover can wait a whole switch interval (5 ms)
+    while the event loop is busy, which made a 100,000-person import run at a few hundred rows a second whenever
+    Python work ran beside it. One JSON text is one value to bind; SQLite reads the rows out of it (``json_each``)
+    without the interpreter. Unlike a multi-row ``VALUES`` statement, the SQL stays short and the same for every
+    batch (the driver keeps the last 128 statements it compiled; thousand-row ``VALUES`` programs cost ~100 MB).
+    Columns alike in every row (defaults, the run, the stage ...) are written once as literals, and the statement
+    can answer the new rows' ids (``RETURNING``). Values JSON would change (bytes, floats) take the row-by-row path.
+    """
     columns, rows = _with_derived(model, columns, rows)
     conn = _connection(model)
     head = f'INSERT INTO "{model._meta.db_table}" ({_quoted(columns)}) '
-    if conn.capabilities.dialect != "sqlite":
-        values = _convert(conn, model, columns, rows)
-        return Statement(model, head + f"VALUES ({', '.join(_marks(conn, len(columns)))})", values)
     by_column = _convert_columns(conn, model, columns, rows)
-    if not by_column:
-        return Statement(model, "", [], returning=bool(returning and _SQLITE_RETURNING))
-    # Columns that hold one value in every row (defaults, the run, the stage ...) are written once as literals of
-    # an INSERT ... SELECT over the VALUES of the others: fewer values to bind while holding the interpreter.
-    constants = [_constant(column) for column in by_column]
-    constants[0] = None  # VALUES needs one column at least
+    as_json = conn.capabilities.dialect == "sqlite" and _SQLITE_JSON
+    if not by_column or not as_json or not all(set(map(type, column)) <= _JSON_KINDS for column in by_column):
+        values = list(zip(*by_column, strict=True))
+        return Statement(model, head + f"VALUES ({', '.join(_marks(conn, len(columns)))})", values)
+    constants = [_constant(column) if len(column) > 1 else None for column in by_column]
     varying = [column for column, literal in zip(by_column, constants, strict=True) if literal is None]
-    picks = iter(range(1, len(varying) + 1))
-    select = ", ".join(f"column{next(picks)}" if literal is None else literal for literal in constants)
-    values = list(zip(*varying, strict=True))
+    index = iter(range(len(varying)))
+    select = ", ".join(f"value ->> {next(index)}" if literal is None else literal for literal in constants)
     tail = f" RETURNING {_quoted(returning)}" if returning and _SQLITE_RETURNING else ""
-    chunks = []
-    per = SQLITE_PARAMS // len(varying)
-    one = "(" + ", ".join("?" * len(varying)) + ")"
-    for start in range(0, len(values), per):
-        part = values[start : start + per]
-        sql = f"{head}SELECT {select} FROM (VALUES {', '.join([one] * len(part))}){tail}"
-        chunks.append((sql, list(chain.from_iterable(part))))
-    return Statement(model, "", [], tuple(chunks), len(values), returning=bool(tail))
+    sql = f"{head}SELECT {select} FROM json_each(?){tail}"
+    values = list(zip(*varying, strict=True)) if varying else [()] * len(by_column[0])
+    chunks = tuple(
+        (sql, [msgspec.json.encode(values[start : start + JSON_ROWS]).decode()])
+        for start in range(0, len(values), JSON_ROWS)
+    )
+    return Statement(model, "", [], chunks, len(values), returning=bool(tail))
 
 
 async def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

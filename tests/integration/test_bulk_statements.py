@@ -1,8 +1,8 @@
 """The sync's plain-SQL writes (app/sync/bulk.py) store exactly what the ORM would, on SQLite and PostgreSQL.
 
-SQLite inserts are multi-row ``INSERT ... SELECT`` statements with the columns that are alike in every row written
-as literals; these tests read the rows back through the ORM, so a wrong literal, a lost type or a shifted column
-shows as a wrong value.
+SQLite inserts are ``INSERT ... SELECT`` statements over one JSON array of rows, with the columns that are alike in
+every row written as literals; these tests read the rows back through the ORM, so a wrong literal, a lost type or a
+shifted column shows as a wrong value.
 """
 
 from __future__ import annotations
@@ -77,3 +77,17 @@ async def test_updates_write_each_row(orm: str) -> None:
     people = {p.source_id: p for p in await Person.filter(org_id=org.id)}
     assert (people["u1"].name, people["u1"].is_active) == ("改名", False)
     assert (people["u0"].name, people["u0"].is_active) == ("人0", True)
+
+
+async def test_bytes_and_floats_keep_their_type(orm: str) -> None:
+    # JSON would turn bytes into text and may round floats: such rows take the row-by-row statement.
+    from app.models.exclusive import AssetKind, ExclusiveAsset
+
+    org = await factories.org()
+    columns = ("org_id", "kind", "filename", "image_format", "width", "height", "size_bytes", "sha256", "contrast")
+    columns += ("data", "preview")
+    png = b"\x00\x89PNG"
+    rows = [(org.id, AssetKind.LOGO, f"l{i}.png", "PNG", 1, 1, 3, "0" * 64, 4.5 + i, png, b"") for i in (0, 1)]
+    assert await bulk.insert_new(ExclusiveAsset, columns, rows) == 2
+    assets = await ExclusiveAsset.filter(org_id=org.id).order_by("filename")
+    assert [(a.data, a.contrast, a.kind) for a in assets] == [(png, 4.5, "logo"), (png, 5.5, "logo")]
