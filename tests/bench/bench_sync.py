@@ -1,7 +1,8 @@
 """Contacts sync benchmarks (a script that prints numbers; nothing here is a timed assertion).
 
     .venv/bin/python tests/bench/bench_sync.py [--depts 10000] [--persons 100000] [--push-persons 400] [--qps 50]
-        [--write-docs]   (replace the numbers in docs/performance.md with this run's)
+        [--source-only]   (only the import and the incremental run)
+        [--write-docs]    (replace the numbers in docs/performance.md with this run's)
 
 1. full source sync EKP -> LanDing (SQLite) of depts/persons from the EKP simulator: seconds, peak RSS;
 2. incremental source run with 1,000 changed people: seconds;
