@@ -9,6 +9,10 @@ Two strengths, both defined here and nowhere else:
 - **By name pattern** (``redact_log_line``): the logging filter applies it to every line, whoever wrote it, so it is
   broad: any name that contains ``password``, ``secret``, ``token``, ``key``, ``code`` ... plus ``Basic`` / ``Bearer``
   credentials.
+
+And for stored before/after snapshots (the audit trail, ``redact_snapshot``): a field whose name contains
+``password``, ``secret``, ``token``, ``aes_key`` or ``private`` keeps only that it was set (``SNAPSHOT_MASK``), so
+the trail still shows that a secret changed; ``appkey`` or ``agent_id`` stay readable.
 """
 
 from __future__ import annotations
@@ -19,9 +23,20 @@ from typing import Any
 
 from yarl import URL
 
-__all__ = ["MASK", "SECRET_KEYS", "redact", "redact_log_line", "redact_mapping", "redact_url"]
+__all__ = [
+    "MASK",
+    "SECRET_KEYS",
+    "SNAPSHOT_MASK",
+    "redact",
+    "redact_log_line",
+    "redact_mapping",
+    "redact_snapshot",
+    "redact_url",
+]
 
 MASK = "***"
+SNAPSHOT_MASK = "******"
+_SNAPSHOT_SECRET_PARTS = ("password", "secret", "aes_key", "token", "private")
 
 SECRET_KEYS = frozenset(
     k.lower()
@@ -77,6 +92,16 @@ def _masked(data: Any, keys: frozenset[str]) -> Any:
     if isinstance(data, list | tuple):
         return [_masked(v, keys) for v in data]
     return data
+
+
+def redact_snapshot(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A before/after snapshot with the values of secret fields masked (empty ones stay empty: nothing was set)."""
+    if values is None:
+        return None
+    return {
+        k: SNAPSHOT_MASK if v and any(part in k.lower() for part in _SNAPSHOT_SECRET_PARTS) else v
+        for k, v in values.items()
+    }
 
 
 def redact_url(url: str | URL, params: Mapping[str, Any] | None = None) -> str:

@@ -8,11 +8,9 @@ from typing import Any
 
 from tortoise.expressions import Q
 
-from app.core import metrics
+from app.core import metrics, redaction
 from app.models.audit import AuditLog
 from app.services.permissions import Actor, Perm, authorize, require
-
-_SECRET_KEYS = ("password", "secret", "aes_key", "token", "private")
 
 # What the audit page shows for an action code; unknown codes are shown as they are.
 ACTION_LABELS = {
@@ -88,10 +86,8 @@ def action_label(action: str) -> str:
 
 
 def scrub(values: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Before/after snapshots keep that a secret changed, never its value."""
-    if values is None:
-        return None
-    return {k: ("******" if any(s in k.lower() for s in _SECRET_KEYS) and v else v) for k, v in values.items()}
+    """Before/after snapshots keep that a secret changed, never its value (the rule is app/core/redaction.py's)."""
+    return redaction.redact_snapshot(values)
 
 
 async def record(
