@@ -32,7 +32,7 @@ from app.core.security import decrypt_secret, encrypt_secret, mask
 from app.models.orgs import Org
 from app.models.security import OidcGrant
 from app.models.system import SigningKey, SystemParam
-from app.services import audit, company, login_throttle, orgs
+from app.services import audit, company, login_throttle, orgs, system_params
 from app.services.authenticators import AUTHENTICATORS, AuthFailure, Identity
 from app.services.errors import LoginFailed, ValidationFailed
 from app.services.permissions import Actor, Perm, authorize
@@ -89,12 +89,7 @@ async def _store(w: Write, settings: LoginAuthSettings) -> None:
         "redirect_uris": settings.redirect_uris,
         "org_id": settings.org_id,
     }
-    param = await SystemParam.get_or_none(key=PARAM_KEY)
-    if param is None:
-        await SystemParam.create(key=PARAM_KEY, label="登录认证设置", value={"value": value})
-    else:
-        param.value = {"value": value}
-        await param.save()
+    await system_params.put_value(w, PARAM_KEY, "登录认证设置", value)
 
 
 async def issuer() -> str:

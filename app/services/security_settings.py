@@ -21,6 +21,7 @@ from typing import Any
 from app.core import net_guard
 from app.core.security import decrypt_secret, encrypt_secret, mask
 from app.models.system import SystemParam
+from app.services import system_params
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Perm, authorize
 from app.services.write import writer
@@ -131,12 +132,7 @@ async def save(
         "metrics_token_enc": encrypt_secret(token) or "",
     }
     async with w:
-        row = await SystemParam.get_or_none(key=PARAM_KEY)
-        if row is None:
-            await SystemParam.create(key=PARAM_KEY, label="安全设置", value={"value": value})
-        else:
-            row.value = {"value": value}
-            await row.save(update_fields=["value", "updated_at"])
+        await system_params.put_value(w, PARAM_KEY, "安全设置", value)
         await w.audit(
             "system.security",
             object_id=PARAM_KEY,

@@ -13,7 +13,7 @@ from app.core import localtime
 from app.models.system import SystemParam
 from app.services.errors import ValidationFailed
 from app.services.permissions import Actor, Perm, authorize
-from app.services.write import writer
+from app.services.write import Write, writer
 
 
 @dataclass
@@ -49,6 +49,16 @@ async def get_value(key: str, default: Any = None) -> Any:
     if row is None or not isinstance(row.value, dict):
         return default
     return row.value.get("value", default)
+
+
+async def put_value(w: Write, key: str, label: str, value: Any) -> None:
+    """Store one parameter inside the caller's open write unit (which audits it), creating its row the first time."""
+    row = await SystemParam.get_or_none(key=key)
+    if row is None:
+        await SystemParam.create(key=key, label=label, value={"value": value})
+    else:
+        row.value = {"value": value}
+        await row.save(update_fields=["value", "updated_at"])
 
 
 async def list_params(actor: Actor) -> list[Param]:
@@ -117,11 +127,7 @@ async def set_time_zone(actor: Actor, name: str) -> bool:
         localtime.set_zone(name)
         return False
     async with w:
-        if row is None:
-            await SystemParam.create(key=TIME_ZONE_KEY, label=TIME_ZONE_LABEL, value={"value": name})
-        else:
-            row.value = {"value": name}
-            await row.save(update_fields=["value", "updated_at"])
+        await put_value(w, TIME_ZONE_KEY, TIME_ZONE_LABEL, name)
         await w.audit(
             "system.param",
             object_id=TIME_ZONE_KEY,

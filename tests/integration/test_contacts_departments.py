@@ -141,9 +141,14 @@ async def test_permit_lists_are_limited_and_required(tree, admin) -> None:
     assert err.value.field == "hide_person_ids"
     many = [await cf.person(tree.org, tree.root, f"员工{i}") for i in range(51)]
     data.hide_person_ids = [p.id for p in many]
-    with pytest.raises(ValidationFailed, match="不能超过 50"):
+    with pytest.raises(ValidationFailed, match="隐藏后可见人员和部门合计不能超过 50"):
         await departments.update_department(admin, tree.org.id, dept.id, data)
-    assert (await Department.get(id=dept.id)).hide_mode == "off"
+    data.hide_mode, data.restrict_mode = "off", "some"
+    with pytest.raises(ValidationFailed, match="请选择自身可见的人员或部门") as err:
+        await departments.update_department(admin, tree.org.id, dept.id, data)
+    assert err.value.field == "restrict_person_ids"
+    stored = await Department.get(id=dept.id)
+    assert (stored.hide_mode, stored.restrict_mode) == ("off", "off")
 
 
 async def test_department_admin_gets_and_loses_a_scoped_grant(tree, admin) -> None:

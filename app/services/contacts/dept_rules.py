@@ -104,6 +104,19 @@ async def _check_depts(scope: Scope, ids: list[int], before: list[int], field_na
     return [i for i in ids if i in depts]
 
 
+async def _visible_list(
+    scope: Scope, chosen: tuple[list[int], list[int]], before: tuple[list[int], list[int]], prefix: str, what: str
+) -> tuple[list[int], list[int]]:
+    """One visibility list (隐藏后可见 / 自身可见): the people and departments chosen, checked together."""
+    people = await _check_people(scope, chosen[0], before[0], f"{prefix}_person_ids", f"{what}人员", active=False)
+    depts = await _check_depts(scope, chosen[1], before[1], f"{prefix}_dept_ids", f"{what}部门")
+    if not people and not depts:
+        raise ValidationFailed(f"请选择{what}的人员或部门", field=f"{prefix}_person_ids")
+    if len(people) + len(depts) > PERMIT_LIMIT:
+        raise ValidationFailed(f"{what}人员和部门合计不能超过 {PERMIT_LIMIT} 个", field=f"{prefix}_person_ids")
+    return people, depts
+
+
 async def validate(scope: Scope, data: DeptInput, current: Department | None) -> DeptInput:
     old = input_of(current) if current else DeptInput()
     name = check_name(data.name)
@@ -153,32 +166,21 @@ async def validate(scope: Scope, data: DeptInput, current: Department | None) ->
                     f"部门管理员「{pname}」没有登录账号或手机号，无法开通管理账号", field="admin_ids"
                 )
     if hide_mode == HideMode.SOME.value:
-        clean.hide_person_ids = await _check_people(
-            scope, data.hide_person_ids, old.hide_person_ids, "hide_person_ids", "隐藏后可见人员", active=False
-        )
-        clean.hide_dept_ids = await _check_depts(
-            scope, data.hide_dept_ids, old.hide_dept_ids, "hide_dept_ids", "隐藏后可见部门"
-        )
-        if not clean.hide_person_ids and not clean.hide_dept_ids:
-            raise ValidationFailed("请选择隐藏后可见的人员或部门", field="hide_person_ids")
-        if len(clean.hide_person_ids) + len(clean.hide_dept_ids) > PERMIT_LIMIT:
-            raise ValidationFailed(f"隐藏后可见人员和部门合计不能超过 {PERMIT_LIMIT} 个", field="hide_person_ids")
-    if restrict_mode == RestrictMode.SOME.value:
-        clean.restrict_person_ids = await _check_people(
+        clean.hide_person_ids, clean.hide_dept_ids = await _visible_list(
             scope,
-            data.restrict_person_ids,
-            old.restrict_person_ids,
-            "restrict_person_ids",
-            "自身可见人员",
-            active=False,
+            (data.hide_person_ids, data.hide_dept_ids),
+            (old.hide_person_ids, old.hide_dept_ids),
+            "hide",
+            "隐藏后可见",
         )
-        clean.restrict_dept_ids = await _check_depts(
-            scope, data.restrict_dept_ids, old.restrict_dept_ids, "restrict_dept_ids", "自身可见部门"
+    if restrict_mode == RestrictMode.SOME.value:
+        clean.restrict_person_ids, clean.restrict_dept_ids = await _visible_list(
+            scope,
+            (data.restrict_person_ids, data.restrict_dept_ids),
+            (old.restrict_person_ids, old.restrict_dept_ids),
+            "restrict",
+            "自身可见",
         )
-        if not clean.restrict_person_ids and not clean.restrict_dept_ids:
-            raise ValidationFailed("请选择自身可见的人员或部门", field="restrict_person_ids")
-        if len(clean.restrict_person_ids) + len(clean.restrict_dept_ids) > PERMIT_LIMIT:
-            raise ValidationFailed(f"自身可见人员和部门合计不能超过 {PERMIT_LIMIT} 个", field="restrict_person_ids")
     if clean.create_group and data.group_owner_id:
         if current is None:
             raise ValidationFailed("新部门还没有人员，群主默认为部门中的第一个人员", field="group_owner_id")
