@@ -10,7 +10,8 @@ event loop. ``GroupWriter`` lets the two run side by side:
 - pages that queued up while a write ran are written together, in one transaction, up to ``max_rows`` rows
   (fewer commits: each commit rewrites every index page the batch touched);
 - at most ``max_queued`` pages wait, so memory stays bounded when the database is the slower side;
-- a failed write stops the writer, and its error is raised to the stage at its next ``put`` or ``settled``.
+- a failed write stops the writer, and its error is raised to the stage at its next ``put`` or ``settled``;
+- when the stage itself fails, the pages it planned are still written (``abandon``), unless it was cancelled.
 """
 
 from __future__ import annotations
@@ -61,17 +62,18 @@ class GroupWriter(Generic[_P]):
             self._raise_failure()
 
     async def abandon(self) -> None:
-        """The stage failed: let the write in flight end (its pages commit or roll back together) and drop the
-        pages not started, without replacing the stage's error; when the stage was cancelled, cancel it too."""
-        self._queue.clear()
-        task, self._task = self._task, None
-        if task is None:
-            return
+        """The stage failed. Cancelled (shutdown): cancel the write in flight and drop the pages not started.
+        Failed otherwise (EKP broke in the middle of a read): write the pages already planned, which are whole, so
+        the next run starts after them. Either way the stage's own error is what is raised, never a write's."""
         current = asyncio.current_task()
         if current is not None and current.cancelling():
-            task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
+            self._queue.clear()
+            if self._task is not None:
+                self._task.cancel()
+        task, self._task = self._task, None
+        if task is not None:
+            with contextlib.suppress(BaseException):
+                await task
 
     def _raise_failure(self) -> None:
         task = self._task

@@ -103,3 +103,26 @@ async def test_dingtalk_throttling_every_call(env: SyncEnv) -> None:  # noqa: F8
     again = await runner.run(env.org.id, rt=runtime.get())
     assert again.result == RunResult.SUCCESS, again.error
     await _converged(env, already)
+
+
+async def test_a_first_import_broken_in_the_middle_resumes_without_doubles(env: SyncEnv) -> None:  # noqa: F811
+    # A first import writes pages while it reads the next ones and looks nobody up (nobody is linked yet): the
+    # pages committed before EKP broke must be found, not added again, by the run after it.
+    from app.models.sync import SyncEntry
+
+    already = set(env.ding_users())
+    proxy = await _through_proxy(env)
+    try:
+        proxy.fail_after = 3  # three answers (the departments, the first page of people), then EKP breaks
+        broken = await runner.run(env.org.id, rt=runtime.get())
+        assert broken.result == RunResult.FAILED and "EKP" in broken.error
+        written = await Person.filter(org_id=env.org.id).count()
+        assert 0 < written < len(_ekp_people(env))  # the first page is committed, the rest is not
+        proxy.fail_after = None
+        again = await runner.run(env.org.id, rt=runtime.get())
+        assert again.result == RunResult.SUCCESS, again.error
+        assert not await SyncEntry.filter(run_id=again.id, stage="source", ok=False).exists()  # no clash, no double
+        assert await Person.filter(org_id=env.org.id).count() == len(_ekp_people(env))
+        await _converged(env, already)
+    finally:
+        await proxy.close()

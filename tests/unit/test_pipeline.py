@@ -78,24 +78,35 @@ async def test_the_queue_is_bounded() -> None:
     assert writes.groups == [[1], [2], [3], [4]]
 
 
-async def test_abandon_lets_the_write_in_flight_finish_and_drops_the_rest() -> None:
+async def test_a_failed_stage_still_writes_the_pages_it_planned() -> None:
     writes = Writes()
     writer = GroupWriter(writes, _rows, max_rows=1_000)
     await writer.put(1)
     await writes.started.wait()
-    await writer.put(2)
+    await writer.put(2)  # planned, not started when the stage fails
     writes.release.set()
     await writer.abandon()
-    assert writes.groups == [[1]] and not writes.cancelled
+    assert writes.groups == [[1], [2]] and not writes.cancelled
 
 
-async def test_abandon_from_a_cancelled_caller_cancels_the_write() -> None:
+async def test_a_failed_write_during_abandon_does_not_replace_the_stage_error() -> None:
+    writes = Writes(fail_on=1)
+    writer = GroupWriter(writes, _rows, max_rows=1_000)
+    await writer.put(1)
+    await writer.put(2)
+    writes.release.set()
+    await writer.abandon()  # returns: the stage raises its own error
+    assert writes.groups == [[1]]
+
+
+async def test_abandon_from_a_cancelled_caller_cancels_the_write_and_drops_the_rest() -> None:
     writes = Writes()
-    writer = GroupWriter(writes, _rows)
+    writer = GroupWriter(writes, _rows, max_rows=1_000)
 
     async def stage() -> None:
         try:
             await writer.put(1)
+            await writer.put(2)
             await asyncio.Event().wait()  # the stage waits on something else when it is cancelled
         except asyncio.CancelledError:
             await writer.abandon()
@@ -106,4 +117,4 @@ async def test_abandon_from_a_cancelled_caller_cancels_the_write() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert writes.cancelled
+    assert writes.cancelled and writes.groups == [[1]]
