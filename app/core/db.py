@@ -32,11 +32,22 @@ log = logging.getLogger(__name__)
 
 def build_config(db_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": db_url},
+        "connections": {"default": _connection(db_url)},
         "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default", "migrations": "migrations"}},
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _connection(db_url: str) -> str | dict[str, Any]:
+    """SQLite through app/core/sqlite_backend.py (transactions that lock when they begin), others as they are."""
+    if not db_url.startswith("sqlite:"):
+        return db_url
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    config = expand_db_url(db_url)
+    config["engine"] = "app.core.sqlite_backend"
+    return config
 
 
 def __getattr__(name: str) -> Any:
